@@ -1,0 +1,44 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "Upweight",
+    platforms: [.macOS(.v13)],
+    products: [
+        .library(name: "Upweight", targets: ["Upweight"]),
+        .executable(name: "upweight", targets: ["upweight"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CJansson",
+            pkgConfig: "jansson",
+            providers: [.apt(["libjansson-dev"])]
+        ),
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
+        .systemLibrary(name: "CSystem"),
+        .target(
+            name: "Upweight",
+            dependencies: ["CJansson", "CZlib", "CSystem"]
+        ),
+        .executableTarget(
+            name: "upweight",
+            dependencies: [
+                "Upweight",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(
+            name: "UpweightTests",
+            // The CLI tests run the built `upweight` binary, so the tests depend on it being built.
+            dependencies: ["Upweight", "upweight"],
+            exclude: ["Fixtures"]
+        ),
+    ]
+)

@@ -1,0 +1,60 @@
+/// Rows of features: dense (row-major Float32) or sparse (CSR, for hashed text).
+public enum FeatureMatrix: Sendable {
+    case dense(DenseRows)
+    case sparse(SparseRows)
+
+    public var rowCount: Int {
+        switch self {
+        case .dense(let rows): return rows.count
+        case .sparse(let rows): return rows.count
+        }
+    }
+
+    public var columnCount: Int {
+        switch self {
+        case .dense(let rows): return rows.dimension
+        case .sparse(let rows): return rows.dimension
+        }
+    }
+}
+
+/// Row-major dense rows: row i is `values[i*dimension ..< (i+1)*dimension]`.
+public struct DenseRows: Sendable {
+    public var dimension: Int
+    public var values: [Float]
+    public var count: Int { dimension == 0 ? 0 : values.count / dimension }
+
+    public init(dimension: Int, values: [Float]) {
+        precondition(dimension > 0 && values.count % dimension == 0, "dense rows must fill whole rows")
+        self.dimension = dimension
+        self.values = values
+    }
+}
+
+/// Compressed sparse rows: row i's entries are `indices[rowStarts[i] ..< rowStarts[i+1]]` with their `values`.
+public struct SparseRows: Sendable {
+    public var dimension: Int
+    public var rowStarts: [Int] = [0]
+    public var indices: [Int32] = []
+    public var values: [Float] = []
+    public var count: Int { rowStarts.count - 1 }
+
+    public init(dimension: Int) { self.dimension = dimension }
+
+    /// Appends the rows of `other` (same dimension) after these.
+    public mutating func append(contentsOf other: SparseRows) {
+        precondition(other.dimension == dimension, "sparse rows of different dimensions")
+        let offset = indices.count
+        rowStarts.append(contentsOf: other.rowStarts.dropFirst().map { $0 + offset })
+        indices.append(contentsOf: other.indices)
+        values.append(contentsOf: other.values)
+    }
+}
+
+/// The features of both sides of every pair: row i of `chosen` and of `rejected` belong to pair i.
+public struct PairFeatures: Sendable {
+    public var chosen: FeatureMatrix
+    public var rejected: FeatureMatrix
+    public var count: Int { chosen.rowCount }
+    public var dimension: Int { chosen.columnCount }
+}

@@ -1,0 +1,96 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+private import CZlib
+
+/// Reads a file in chunks of whole lines, decompressing `.gz` transparently (zlib's `gzread` passes
+/// plain files through unchanged, so one code path serves both). Chunks bound memory: a 1 GB file is
+/// never held whole, only `chunkBytes` of it plus the lines parsed from it.
+public final class LineChunks {
+    public let path: String
+    private let file: gzFile
+    private var pending: [UInt8] = []
+    private var nextLine = 1
+    private var finished = false
+    private var atStart = true
+    private let chunkBytes: Int
+
+    /// One piece of the file: whole lines, and the number of the first.
+    public struct Chunk {
+        public var bytes: [UInt8]
+        public var firstLine: Int
+    }
+
+    public init(path: String, chunkBytes: Int = 32 << 20) throws {
+        self.path = path
+        self.chunkBytes = chunkBytes
+        var status = stat()
+        guard stat(path, &status) == 0 else {
+            throw DataError(file: path, message: "cannot open: \(String(cString: strerror(errno)))",
+                            reason: "unreadable file")
+        }
+        if (status.st_mode & S_IFMT) == S_IFDIR {
+            throw DataError(file: path, message: "is a directory, expected a JSONL file", reason: "unreadable file")
+        }
+        guard let handle = gzopen(path, "rb") else {
+            throw DataError(file: path, message: "cannot open: \(String(cString: strerror(errno)))",
+                            reason: "unreadable file")
+        }
+        file = handle
+        gzbuffer(file, 1 << 20)
+    }
+
+    deinit { gzclose(file) }
+
+    /// The next chunk of whole lines, or nil at the end of the file. A final line without a newline
+    /// is returned as a line of its own.
+    public func next() throws -> Chunk? {
+        while !finished && pending.count < chunkBytes { try fill() }
+        while !finished && !pending.contains(UInt8(ascii: "\n")) { try fill() }  // a line longer than a chunk
+        if pending.isEmpty { return nil }
+        var end = pending.count
+        if !finished, let lastNewline = pending.lastIndex(of: UInt8(ascii: "\n")) { end = lastNewline + 1 }
+        let bytes = Array(pending[..<end])
+        pending.removeFirst(end)
+        let chunk = Chunk(bytes: bytes, firstLine: nextLine)
+        nextLine += bytes.withUnsafeBufferPointer { buffer in buffer.reduce(0) { $0 + ($1 == 10 ? 1 : 0) } }
+        return chunk
+    }
+
+    private func fill() throws {
+        let start = pending.count
+        let request = max(chunkBytes, 1 << 16)
+        pending.reserveCapacity(start + request)
+        pending.append(contentsOf: repeatElement(0, count: request))
+        let got = pending.withUnsafeMutableBytes { buffer in
+            gzread(file, buffer.baseAddress! + start, UInt32(request))
+        }
+        if got < 0 { throw readError() }
+        pending.removeLast(request - Int(got))
+        if got == 0 {
+            finished = true
+            // gzread returns 0 on a gzip stream cut short; gzerror tells it apart from a clean end.
+            var code: Int32 = 0
+            _ = gzerror(file, &code)
+            if code != Z_OK { throw readError() }
+        }
+        if atStart, pending.count >= 3, pending[0] == 0xEF, pending[1] == 0xBB, pending[2] == 0xBF {
+            pending.removeFirst(3)  // a UTF-8 byte order mark is accepted and dropped
+        }
+        if pending.count >= 3 || finished { atStart = false }
+    }
+
+    private func readError() -> DataError {
+        var code: Int32 = 0
+        var text = gzerror(file, &code).map { String(cString: $0) } ?? "read error"
+        if text.hasPrefix("\(path): ") { text.removeFirst(path.count + 2) }  // zlib prefixes the path
+        let detail: String
+        switch code {
+        case Z_BUF_ERROR: detail = "truncated gzip file (unexpected end of file)"
+        case Z_DATA_ERROR: detail = "corrupt gzip data: \(text)"
+        case Z_ERRNO: detail = "read error: \(String(cString: strerror(errno)))"
+        default: detail = "read error: \(text)"
+        }
+        return DataError(file: path, message: detail, reason: "unreadable file")
+    }
+}

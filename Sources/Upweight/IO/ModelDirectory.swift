@@ -1,0 +1,103 @@
+/// The library's version, written into every model directory.
+public let upweightVersion = "0.1.0"
+
+/// A model directory, Hugging Face style: `config.json` (featurizer, architecture, reading settings,
+/// training configuration, weight summary, data fingerprint) and `model.safetensors` (the tensors).
+/// The directory is replaced in one atomic step, so an interrupted save leaves the previous model.
+public enum ModelDirectory {
+    public static func save(_ trained: TrainedModel, to path: String) throws {
+        var config = JSONObject()
+        config["format"] = "upweight-reward-model"
+        config["format_version"] = 1
+        config["library_version"] = .string(upweightVersion)
+        config["architecture"] = .object(trained.model.architecture)
+        config["featurizer"] = .object(featurizerJSON(trained.featurizer))
+        config["reader"] = .object(readerJSON(trained.reading))
+        for (key, value) in trained.provenance.members { config[key] = value }
+        let tensors = Safetensors.encode(trained.model.tensors, metadata: ["format": "pt"])
+        try Files.replaceDirectory(path, with: [("config.json", Array(JSONValue.object(config).prettyText.utf8)),
+                                                ("model.safetensors", tensors)])
+    }
+
+    public static func load(_ path: String) throws -> TrainedModel {
+        let configPath = "\(path)/config.json"
+        guard Files.isDirectory(path) else { throw UsageError("\(path): not a model directory (expected a directory with config.json and model.safetensors)") }
+        let config = try Files.readJSONObject(configPath)
+        guard config["format"] == "upweight-reward-model",
+              case .object(let architecture)? = config["architecture"], case .object(let featurizer)? = config["featurizer"]
+        else { throw UsageError("\(configPath): not an Upweight model config (missing format, architecture or featurizer)") }
+        let tensorsPath = "\(path)/model.safetensors"
+        let tensors = try Safetensors.decode(try Files.read(tensorsPath), file: tensorsPath)
+        let model = try RewardModel(architecture: architecture, tensors: tensors, file: tensorsPath)
+        let decodedFeaturizer = try parseFeaturizer(featurizer, file: configPath)
+        guard decodedFeaturizer.dimension == model.inputDimension else {
+            throw UsageError("\(configPath): the featurizer makes \(decodedFeaturizer.dimension) features, the model takes \(model.inputDimension)")
+        }
+        var reading = ReadOptions()
+        if case .object(let reader)? = config["reader"] { reading = parseReader(reader) }
+        var provenance = JSONObject()
+        for (key, value) in config.members where !["format", "format_version", "architecture", "featurizer", "reader"].contains(key) {
+            provenance[key] = value
+        }
+        return TrainedModel(featurizer: decodedFeaturizer, model: model, reading: reading, provenance: provenance)
+    }
+
+    static func featurizerJSON(_ featurizer: Featurizer) -> JSONObject {
+        switch featurizer {
+        case .hashed(let bits, let includePrompt):
+            return JSONObject([("kind", "hashed"), ("hash_bits", JSONValue(bits)), ("ngram_range", [1, 2]),
+                               ("alternate_sign", true), ("norm", "l2"), ("lowercase", true),
+                               ("token_pattern", "(?u)\\b\\w\\w+\\b"), ("include_prompt", .bool(includePrompt))])
+        case .dense(let dimension, let standardization):
+            var object = JSONObject([("kind", "dense"), ("dimension", JSONValue(dimension))])
+            if let standardization {
+                object["standardize"] = ["mean": JSONValue(standardization.mean), "std": JSONValue(standardization.standardDeviation)]
+            } else {
+                object["standardize"] = false
+            }
+            return object
+        }
+    }
+
+    static func parseFeaturizer(_ object: JSONObject, file: String) throws -> Featurizer {
+        switch object["kind"]?.stringValue {
+        case "hashed":
+            guard let bits = object["hash_bits"]?.numberValue, (1...28).contains(bits) else {
+                throw UsageError("\(file): featurizer.hash_bits must be a whole number from 1 to 28")
+            }
+            return .hashed(hashBits: Int(bits), includePrompt: object["include_prompt"] == .bool(true))
+        case "dense":
+            guard let dimension = object["dimension"]?.numberValue, dimension >= 1 else {
+                throw UsageError("\(file): featurizer.dimension must be a positive whole number")
+            }
+            var standardization: Standardization?
+            if case .object(let statistics)? = object["standardize"] {
+                guard case .array(let mean)? = statistics["mean"], case .array(let std)? = statistics["std"],
+                      mean.count == Int(dimension), std.count == Int(dimension)
+                else { throw UsageError("\(file): featurizer.standardize needs mean and std of length \(Int(dimension))") }
+                standardization = Standardization(mean: mean.map { Float($0.numberValue ?? 0) },
+                                                  standardDeviation: std.map { Float($0.numberValue ?? 1) })
+            }
+            return .dense(dimension: Int(dimension), standardization: standardization)
+        default:
+            throw UsageError("\(file): unknown featurizer kind (expected \"hashed\" or \"dense\")")
+        }
+    }
+
+    static func readerJSON(_ options: ReadOptions) -> JSONObject {
+        let fields = options.fields
+        return JSONObject([("shape", .string(options.shape?.rawValue ?? "auto")),
+                           ("prompt-field", .string(fields.prompt)), ("chosen-field", .string(fields.chosen)),
+                           ("rejected-field", .string(fields.rejected)), ("category-field", .string(fields.category)),
+                           ("weight-field", .string(fields.weight)), ("margin-field", .string(fields.margin)),
+                           ("id-field", .string(fields.id))])
+    }
+
+    static func parseReader(_ object: JSONObject) -> ReadOptions {
+        var options = ReadOptions()
+        var configuration = TrainingConfiguration()
+        // The reader entry uses config-file keys, so the config parser reads it; a damaged entry falls back to defaults.
+        if (try? configuration.apply(object, from: .file("config.json"))) != nil { options = configuration.reading }
+        return options
+    }
+}

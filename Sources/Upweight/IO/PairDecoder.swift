@@ -1,0 +1,218 @@
+/// The names of the fields a JSONL line is read from (`--category-field subset` reads RewardBench).
+public struct FieldNames: Sendable, Equatable {
+    public var prompt = "prompt"
+    public var chosen = "chosen"
+    public var rejected = "rejected"
+    public var category = "category"
+    public var weight = "weight"
+    public var margin = "margin"
+    public var id = "id"
+    public var split = "split"
+    public var chosenFeatures = "chosen_features"
+    public var rejectedFeatures = "rejected_features"
+    public init() {}
+}
+
+/// The four shapes of input (DESIGN.md), detected from a file's first pair unless forced.
+public enum InputShape: String, Sendable, CaseIterable {
+    /// `prompt`, `chosen`, `rejected` strings (TRL's standard explicit-prompt form).
+    case explicit
+    /// `prompt`, `chosen`, `rejected` as lists of `{"role", "content"}` messages.
+    case conversational
+    /// `chosen`, `rejected` whole transcripts (Anthropic HH-RLHF); the prompt is their shared part.
+    case implicit
+    /// `chosen_features`, `rejected_features`: precomputed embeddings.
+    case dense
+
+    var isText: Bool { self != .dense }
+
+    static func detect(_ object: JSONObject, fields: FieldNames) -> InputShape? {
+        if object[fields.chosenFeatures] != nil { return .dense }
+        switch object[fields.chosen] {
+        case .array: return .conversational
+        case .string: return object[fields.prompt] == nil ? .implicit : .explicit
+        default: return nil
+        }
+    }
+}
+
+/// One line's pair, before it joins the columns of a `PreferenceDataset`.
+struct PairRecord: Sendable {
+    var line: Int
+    var id: String?
+    var category: String
+    var weight: Double
+    var margin: Double
+    var split: String?
+    var prompt = ""
+    var chosen = ""
+    var rejected = ""
+    var chosenFeatures: [Float] = []
+    var rejectedFeatures: [Float] = []
+    /// Problems that are counted and reported, not fatal: an empty response, identical responses.
+    var warning: String?
+}
+
+/// Turns one parsed line into a `PairRecord`, checking every value's type before reading it.
+struct PairDecoder {
+    let file: String
+    let fields: FieldNames
+    let shape: InputShape
+
+    func decode(_ value: JSONValue, line: Int, bytes: UnsafeRawBufferPointer) throws -> PairRecord {
+        func fail(_ message: String, field: String? = nil, reason: String) -> DataError {
+            let column = field.flatMap { FieldLocator.valueColumn(of: $0, in: bytes) } ?? 1
+            return DataError(file: file, line: line, column: column, message: message, field: field, reason: reason)
+        }
+        guard case .object(let object) = value else {
+            throw fail("expected a JSON object, got \(value.typeName)", reason: "not an object")
+        }
+        func wrongType(_ field: String, _ expected: String, _ got: JSONValue) -> DataError {
+            fail("expected \(expected), got \(got.typeName)", field: field, reason: "wrong type")
+        }
+        func optionalNumber(_ field: String, default fallback: Double) throws -> Double {
+            guard let value = object[field], value != .null else { return fallback }
+            guard let number = value.numberValue else { throw wrongType(field, "a number", value) }
+            return number
+        }
+
+        var record = PairRecord(line: line, id: nil, category: "default", weight: 1, margin: 0, split: nil)
+        switch object[fields.id] {
+        case nil, .null?: break
+        case .string(let text)?: record.id = text
+        case .integer(let number)?: record.id = String(number)
+        case let other?: throw wrongType(fields.id, "a string or an integer", other)
+        }
+        switch object[fields.category] {
+        case nil, .null?: break
+        case .string(let text)?: record.category = text
+        case let other?: throw wrongType(fields.category, "a string", other)
+        }
+        switch object[fields.split] {
+        case .string(let text)?: record.split = text
+        default: break
+        }
+        record.weight = try optionalNumber(fields.weight, default: 1)
+        guard record.weight >= 0, record.weight.isFinite else {
+            throw fail("expected a finite number ≥ 0, got \(JSONValue.format(record.weight))", field: fields.weight, reason: "invalid weight")
+        }
+        record.margin = try optionalNumber(fields.margin, default: 0)
+
+        let hasDense = object[fields.chosenFeatures] != nil || object[fields.rejectedFeatures] != nil
+        if shape == .dense {
+            guard hasDense || object[fields.chosen] == nil else {
+                throw fail("expected dense features like the file's first pair, got text", field: fields.chosen,
+                           reason: "mixed shapes")
+            }
+            record.chosenFeatures = try numbers(object, fields.chosenFeatures, fail)
+            record.rejectedFeatures = try numbers(object, fields.rejectedFeatures, fail)
+            if record.rejectedFeatures.count != record.chosenFeatures.count {
+                throw fail("expected \(record.chosenFeatures.count) numbers as in \(fields.chosenFeatures), got \(record.rejectedFeatures.count)",
+                           field: fields.rejectedFeatures, reason: "dimension mismatch")
+            }
+            return record
+        }
+        guard !hasDense else {
+            let field = object[fields.chosenFeatures] != nil ? fields.chosenFeatures : fields.rejectedFeatures
+            throw fail("expected text like the file's first pair, got dense features", field: field, reason: "mixed shapes")
+        }
+        switch shape {
+        case .explicit:
+            record.prompt = try string(object, fields.prompt, fail)
+            record.chosen = try string(object, fields.chosen, fail)
+            record.rejected = try string(object, fields.rejected, fail)
+        case .implicit:
+            let split = TranscriptSplit(chosen: try string(object, fields.chosen, fail),
+                                        rejected: try string(object, fields.rejected, fail))
+            (record.prompt, record.chosen, record.rejected) = (split.prompt, split.chosen, split.rejected)
+        case .conversational:
+            let chosen = try messages(object, fields.chosen, fail)
+            let rejected = try messages(object, fields.rejected, fail)
+            var prompt: [Message]
+            var sharedCount = 0
+            if object[fields.prompt] != nil {
+                prompt = try messages(object, fields.prompt, fail)
+            } else {
+                // Implicit conversational form: the prompt is the run of messages both sides share.
+                while sharedCount < min(chosen.count, rejected.count) - 1, chosen[sharedCount] == rejected[sharedCount] {
+                    sharedCount += 1
+                }
+                prompt = Array(chosen[..<sharedCount])
+            }
+            record.prompt = prompt.map(\.content).joined(separator: "\n")
+            record.chosen = Message.responseText(chosen[sharedCount...])
+            record.rejected = Message.responseText(rejected[sharedCount...])
+        case .dense:
+            break
+        }
+        if record.chosen.isEmpty && record.rejected.isEmpty {
+            throw fail("chosen and rejected are both empty", field: fields.chosen, reason: "empty responses")
+        }
+        if record.chosen.isEmpty || record.rejected.isEmpty {
+            record.warning = "empty response"
+        } else if record.chosen == record.rejected {
+            record.warning = "chosen identical to rejected"
+        }
+        return record
+    }
+
+    private typealias Fail = (String, String?, String) -> DataError
+
+    private func string(_ object: JSONObject, _ field: String, _ fail: Fail) throws -> String {
+        switch object[field] {
+        case .string(let text)?: return text
+        case nil: throw fail("missing required field", field, "missing field")
+        case let other?: throw fail("expected a string, got \(other.typeName)", field, "wrong type")
+        }
+    }
+
+    private func numbers(_ object: JSONObject, _ field: String, _ fail: Fail) throws -> [Float] {
+        guard let value = object[field] else { throw fail("missing required field", field, "missing field") }
+        guard case .array(let items) = value, !items.isEmpty else {
+            let got = value == .array([]) ? "an empty array" : value.typeName
+            throw fail("expected a non-empty array of numbers, got \(got)", field, "wrong type")
+        }
+        var result = [Float]()
+        result.reserveCapacity(items.count)
+        for (position, item) in items.enumerated() {
+            guard let number = item.numberValue else {
+                throw fail("element \(position) is \(item.typeName), expected a number", field, "wrong type")
+            }
+            let single = Float(number)
+            guard single.isFinite else {
+                throw fail("element \(position) (\(number)) is outside the Float32 range", field, "number out of range")
+            }
+            result.append(single)
+        }
+        return result
+    }
+
+    private func messages(_ object: JSONObject, _ field: String, _ fail: Fail) throws -> [Message] {
+        guard let value = object[field] else { throw fail("missing required field", field, "missing field") }
+        let expected = "a list of {\"role\", \"content\"} messages"
+        guard case .array(let items) = value else { throw fail("expected \(expected), got \(value.typeName)", field, "wrong type") }
+        var result: [Message] = []
+        for (position, item) in items.enumerated() {
+            guard case .object(let message) = item, case .string(let role)? = message["role"],
+                  case .string(let content)? = message["content"]
+            else {
+                throw fail("message \(position) is not a {\"role\": string, \"content\": string} object", field, "wrong type")
+            }
+            result.append(Message(role: role, content: content))
+        }
+        return result
+    }
+}
+
+/// A chat message of the conversational shape.
+struct Message: Equatable {
+    var role: String
+    var content: String
+
+    /// The response text: the assistant messages' contents joined by newlines (all contents when no
+    /// message is marked as the assistant's).
+    static func responseText(_ messages: ArraySlice<Message>) -> String {
+        let assistant = messages.filter { $0.role == "assistant" }
+        return (assistant.isEmpty ? Array(messages) : assistant).map(\.content).joined(separator: "\n")
+    }
+}

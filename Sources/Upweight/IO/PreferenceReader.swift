@@ -1,0 +1,149 @@
+/// What to do with a line that is not a valid pair.
+public enum ErrorPolicy: String, Sendable, CaseIterable {
+    /// Stop at the first bad line (the default: nothing is dropped unless asked).
+    case fail
+    /// Skip bad lines and count them by reason.
+    case skip
+}
+
+public struct ReadOptions: Sendable, Equatable {
+    public var fields = FieldNames()
+    /// nil: detect each file's shape from its first pair.
+    public var shape: InputShape?
+    public var onError = ErrorPolicy.fail
+    public var threads = defaultThreadCount()
+    /// Bytes read and parsed at a time; the peak memory of reading is about this much over the data.
+    public var chunkBytes = 32 << 20
+    public init() {}
+}
+
+/// What reading saw besides the pairs: lines skipped and warnings, each counted by reason.
+public struct ReadSummary: Sendable, Equatable {
+    public var lines = 0
+    public var skipped: [String: Int] = [:]
+    public var firstSkipped: [DataError] = []
+    public var warnings: [String: Int] = [:]
+    public var skippedCount: Int { skipped.values.reduce(0, +) }
+}
+
+/// Reads JSONL preference files into a `PreferenceDataset`. Lines are parsed in parallel chunks;
+/// the result does not depend on the thread count.
+public enum PreferenceReader {
+    public static func read(paths: [String], options: ReadOptions = ReadOptions()) throws
+        -> (PreferenceDataset, ReadSummary)
+    {
+        var builder = DatasetBuilder()
+        var summary = ReadSummary()
+        var shapeSeen: (shape: InputShape, file: String)?
+        for (fileIndex, path) in paths.enumerated() {
+            let chunks = try LineChunks(path: path, chunkBytes: options.chunkBytes)
+            var shape = options.shape
+            while let chunk = try chunks.next() {
+                let lines = lineRanges(chunk)
+                summary.lines += lines.count
+                try chunk.bytes.withUnsafeBytes { (buffer: UnsafeRawBufferPointer) in
+                    if shape == nil { shape = detectShape(lines, buffer, path, options.fields) }
+                    if let shape {
+                        if let (previous, file) = shapeSeen, previous.isText != shape.isText {
+                            throw DataError(file: path, message: "has \(shape.isText ? "text" : "dense") pairs, but \(file) has \(previous.isText ? "text" : "dense") pairs",
+                                            reason: "mixed shapes")
+                        }
+                        shapeSeen = shapeSeen ?? (shape, path)
+                    }
+                    // While no line has shown the file's shape, decode as explicit text, so that each
+                    // bad line still gets its own error.
+                    let decoder = PairDecoder(file: path, fields: options.fields, shape: shape ?? .explicit)
+                    let results = parallelMap(parts: options.threads, threads: options.threads) { part in
+                        decodeLines(lines, part: part, of: options.threads, buffer, decoder)
+                    }
+                    for result in results {
+                        for outcome in result {
+                            switch outcome {
+                            case .success(let record):
+                                try builder.append(record, file: Int32(fileIndex), path: path, fields: options.fields)
+                                if let warning = record.warning { summary.warnings[warning, default: 0] += 1 }
+                            case .failure(let error):
+                                guard options.onError == .skip else { throw error }
+                                summary.skipped[error.reason, default: 0] += 1
+                                if summary.firstSkipped.count < 5 { summary.firstSkipped.append(error) }
+                            }
+                        }
+                    }
+                }
+            }
+            if summary.lines == 0 {
+                throw DataError(file: path, message: "no pairs: the file is empty or holds only blank lines",
+                                reason: "no pairs")
+            }
+        }
+        guard builder.count > 0 else {
+            let what = paths.count == 1 ? paths[0] : paths.joined(separator: ", ")
+            throw DataError(file: what, message: "no pairs: every line was skipped (\(summary.skippedCount) bad lines)",
+                            reason: "no pairs")
+        }
+        return (builder.dataset(), summary)
+    }
+
+    /// A line: its byte range in the chunk and its number in the file. Blank lines are left out.
+    struct Line {
+        var range: Range<Int>
+        var number: Int
+    }
+
+    static func lineRanges(_ chunk: LineChunks.Chunk) -> [Line] {
+        var lines: [Line] = []
+        chunk.bytes.withUnsafeBufferPointer { bytes in
+            var start = 0
+            var number = chunk.firstLine
+            while start < bytes.count {
+                var end = start
+                while end < bytes.count && bytes[end] != 10 { end += 1 }
+                var contentEnd = end
+                if contentEnd > start && bytes[contentEnd - 1] == 13 { contentEnd -= 1 }  // CRLF
+                let blank = bytes[start..<contentEnd].allSatisfy { $0 == 32 || $0 == 9 || $0 == 13 }
+                if !blank { lines.append(Line(range: start..<contentEnd, number: number)) }
+                number += 1
+                start = end + 1
+            }
+        }
+        return lines
+    }
+
+    /// The shape of the first line that holds a recognisable pair.
+    private static func detectShape(_ lines: [Line], _ buffer: UnsafeRawBufferPointer, _ path: String,
+                                    _ fields: FieldNames) -> InputShape?
+    {
+        for line in lines {
+            if case .object(let object)? = try? JSONParser.parse(UnsafeRawBufferPointer(rebasing: buffer[line.range])),
+               let shape = InputShape.detect(object, fields: fields)
+            {
+                return shape
+            }
+        }
+        return nil
+    }
+
+    private static func decodeLines(_ lines: [Line], part: Int, of parts: Int, _ buffer: UnsafeRawBufferPointer,
+                                    _ decoder: PairDecoder) -> [Result<PairRecord, DataError>]
+    {
+        contiguousRanges(count: lines.count, parts: parts).dropFirst(part).first.map { range in
+            lines[range].map { line in
+                let bytes = UnsafeRawBufferPointer(rebasing: buffer[line.range])
+                do {
+                    let value: JSONValue
+                    switch Result(catching: { () throws(JSONSyntaxError) in try JSONParser.parse(bytes) }) {
+                    case .success(let parsed): value = parsed
+                    case .failure(let error):
+                        return .failure(DataError(file: decoder.file, line: line.number, column: error.column,
+                                                  message: "invalid JSON: \(error.message)", reason: "invalid JSON"))
+                    }
+                    return .success(try decoder.decode(value, line: line.number, bytes: bytes))
+                } catch let error as DataError {
+                    return .failure(error)
+                } catch {
+                    preconditionFailure("PairDecoder throws only DataError")
+                }
+            }
+        } ?? []
+    }
+}

@@ -1,0 +1,76 @@
+/// A named Float32 tensor.
+public struct Tensor: Sendable, Equatable {
+    public var name: String
+    public var shape: [Int]
+    public var values: [Float]
+
+    public init(name: String, shape: [Int], values: [Float]) {
+        precondition(shape.reduce(1, *) == values.count, "tensor \(name): shape does not match its values")
+        self.name = name
+        self.shape = shape
+        self.values = values
+    }
+}
+
+/// The safetensors format (Hugging Face): an 8-byte little-endian header length, a JSON header
+/// `{"NAME": {"dtype": "F32", "shape": [...], "data_offsets": [begin, end]}, "__metadata__": {...}}`
+/// padded with spaces to a multiple of 8 bytes, then the raw little-endian data. Tensors are written
+/// in name order, so the same tensors always give the same bytes.
+public enum Safetensors {
+    public static func encode(_ tensors: [Tensor], metadata: [String: String] = [:]) -> [UInt8] {
+        let sorted = tensors.sorted { $0.name < $1.name }
+        var header = JSONObject()
+        if !metadata.isEmpty {
+            header["__metadata__"] = .object(JSONObject(metadata.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) }))
+        }
+        var offset = 0
+        for tensor in sorted {
+            let size = tensor.values.count * 4
+            header[tensor.name] = ["dtype": "F32", "shape": .array(tensor.shape.map { JSONValue($0) }),
+                                   "data_offsets": [JSONValue(offset), JSONValue(offset + size)]]
+            offset += size
+        }
+        var headerBytes = Array(JSONValue.object(header).compactText.utf8)
+        while headerBytes.count % 8 != 0 { headerBytes.append(UInt8(ascii: " ")) }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(8 + headerBytes.count + offset)
+        withUnsafeBytes(of: UInt64(headerBytes.count).littleEndian) { bytes.append(contentsOf: $0) }
+        bytes.append(contentsOf: headerBytes)
+        for tensor in sorted {
+            for value in tensor.values { withUnsafeBytes(of: value.bitPattern.littleEndian) { bytes.append(contentsOf: $0) } }
+        }
+        return bytes
+    }
+
+    public static func decode(_ bytes: [UInt8], file: String) throws -> [Tensor] {
+        func corrupt(_ why: String) -> UsageError { UsageError("\(file): not a valid safetensors file: \(why)") }
+        guard bytes.count >= 8 else { throw corrupt("shorter than its 8-byte header length") }
+        let headerLength = bytes[0..<8].enumerated().reduce(0) { $0 | (Int($1.element) << (8 * $1.offset)) }
+        guard headerLength > 0, 8 + headerLength <= bytes.count else { throw corrupt("header length \(headerLength) exceeds the file") }
+        let parsed = bytes[8..<8 + headerLength].withUnsafeBytes { buffer in
+            Result { () throws(JSONSyntaxError) in try JSONParser.parse(buffer) }
+        }
+        guard case .success(.object(let header)) = parsed else { throw corrupt("header is not a JSON object") }
+        let dataStart = 8 + headerLength
+        var tensors: [Tensor] = []
+        for (name, entry) in header.members where name != "__metadata__" {
+            guard case .object(let info) = entry, info["dtype"] == "F32",
+                  case .array(let shapeValues)? = info["shape"], case .array(let offsets)? = info["data_offsets"],
+                  offsets.count == 2, let begin = offsets[0].numberValue, let end = offsets[1].numberValue
+            else { throw corrupt("tensor \(name) is not an F32 tensor with a shape and data offsets") }
+            let shape = shapeValues.compactMap { $0.numberValue.map { Int($0) } }
+            let count = shape.reduce(1, *)
+            guard shape.count == shapeValues.count, Int(end) - Int(begin) == count * 4, Int(begin) >= 0,
+                  dataStart + Int(end) <= bytes.count
+            else { throw corrupt("tensor \(name) has offsets that do not match its shape or the file") }
+            var values = [Float](repeating: 0, count: count)
+            values.withUnsafeMutableBytes { target in
+                bytes.withUnsafeBytes { source in
+                    target.copyMemory(from: UnsafeRawBufferPointer(rebasing: source[(dataStart + Int(begin))..<(dataStart + Int(end))]))
+                }
+            }
+            tensors.append(Tensor(name: name, shape: shape, values: values.map { Float(bitPattern: $0.bitPattern.littleEndian) }))
+        }
+        return tensors.sorted { $0.name < $1.name }
+    }
+}

@@ -1,0 +1,22 @@
+/// What a model directory holds: how to featurize, the model, and how it was made.
+public struct TrainedModel: Sendable {
+    public var featurizer: Featurizer
+    public var model: RewardModel
+    /// How training read its data; `eval` and `score` read new data the same way unless told otherwise.
+    public var reading: ReadOptions
+    /// Training configuration, weight summary, data fingerprint, optimizer outcome (config.json).
+    public var provenance: JSONObject
+
+    public init(featurizer: Featurizer, model: RewardModel, reading: ReadOptions, provenance: JSONObject) {
+        self.featurizer = featurizer
+        self.model = model
+        self.reading = reading
+        self.provenance = provenance
+    }
+
+    /// The rewards of both sides of every pair of `dataset`.
+    public func rewards(for dataset: PreferenceDataset, threads: Int) throws -> (chosen: [Float], rejected: [Float]) {
+        let features = try featurizer.features(of: dataset, threads: threads)
+        return (model.rewards(features.chosen, threads: threads), model.rewards(features.rejected, threads: threads))
+    }
+}

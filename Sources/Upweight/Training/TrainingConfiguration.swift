@@ -1,0 +1,215 @@
+public enum ModelKind: String, Sendable, CaseIterable { case linear }
+public enum OptimizerKind: String, Sendable, CaseIterable { case lbfgs, adamw }
+
+/// Everything `train` can be told, by a config file or by flags. Config keys are the long flag names
+/// without their dashes (`"l2"`, `"hash-bits"`, `"upweight": {"safety": 3}`); flags win over the file.
+public struct TrainingConfiguration: Sendable, Equatable {
+    public var model = ModelKind.linear
+    /// nil: L-BFGS for a linear model.
+    public var optimizer: OptimizerKind?
+    public var l2 = 1e-4
+    public var learningRate = 1e-3
+    public var weightDecay = 0.0
+    public var batchSize = 256
+    public var epochs = 10
+    public var seed: UInt64 = 0
+    public var maxIterations = 1000
+    public var tolerance = 1e-7
+    public var hashBits = 18
+    public var includePrompt = false
+    public var standardize = false
+    public var weighting = WeightingConfiguration()
+    public var holdout = 0.0
+    public var eval: [String] = []
+    public var out: String?
+    public var reading = ReadOptions()
+
+    public init() {}
+
+    public var resolvedOptimizer: OptimizerKind { optimizer ?? .lbfgs }
+
+    /// Every key a config file may hold.
+    public static let keys = [
+        "model", "optimizer", "l2", "learning-rate", "weight-decay", "batch-size", "epochs", "seed",
+        "max-iterations", "tolerance", "hash-bits", "include-prompt", "standardize", "upweight", "normalize",
+        "holdout", "eval", "out", "threads", "on-error", "shape", "prompt-field", "chosen-field",
+        "rejected-field", "category-field", "weight-field", "margin-field", "id-field",
+    ]
+
+    /// Where settings come from, so that an error names the flag or the file and key.
+    public enum Source: Sendable {
+        case file(String)
+        case commandLine
+
+        func name(_ key: String) -> String {
+            switch self {
+            case .file(let path): return "\(path): key \"\(key)\""
+            case .commandLine: return "--\(key)"
+            }
+        }
+    }
+
+    /// Applies the settings in `object`, checking every key and value.
+    public mutating func apply(_ object: JSONObject, from source: Source) throws {
+        for (key, value) in object.members {
+            let reader = ConfigValue(value: value, name: source.name(key))
+            switch key {
+            case "model": model = try reader.choice(ModelKind.self)
+            case "optimizer": optimizer = try reader.choice(OptimizerKind.self)
+            case "l2": l2 = try reader.number(atLeast: 0)
+            case "learning-rate": learningRate = try reader.number(above: 0)
+            case "weight-decay": weightDecay = try reader.number(atLeast: 0)
+            case "batch-size": batchSize = try reader.integer(in: 1...Int(Int32.max))
+            case "epochs": epochs = try reader.integer(in: 1...1_000_000)
+            case "seed": seed = UInt64(try reader.integer(in: 0...Int.max))
+            case "max-iterations": maxIterations = try reader.integer(in: 1...10_000_000)
+            case "tolerance": tolerance = try reader.number(atLeast: 0)
+            case "hash-bits": hashBits = try reader.integer(in: 1...28)
+            case "include-prompt": includePrompt = try reader.boolean()
+            case "standardize": standardize = try reader.boolean()
+            case "upweight": weighting.upweight = try reader.categoryFactors()
+            case "normalize": weighting.normalize = try reader.choice(["mean", "none"]) == "mean"
+            case "holdout": holdout = try reader.number(atLeast: 0, below: 1)
+            case "eval": eval = try reader.strings()
+            case "out": out = try reader.string()
+            case "threads": reading.threads = try reader.integer(in: 1...1024)
+            case "on-error": reading.onError = try reader.choice(ErrorPolicy.self)
+            case "shape": reading.shape = try reader.string() == "auto" ? nil : reader.choice(InputShape.self)
+            case "prompt-field": reading.fields.prompt = try reader.string()
+            case "chosen-field": reading.fields.chosen = try reader.string()
+            case "rejected-field": reading.fields.rejected = try reader.string()
+            case "category-field": reading.fields.category = try reader.string()
+            case "weight-field": reading.fields.weight = try reader.string()
+            case "margin-field": reading.fields.margin = try reader.string()
+            case "id-field": reading.fields.id = try reader.string()
+            default:
+                let suggestion = closestMatch(to: key, in: Self.keys).map { " (did you mean \"\($0)\"?)" } ?? ""
+                switch source {
+                case .file(let path): throw UsageError("\(path): unknown key \"\(key)\"\(suggestion)")
+                case .commandLine: throw UsageError("unknown option --\(key)\(suggestion)")
+                }
+            }
+        }
+    }
+
+    /// The settings as a config file would hold them (written to the model's config.json; `train --config` reads it back).
+    public var json: JSONObject {
+        var object = JSONObject()
+        object["model"] = .string(model.rawValue)
+        object["optimizer"] = .string(resolvedOptimizer.rawValue)
+        object["l2"] = .number(l2)
+        if resolvedOptimizer == .adamw {
+            object["learning-rate"] = .number(learningRate)
+            object["weight-decay"] = .number(weightDecay)
+            object["batch-size"] = JSONValue(batchSize)
+            object["epochs"] = JSONValue(epochs)
+        } else {
+            object["max-iterations"] = JSONValue(maxIterations)
+            object["tolerance"] = .number(tolerance)
+        }
+        object["seed"] = .integer(Int64(seed))
+        object["hash-bits"] = JSONValue(hashBits)
+        object["include-prompt"] = .bool(includePrompt)
+        object["standardize"] = .bool(standardize)
+        object["upweight"] = .object(JSONObject(weighting.upweight.sorted { $0.key < $1.key }.map { ($0.key, .number($0.value)) }))
+        object["normalize"] = .string(weighting.normalize ? "mean" : "none")
+        if holdout > 0 { object["holdout"] = .number(holdout) }
+        return object
+    }
+}
+
+/// One config value and the name to blame when it is wrong.
+struct ConfigValue {
+    let value: JSONValue
+    let name: String
+
+    private func wrong(_ expected: String) -> UsageError {
+        UsageError("\(name): expected \(expected), got \(describe(value))")
+    }
+
+    private func describe(_ value: JSONValue) -> String {
+        switch value {
+        case .string(let text): return "\"\(text)\""
+        case .integer, .number, .bool, .null: return value.compactText
+        default: return value.typeName
+        }
+    }
+
+    func number(atLeast lower: Double = -.infinity, above: Double? = nil, below upper: Double = .infinity) throws -> Double {
+        guard let number = value.numberValue, number.isFinite, number >= lower, number < upper,
+              above.map({ number > $0 }) ?? true
+        else {
+            var bounds = "a number"
+            if let above { bounds += " > \(JSONValue.format(above))" }
+            if lower > -.infinity { bounds += " ≥ \(JSONValue.format(lower))" }
+            if upper < .infinity { bounds += " and < \(JSONValue.format(upper))" }
+            throw wrong(bounds)
+        }
+        return number
+    }
+
+    func integer(in range: ClosedRange<Int>) throws -> Int {
+        guard case .integer(let number) = value, range.contains(Int(number)) else {
+            throw wrong("a whole number from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return Int(number)
+    }
+
+    func boolean() throws -> Bool {
+        guard case .bool(let flag) = value else { throw wrong("true or false") }
+        return flag
+    }
+
+    func string() throws -> String {
+        guard case .string(let text) = value else { throw wrong("a string") }
+        return text
+    }
+
+    func strings() throws -> [String] {
+        if case .string(let text) = value { return [text] }
+        guard case .array(let items) = value, let texts = Optional(items.compactMap(\.stringValue)),
+              texts.count == items.count
+        else { throw wrong("a string or a list of strings") }
+        return texts
+    }
+
+    func choice(_ options: [String]) throws -> String {
+        guard case .string(let text) = value, options.contains(text) else {
+            throw wrong("one of " + options.map { "\"\($0)\"" }.joined(separator: ", "))
+        }
+        return text
+    }
+
+    func choice<Choice: RawRepresentable & CaseIterable>(_ type: Choice.Type) throws -> Choice where Choice.RawValue == String {
+        Choice(rawValue: try choice(Choice.allCases.map(\.rawValue)))!
+    }
+
+    /// `{"safety": 3, "math": 0.5}`: finite factors ≥ 0 per category name.
+    func categoryFactors() throws -> [String: Double] {
+        guard case .object(let object) = value else { throw wrong("an object of category: factor") }
+        var factors: [String: Double] = [:]
+        for (category, factor) in object.members {
+            factors[category] = try ConfigValue(value: factor, name: "\(name) (category \"\(category)\")").number(atLeast: 0)
+        }
+        return factors
+    }
+}
+
+/// The candidate closest to `word` by edit distance, if it is close enough to be a likely typo.
+func closestMatch(to word: String, in candidates: [String]) -> String? {
+    func distance(_ a: [Character], _ b: [Character]) -> Int {
+        var previous = Array(0...b.count)
+        for i in 1...max(a.count, 1) where !a.isEmpty {
+            var current = [i] + [Int](repeating: 0, count: b.count)
+            for j in stride(from: 1, through: b.count, by: 1) {
+                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+            }
+            previous = current
+        }
+        return a.isEmpty ? b.count : previous[b.count]
+    }
+    let characters = Array(word)
+    let scored = candidates.map { ($0, distance(characters, Array($0))) }
+    guard let best = scored.min(by: { $0.1 < $1.1 || ($0.1 == $1.1 && $0.0 < $1.0) }) else { return nil }
+    return best.1 <= max(2, word.count / 3) ? best.0 : nil
+}

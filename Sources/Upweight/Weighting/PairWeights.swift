@@ -1,0 +1,37 @@
+/// How much each training pair counts. The sources multiply, as `class_weight` and `sample_weight`
+/// do in scikit-learn, and are merged here, once, before any optimizer sees them:
+///
+///     w_i = e_i · c_k           e_i: the pair's weight field (1 when absent)
+///                               c_k: the user's factor for the pair's category (`--upweight k=c`)
+///     w_i ← w_i / mean(w)       unless normalization is off
+///
+/// Normalizing to mean 1 keeps λ and the learning rate meaning the same whatever the weights' scale.
+public struct WeightingConfiguration: Sendable, Equatable {
+    public var upweight: [String: Double] = [:]
+    public var normalize = true
+    public init() {}
+
+    /// The final weight of every pair of `dataset`. Throws when `--upweight` names a category the
+    /// data does not have, listing the ones it has.
+    public func weights(for dataset: PreferenceDataset) throws -> [Double] {
+        try validate(categories: dataset.categoryNames)
+        var categoryFactor = [Double](repeating: 1, count: dataset.categoryNames.count)
+        for (category, factor) in upweight { categoryFactor[dataset.categoryNames.firstIndex(of: category)!] = factor }
+        var weights = (0..<dataset.count).map { dataset.exampleWeights[$0] * categoryFactor[Int(dataset.categoryIndices[$0])] }
+        let total = weights.reduce(0, +)
+        guard total > 0 else { throw UsageError("every training pair has weight 0: nothing to learn from") }
+        if normalize {
+            let scale = Double(weights.count) / total
+            for index in weights.indices { weights[index] *= scale }
+        }
+        return weights
+    }
+
+    /// Throws when `--upweight` names a category that is not among `categories`, listing the ones there are.
+    public func validate(categories: [String]) throws {
+        for category in upweight.keys.sorted() where !categories.contains(category) {
+            let known = categories.sorted().map { "\"\($0)\"" }.joined(separator: ", ")
+            throw UsageError("--upweight names category \"\(category)\", which is not in the training data (its categories: \(known))")
+        }
+    }
+}

@@ -1,0 +1,35 @@
+import ArgumentParser
+import Upweight
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Runs a subcommand's work and turns the library's errors into a message on stderr and an exit
+/// status: 64 bad usage (EX_USAGE), 65 bad data (EX_DATAERR), 70 training failed (EX_SOFTWARE).
+func reportingErrors(_ body: () throws -> Void) throws {
+    do {
+        try body()
+    } catch let error as DataError {
+        printError(error.description)
+        throw ExitCode(65)
+    } catch let error as UsageError {
+        printError("upweight: \(error.message)")
+        throw ExitCode(64)
+    } catch let error as TrainingError {
+        printError("upweight: \(error.message)")
+        throw ExitCode(70)
+    }
+}
+
+func printError(_ message: String) {
+    let line = Array((message + "\n").utf8)
+    _ = line.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+}
+
+/// Writes `text` to `path` atomically, or to stdout when there is no path.
+func emit(_ text: String, to path: String?) throws {
+    if let path { try Files.writeAtomically(text, to: path) } else { print(text, terminator: "") }
+}
+
+extension ReportFormat: ExpressibleByArgument {}
+extension ErrorPolicy: ExpressibleByArgument {}

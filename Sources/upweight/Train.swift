@@ -1,0 +1,79 @@
+import ArgumentParser
+import Upweight
+
+struct Train: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train a reward model and report per-category accuracy on held-out pairs.",
+        discussion: """
+        Objective (linear): L(θ) = (1/Σw) Σ_i w_i·softplus(−(θ·(x_c,i − x_r,i) − m_i)) + (λ/2)‖θ‖², \
+        with w_i = weight_i · upweight[category_i], normalized to mean 1.
+        """)
+
+    @Argument(help: "JSONL files of preference pairs (.jsonl or .jsonl.gz).")
+    var data: [String]
+    @Option(help: "Model directory to write (config.json + model.safetensors).") var out: String?
+    @Option(help: "JSONL file(s) to evaluate on after training (repeatable).") var eval: [String] = []
+    @Option(help: "Hold out this fraction of the training pairs (stratified by category) for evaluation.") var holdout: Double?
+    @Option(help: "A JSON config file; its keys are these flags' long names. Flags win.") var config: String?
+    @Option(help: "Model: linear.") var model: String?
+    @Option(help: "Optimizer: lbfgs (full batch, default) or adamw (minibatches).") var optimizer: String?
+    @Option(help: "L2 strength λ (default 1e-4).") var l2: Double?
+    @Option(help: "AdamW learning rate (default 1e-3).") var learningRate: Double?
+    @Option(help: "AdamW decoupled weight decay (default 0).") var weightDecay: Double?
+    @Option(help: "AdamW minibatch size (default 256).") var batchSize: Int?
+    @Option(help: "AdamW epochs (default 10).") var epochs: Int?
+    @Option(help: "Random seed for shuffling and the holdout split (default 0).") var seed: Int?
+    @Option(help: "L-BFGS iteration limit (default 1000).") var maxIterations: Int?
+    @Option(help: "L-BFGS stops when ‖∇L‖₂ is below this (default 1e-7).") var tolerance: Double?
+    @Option(help: "Text: 2^bits hashed features (default 18).") var hashBits: Int?
+    @Flag(help: "Text: hash the prompt's words into each response's features too.") var includePrompt = false
+    @Flag(help: "Dense: z-score features with training statistics (stored in the model).") var standardize = false
+    @Option(help: "Multiply a category's weights: CATEGORY=FACTOR (repeatable).") var upweight: [String] = []
+    @Option(help: "Weight normalization: mean (weights average 1, default) or none.") var normalize: String?
+    @Option(help: "Report format: table or json.") var format: ReportFormat = .table
+    @OptionGroup var reading: ReadingFlags
+
+    func validate() throws {
+        for item in upweight where item.split(separator: "=").count != 2 || Double(item.split(separator: "=")[1]) == nil {
+            throw ValidationError("--upweight expects CATEGORY=FACTOR, got \"\(item)\"")
+        }
+    }
+
+    /// The given flags as config keys, so one parser checks flags and config files alike.
+    var settings: JSONObject {
+        var object = reading.settings
+        let numbers: [(String, Double?)] = [("l2", l2), ("learning-rate", learningRate), ("weight-decay", weightDecay),
+                                            ("tolerance", tolerance), ("holdout", holdout)]
+        for (key, value) in numbers { if let value { object[key] = .number(value) } }
+        let integers: [(String, Int?)] = [("batch-size", batchSize), ("epochs", epochs), ("seed", seed),
+                                          ("max-iterations", maxIterations), ("hash-bits", hashBits)]
+        for (key, value) in integers { if let value { object[key] = JSONValue(value) } }
+        for (key, value) in [("model", model), ("optimizer", optimizer), ("normalize", normalize), ("out", out)] {
+            if let value { object[key] = .string(value) }
+        }
+        if includePrompt { object["include-prompt"] = true }
+        if standardize { object["standardize"] = true }
+        if !eval.isEmpty { object["eval"] = .array(eval.map { .string($0) }) }
+        if !upweight.isEmpty {
+            var factors = JSONObject()
+            for item in upweight {
+                let parts = item.split(separator: "=", maxSplits: 1)
+                factors[String(parts[0])] = .number(Double(parts[1])!)
+            }
+            object["upweight"] = .object(factors)
+        }
+        return object
+    }
+
+    func run() throws {
+        try reportingErrors {
+            var configuration = TrainingConfiguration()
+            if let config {
+                try configuration.apply(try Files.readJSONObject(config), from: .file(config))
+            }
+            try configuration.apply(settings, from: .commandLine)
+            let report = try TrainingSession(configuration: configuration, data: data).run(log: printError)
+            print(report.render(format), terminator: "")
+        }
+    }
+}

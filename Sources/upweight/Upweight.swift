@@ -1,0 +1,13 @@
+import ArgumentParser
+import Upweight
+
+@main
+struct UpweightCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "upweight",
+        abstract: "Train preference-weighted reward models on pairwise preference data (JSONL).",
+        discussion: "Exit status: 0 success, 64 bad usage (flags, config, model directory), 65 bad data, 70 training failed.",
+        version: upweightVersion,
+        subcommands: [Train.self, Eval.self, Score.self, Stats.self]
+    )
+}

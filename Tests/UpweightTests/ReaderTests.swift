@@ -1,0 +1,216 @@
+import Foundation
+import XCTest
+@testable import Upweight
+
+final class ReaderTests: XCTestCase {
+    let pair = #"{"prompt":"p","chosen":"a","rejected":"b"}"#
+
+    /// Every bad input gets its exact message, naming file, line, column and field ("@" stands for the file's path).
+    func test_bad_inputs_give_exact_messages() throws {
+        let cases: [(name: String, content: String, expected: String)] = [
+            ("malformed", pair + "\n" + #"{"prompt": "p", "chosen": "a",, "rejected":"b"}"#,
+             "@:2:31: invalid JSON: string or '}' expected near ','"),
+            ("truncated final line", pair + "\n" + #"{"prompt":"p","chosen":"a","rej"#,
+             "@:2:31: invalid JSON: premature end of input near '\"rej'"),
+            ("not an object", pair + "\n[1,2,3]\n", "@:2:1: expected a JSON object, got an array"),
+            ("string weight", #"{"prompt":"p","chosen":"a","rejected":"b","weight":"2"}"#,
+             "@:1:52: expected a number, got a string (field weight)"),
+            ("numeric category", #"{"prompt":"p","chosen":"a","rejected":"b","category":7}"#,
+             "@:1:54: expected a string, got a number (field category)"),
+            ("object for a string", #"{"prompt":"p","chosen":{"x":1},"rejected":"b"}"#,
+             "@:1:24: expected a string, got an object (field chosen)"),
+            ("missing rejected", #"{"prompt":"p","chosen":"a"}"#, "@:1:1: missing required field (field rejected)"),
+            ("missing chosen", pair + "\n" + #"{"prompt":"p","rejected":"b"}"#, "@:2:1: missing required field (field chosen)"),
+            ("both empty", #"{"prompt":"p","chosen":"","rejected":""}"#, "@:1:24: chosen and rejected are both empty (field chosen)"),
+            ("negative weight", #"{"prompt":"p","chosen":"a","rejected":"b","weight":-1}"#,
+             "@:1:52: expected a finite number ≥ 0, got -1 (field weight)"),
+            ("overflowing weight", #"{"prompt":"p","chosen":"a","rejected":"b","weight":1e999}"#,
+             "@:1:56: invalid JSON: real number overflow near '1e999'"),
+            ("NaN literal", #"{"prompt":"p","chosen":"a","rejected":"b","weight":NaN}"#,
+             "@:1:54: invalid JSON: invalid token near 'NaN'"),
+            ("Infinity literal", #"{"prompt":"p","chosen":"a","rejected":"b","margin":Infinity}"#,
+             "@:1:59: invalid JSON: invalid token near 'Infinity'"),
+            ("string margin", #"{"prompt":"p","chosen":"a","rejected":"b","margin":"1"}"#,
+             "@:1:52: expected a number, got a string (field margin)"),
+            ("array id", #"{"prompt":"p","chosen":"a","rejected":"b","id":[1]}"#,
+             "@:1:48: expected a string or an integer, got an array (field id)"),
+            ("dense dimension changes", "{\"chosen_features\":[1,2],\"rejected_features\":[3,4]}\n{\"chosen_features\":[1,2,3],\"rejected_features\":[3,4,5]}",
+             "@:2:1: expected 2 numbers as on @:1, got 3 (field chosen_features)"),
+            ("dense sides differ", #"{"chosen_features":[1,2],"rejected_features":[3]}"#,
+             "@:1:46: expected 2 numbers as in chosen_features, got 1 (field rejected_features)"),
+            ("non-number in array", #"{"chosen_features":[1,"x"],"rejected_features":[3,4]}"#,
+             "@:1:20: element 1 is a string, expected a number (field chosen_features)"),
+            ("empty array", #"{"chosen_features":[],"rejected_features":[]}"#,
+             "@:1:20: expected a non-empty array of numbers, got an empty array (field chosen_features)"),
+            ("beyond Float32", #"{"chosen_features":[1,1e39],"rejected_features":[3,4]}"#,
+             "@:1:20: element 1 (1e+39) is outside the Float32 range (field chosen_features)"),
+            ("text after dense", "{\"chosen_features\":[1,2],\"rejected_features\":[3,4]}\n" + pair,
+             "@:2:24: expected dense features like the file's first pair, got text (field chosen)"),
+            ("dense after text", pair + "\n{\"chosen_features\":[1,2],\"rejected_features\":[3,4]}",
+             "@:2:20: expected text like the file's first pair, got dense features (field chosen_features)"),
+            ("escaped NUL", #"{"prompt":"p","chosen":"a\u0000","rejected":"b"}"#,
+             #"@:1:32: invalid JSON: \u0000 is not allowed in a string near '"a\u0000"'"#),
+            ("duplicate key", #"{"prompt":"p","chosen":"a","chosen":"c","rejected":"b"}"#,
+             "@:1:35: invalid JSON: duplicate object key near '\"chosen\"'"),
+            ("bad message", #"{"prompt":[{"role":"user","content":"hi"}],"chosen":[{"role":"assistant","content":"a"}],"rejected":[{"role":"assistant","content":5}]}"#,
+             #"@:1:101: message 0 is not a {"role": string, "content": string} object (field rejected)"#),
+            ("empty file", "", "@: no pairs: the file is empty or holds only blank lines"),
+            ("blank lines only", "\n  \n\t\n", "@: no pairs: the file is empty or holds only blank lines"),
+        ]
+        let directory = TestSupport.temporaryDirectory(self)
+        for (index, testCase) in cases.enumerated() {
+            let path = TestSupport.write(testCase.content, "case\(index).jsonl", in: directory)
+            XCTAssertThrowsError(try TestSupport.read(paths: [path]), testCase.name) { error in
+                let message = (error as? DataError)?.description ?? "not a DataError: \(error)"
+                XCTAssertEqual(message, testCase.expected.replacing("@", with: path), testCase.name)
+            }
+        }
+        XCTAssertGreaterThanOrEqual(cases.count, 15)
+    }
+
+    func test_invalid_utf8_names_the_byte() throws {
+        let directory = TestSupport.temporaryDirectory(self)
+        let path = "\(directory)/bad.jsonl"
+        try Data(Array(#"{"prompt":"p","chosen":"a"#.utf8) + [0xFF] + Array(#"","rejected":"b"}"#.utf8)).write(to: URL(fileURLWithPath: path))
+        XCTAssertThrowsError(try TestSupport.read(paths: [path])) { error in
+            XCTAssertEqual((error as? DataError)?.description, "\(path):1:25: invalid JSON: unable to decode byte 0xff near '\"a'")
+        }
+    }
+
+    func test_missing_file_directory_and_corrupt_gzip() throws {
+        let directory = TestSupport.temporaryDirectory(self)
+        func message(_ path: String) -> String? {
+            do { _ = try TestSupport.read(paths: [path]); return nil } catch { return (error as? DataError)?.description }
+        }
+        XCTAssertEqual(message("\(directory)/nope.jsonl"), "\(directory)/nope.jsonl: cannot open: No such file or directory")
+        XCTAssertEqual(message(directory), "\(directory): is a directory, expected a JSONL file")
+        let gzipped = try gzip(String(repeating: pair + "\n", count: 200))
+        let truncated = "\(directory)/truncated.jsonl.gz"
+        try gzipped.prefix(gzipped.count / 2).write(to: URL(fileURLWithPath: truncated))
+        XCTAssertEqual(message(truncated), "\(truncated): truncated gzip file (unexpected end of file)")
+        let corrupt = "\(directory)/corrupt.jsonl.gz"
+        try Data([0x1f, 0x8b, 0x08, 0, 0, 0, 0, 0, 0, 3] + Array("garbagegarbage".utf8)).write(to: URL(fileURLWithPath: corrupt))
+        XCTAssertEqual(message(corrupt), "\(corrupt): corrupt gzip data: invalid block type")
+    }
+
+    func test_skip_mode_counts_each_reason_and_keeps_good_lines() throws {
+        let directory = TestSupport.temporaryDirectory(self)
+        let path = TestSupport.write([pair, "xx", #"{"prompt":"p","chosen":"a","rejected":"b","weight":-2}"#,
+                                      #"{"prompt":"p","chosen":"a","rejected":"a"}"#, #"{"prompt":"p","chosen":"","rejected":"b"}"#]
+                                        .joined(separator: "\n"), "mixed.jsonl", in: directory)
+        var options = ReadOptions()
+        options.onError = .skip
+        let (dataset, summary) = try PreferenceReader.read(paths: [path], options: options)
+        XCTAssertEqual(dataset.count, 3)
+        XCTAssertEqual(summary.lines, 5)
+        XCTAssertEqual(summary.skipped, ["invalid JSON": 1, "invalid weight": 1])
+        XCTAssertEqual(summary.warnings, ["chosen identical to rejected": 1, "empty response": 1])
+        XCTAssertEqual(dataset.sources.map(\.line), [1, 4, 5])
+    }
+
+    func test_explicit_shape_with_optional_fields_bom_and_crlf() throws {
+        let directory = TestSupport.temporaryDirectory(self)
+        let text = "\u{FEFF}" + #"{"id":"a1","prompt":"P","chosen":"yes","rejected":"no","category":"safety","weight":2.5,"margin":0.5}"#
+            + "\r\n\r\n" + #"{"id":7,"prompt":"Q","chosen":"x y","rejected":"z"}"#  // no final newline
+        let path = TestSupport.write(text, "explicit.jsonl", in: directory)
+        let dataset = try TestSupport.read(paths: [path])
+        XCTAssertEqual(dataset.count, 2)
+        XCTAssertEqual(dataset.ids, ["a1", "7"])
+        XCTAssertEqual(dataset.categoryNames, ["safety", "default"])
+        XCTAssertEqual(dataset.exampleWeights, [2.5, 1])
+        XCTAssertEqual(dataset.margins, [0.5, 0])
+        XCTAssertEqual(dataset.sources.map(\.line), [1, 3])
+        guard case .text(let prompts, let chosen, let rejected) = dataset.responses else { return XCTFail("expected text") }
+        XCTAssertEqual(prompts, ["P", "Q"])
+        XCTAssertEqual(chosen, ["yes", "x y"])
+        XCTAssertEqual(rejected, ["no", "z"])
+    }
+
+    func test_conversational_shape_joins_assistant_contents() throws {
+        let directory = TestSupport.temporaryDirectory(self)
+        let explicit = #"{"prompt":[{"role":"system","content":"S"},{"role":"user","content":"U"}],"chosen":[{"role":"assistant","content":"A1"},{"role":"assistant","content":"A2"}],"rejected":[{"role":"assistant","content":"B"}]}"#
+        let implicit = #"{"chosen":[{"role":"user","content":"U"},{"role":"assistant","content":"good"}],"rejected":[{"role":"user","content":"U"},{"role":"assistant","content":"bad"}]}"#
+        let path = TestSupport.write(explicit + "\n" + implicit, "chat.jsonl", in: directory)
+        let dataset = try TestSupport.read(paths: [path])
+        guard case .text(let prompts, let chosen, let rejected) = dataset.responses else { return XCTFail("expected text") }
+        XCTAssertEqual(prompts, ["S\nU", "U"])
+        XCTAssertEqual(chosen, ["A1\nA2", "good"])
+        XCTAssertEqual(rejected, ["B", "bad"])
+    }
+
+    func test_implicit_prompt_splits_at_the_last_shared_assistant_turn() throws {
+        let directory = TestSupport.temporaryDirectory(self)
+        let lines = [
+            // Shared up to the last assistant turn: the usual HH-RLHF line.
+            #"{"chosen":"\n\nHuman: hi\n\nAssistant: hello\n\nHuman: joke?\n\nAssistant: sure","rejected":"\n\nHuman: hi\n\nAssistant: hello\n\nHuman: joke?\n\nAssistant: no"}"#,
+            // They differ inside an earlier assistant turn: cut after the last shared assistant marker.
+            #"{"chosen":"\n\nHuman: hi\n\nAssistant: hello\n\nHuman: q\n\nAssistant: a","rejected":"\n\nHuman: hi\n\nAssistant: howdy\n\nHuman: q\n\nAssistant: b"}"#,
+            // They differ in the first human turn: cut at the last turn boundary, never rejected.
+            #"{"chosen":"\n\nHuman: one\n\nAssistant: x","rejected":"\n\nHuman: two\n\nAssistant: y"}"#,
+        ]
+        let path = TestSupport.write(lines.joined(separator: "\n"), "hh.jsonl", in: directory)
+        let dataset = try TestSupport.read(paths: [path])
+        guard case .text(let prompts, let chosen, let rejected) = dataset.responses else { return XCTFail("expected text") }
+        XCTAssertEqual(prompts, ["\n\nHuman: hi\n\nAssistant: hello\n\nHuman: joke?\n\nAssistant:", "\n\nHuman: hi\n\nAssistant:", ""])
+        XCTAssertEqual(chosen, [" sure", " hello\n\nHuman: q\n\nAssistant: a", "\n\nHuman: one\n\nAssistant: x"])
+        XCTAssertEqual(rejected, [" no", " howdy\n\nHuman: q\n\nAssistant: b", "\n\nHuman: two\n\nAssistant: y"])
+    }
+
+    func test_dense_shape_and_renamed_fields() throws {
+        let directory = TestSupport.temporaryDirectory(self)
+        let path = TestSupport.write(#"{"q":"p","good":"a b","bad":"c","subset":"math","w":3,"m":1.5,"key":"k"}"#, "renamed.jsonl", in: directory)
+        let dataset = try TestSupport.read(paths: [path]) { options in
+            options.fields.prompt = "q"; options.fields.chosen = "good"; options.fields.rejected = "bad"
+            options.fields.category = "subset"; options.fields.weight = "w"; options.fields.margin = "m"; options.fields.id = "key"
+        }
+        XCTAssertEqual(dataset.categoryNames, ["math"])
+        XCTAssertEqual(dataset.exampleWeights, [3])
+        XCTAssertEqual(dataset.margins, [1.5])
+        XCTAssertEqual(dataset.ids, ["k"])
+        let dense = TestSupport.write("{\"chosen_features\":[1,2.5],\"rejected_features\":[-1,0]}\n{\"chosen_features\":[3,4],\"rejected_features\":[5,6]}\n",
+                                      "dense.jsonl", in: directory)
+        let denseSet = try TestSupport.read(paths: [dense])
+        guard case .dense(let dimension, let chosen, let rejected) = denseSet.responses else { return XCTFail("expected dense") }
+        XCTAssertEqual(dimension, 2)
+        XCTAssertEqual(chosen, [1, 2.5, 3, 4])
+        XCTAssertEqual(rejected, [-1, 0, 5, 6])
+    }
+
+    func test_gzip_reads_like_plain_and_results_do_not_depend_on_threads_or_chunks() throws {
+        let directory = TestSupport.temporaryDirectory(self)
+        let plain = TestSupport.data("llmbar.jsonl")
+        let gzipped = "\(directory)/llmbar.jsonl.gz"
+        try gzip(String(decoding: try Data(contentsOf: URL(fileURLWithPath: plain)), as: UTF8.self)).write(to: URL(fileURLWithPath: gzipped))
+        let one = try TestSupport.read(paths: [plain]) { $0.threads = 1 }
+        let two = try TestSupport.read(paths: [gzipped]) { $0.threads = 2; $0.chunkBytes = 4096 }
+        XCTAssertEqual(one.count, 1198)
+        XCTAssertEqual(fingerprint(of: one), fingerprint(of: two))
+        XCTAssertEqual(one.categoryNames, two.categoryNames)
+    }
+
+    func test_shipped_real_datasets_read_without_a_single_error() throws {
+        let (hh, hhSummary) = try PreferenceReader.read(paths: [TestSupport.data("hh-rlhf-harmless-base-test.jsonl.gz")])
+        XCTAssertEqual(hh.count, 2312)
+        XCTAssertEqual(hhSummary.skippedCount, 0)
+        let (llmbar, llmbarSummary) = try PreferenceReader.read(paths: [TestSupport.data("llmbar.jsonl")])
+        XCTAssertEqual(llmbar.count, 1198)
+        XCTAssertEqual(llmbar.categoryNames.count, 13)
+        XCTAssertEqual(llmbarSummary.skippedCount, 0)
+        // Every HH prompt ends at an assistant turn or a turn boundary, and no response is lost.
+        guard case .text(let prompts, let chosen, _) = hh.responses else { return XCTFail("expected text") }
+        XCTAssertEqual(prompts.filter { $0.hasSuffix("\n\nAssistant:") }.count + prompts.filter { !$0.hasSuffix("\n\nAssistant:") }.count, 2312)
+        XCTAssertGreaterThan(prompts.filter { $0.hasSuffix("\n\nAssistant:") }.count, 2250)
+        XCTAssertTrue(chosen.allSatisfy { !$0.isEmpty })
+    }
+
+    private func gzip(_ text: String) throws -> Data {
+        let directory = TestSupport.temporaryDirectory(self)
+        let path = TestSupport.write(text, "plain.jsonl", in: directory)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/gzip")
+        process.arguments = ["-kf", path]
+        try process.run()
+        process.waitUntilExit()
+        return try Data(contentsOf: URL(fileURLWithPath: path + ".gz"))
+    }
+}

@@ -1,0 +1,84 @@
+import Foundation
+import XCTest
+import Upweight
+
+/// Paths and helpers shared by the tests.
+enum TestSupport {
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent()
+    static let fixtures = repository.appendingPathComponent("Tests/UpweightTests/Fixtures")
+
+    static func fixture(_ relative: String) -> String { fixtures.appendingPathComponent(relative).path }
+    static func data(_ relative: String) -> String { repository.appendingPathComponent("data/\(relative)").path }
+
+    /// A fresh temporary directory, removed when the test ends.
+    static func temporaryDirectory(_ test: XCTestCase) -> String {
+        let path = FileManager.default.temporaryDirectory
+            .appendingPathComponent("upweight-tests-\(UUID().uuidString)").path
+        try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        test.addTeardownBlock { try? FileManager.default.removeItem(atPath: path) }
+        return path
+    }
+
+    /// Writes `text` to `name` in `directory` and returns the path.
+    @discardableResult
+    static func write(_ text: String, _ name: String, in directory: String) -> String {
+        let path = "\(directory)/\(name)"
+        try! Data(text.utf8).write(to: URL(fileURLWithPath: path))
+        return path
+    }
+
+    static func read(paths: [String], _ configure: (inout ReadOptions) -> Void = { _ in }) throws -> PreferenceDataset {
+        var options = ReadOptions()
+        configure(&options)
+        return try PreferenceReader.read(paths: paths, options: options).0
+    }
+
+    /// The `upweight` binary built beside the test bundle.
+    static var binary: String {
+        if let path = ProcessInfo.processInfo.environment["UPWEIGHT_BINARY"] { return path }
+        // On Linux the test runner is the `.xctest` executable in the same products folder as `upweight`.
+        let runner = URL(fileURLWithPath: ProcessInfo.processInfo.arguments[0]).resolvingSymlinksInPath()
+        return runner.deletingLastPathComponent().appendingPathComponent("upweight").path
+    }
+
+    struct Run {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    /// Runs the CLI with `arguments` and waits for it.
+    static func run(_ arguments: [String], currentDirectory: String? = nil) throws -> Run {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = arguments
+        if let currentDirectory { process.currentDirectoryURL = URL(fileURLWithPath: currentDirectory) }
+        let output = Pipe()
+        let errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        // Read both pipes before waiting, so a large output cannot fill a pipe and block the child.
+        let outData = output.fileHandleForReading.readDataToEndOfFile()
+        let errData = errors.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Run(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+                   stderr: String(decoding: errData, as: UTF8.self))
+    }
+
+    /// Parses a JSON text the way a user's script would (Foundation), for checking our output.
+    static func json(_ text: String) throws -> Any { try JSONSerialization.jsonObject(with: Data(text.utf8)) }
+}
+
+/// Relative L2 distance ‖a − b‖ / ‖b‖.
+func relativeDistance(_ a: [Double], _ b: [Double]) -> Double {
+    precondition(a.count == b.count)
+    var difference = 0.0
+    var reference = 0.0
+    for index in a.indices {
+        difference += (a[index] - b[index]) * (a[index] - b[index])
+        reference += b[index] * b[index]
+    }
+    return (difference / reference).squareRoot()
+}
