@@ -12,12 +12,8 @@ struct Eval: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let trained = try ModelDirectory.load(model)
-            let options = try reading.options(base: trained.reading)
-            let (dataset, summary) = try PreferenceReader.read(paths: data, options: options)
-            logReadSummary(summary, pairs: dataset.count, log: printError)
-            let rewards = try trained.rewards(for: dataset, threads: options.threads)
-            let report = EvaluationReport(dataset: dataset, chosenRewards: rewards.chosen, rejectedRewards: rewards.rejected)
+            let scored = try loadAndScore(model: model, data: data, reading: reading)
+            let report = EvaluationReport(dataset: scored.dataset, chosenRewards: scored.chosen, rejectedRewards: scored.rejected)
             try emit(report.render(format), to: output)
         }
     }

@@ -12,12 +12,8 @@ struct Score: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let trained = try ModelDirectory.load(model)
-            let options = try reading.options(base: trained.reading)
-            let (dataset, summary) = try PreferenceReader.read(paths: data, options: options)
-            logReadSummary(summary, pairs: dataset.count, log: printError)
-            let rewards = try trained.rewards(for: dataset, threads: options.threads)
-            try emit(scoreLines(dataset: dataset, chosen: rewards.chosen, rejected: rewards.rejected), to: output)
+            let scored = try loadAndScore(model: model, data: data, reading: reading)
+            try emit(scoreLines(dataset: scored.dataset, chosen: scored.chosen, rejected: scored.rejected), to: output)
         }
     }
 }

@@ -26,6 +26,19 @@ func printError(_ message: String) {
     _ = line.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
 }
 
+/// Loads a model directory, reads `data` the way the model was trained to read (unless flags say
+/// otherwise) and scores both sides of every pair: the common first half of `eval` and `score`.
+func loadAndScore(model: String, data: [String], reading: ReadingFlags)
+    throws -> (dataset: PreferenceDataset, chosen: [Float], rejected: [Float])
+{
+    let trained = try ModelDirectory.load(model)
+    let options = try reading.options(base: trained.reading)
+    let (dataset, summary) = try PreferenceReader.read(paths: data, options: options)
+    logReadSummary(summary, pairs: dataset.count, log: printError)
+    let rewards = try trained.rewards(for: dataset, threads: options.threads)
+    return (dataset, rewards.chosen, rewards.rejected)
+}
+
 /// Writes `text` to `path` atomically, or to stdout when there is no path.
 func emit(_ text: String, to path: String?) throws {
     if let path { try Files.writeAtomically(text, to: path) } else { print(text, terminator: "") }

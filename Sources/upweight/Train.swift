@@ -14,6 +14,9 @@ struct Train: ParsableCommand {
     @Option(help: "Model directory to write (config.json + model.safetensors).") var out: String?
     @Option(help: "JSONL file(s) to evaluate on after training (repeatable).") var eval: [String] = []
     @Option(help: "Hold out this fraction of the training pairs (stratified by category) for evaluation.") var holdout: Double?
+    @Option(help: "Train only on pairs whose split field (--split-field, default split) has this value.") var trainSplit: String?
+    @Option(help: "Evaluate on the pairs whose split field has this value.") var evalSplit: String?
+    @Option(help: "Field holding the split name (default: split).") var splitField: String?
     @Option(help: "A JSON config file; its keys are these flags' long names. Flags win.") var config: String?
     @Option(help: "Model: linear.") var model: String?
     @Option(help: "Optimizer: lbfgs (full batch, default) or adamw (minibatches).") var optimizer: String?
@@ -48,7 +51,8 @@ struct Train: ParsableCommand {
         let integers: [(String, Int?)] = [("batch-size", batchSize), ("epochs", epochs), ("seed", seed),
                                           ("max-iterations", maxIterations), ("hash-bits", hashBits)]
         for (key, value) in integers { if let value { object[key] = JSONValue(value) } }
-        for (key, value) in [("model", model), ("optimizer", optimizer), ("normalize", normalize), ("out", out)] {
+        for (key, value) in [("model", model), ("optimizer", optimizer), ("normalize", normalize), ("out", out),
+                             ("train-split", trainSplit), ("eval-split", evalSplit), ("split-field", splitField)] {
             if let value { object[key] = .string(value) }
         }
         if includePrompt { object["include-prompt"] = true }

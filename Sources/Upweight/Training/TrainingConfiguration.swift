@@ -20,6 +20,9 @@ public struct TrainingConfiguration: Sendable, Equatable {
     public var standardize = false
     public var weighting = WeightingConfiguration()
     public var holdout = 0.0
+    /// Train only on pairs whose split field has this value (e.g. "train"), evaluate on `evalSplit`.
+    public var trainSplit: String?
+    public var evalSplit: String?
     public var eval: [String] = []
     public var out: String?
     public var reading = ReadOptions()
@@ -32,7 +35,7 @@ public struct TrainingConfiguration: Sendable, Equatable {
     public static let keys = [
         "model", "optimizer", "l2", "learning-rate", "weight-decay", "batch-size", "epochs", "seed",
         "max-iterations", "tolerance", "hash-bits", "include-prompt", "standardize", "upweight", "normalize",
-        "holdout", "eval", "out", "threads", "on-error", "shape", "prompt-field", "chosen-field",
+        "holdout", "train-split", "eval-split", "split-field", "eval", "out", "threads", "on-error", "shape", "prompt-field", "chosen-field",
         "rejected-field", "category-field", "weight-field", "margin-field", "id-field",
     ]
 
@@ -70,6 +73,9 @@ public struct TrainingConfiguration: Sendable, Equatable {
             case "upweight": weighting.upweight = try reader.categoryFactors()
             case "normalize": weighting.normalize = try reader.choice(["mean", "none"]) == "mean"
             case "holdout": holdout = try reader.number(atLeast: 0, below: 1)
+            case "train-split": trainSplit = try reader.string()
+            case "eval-split": evalSplit = try reader.string()
+            case "split-field": reading.fields.split = try reader.string()
             case "eval": eval = try reader.strings()
             case "out": out = try reader.string()
             case "threads": reading.threads = try reader.integer(in: 1...1024)
@@ -114,6 +120,8 @@ public struct TrainingConfiguration: Sendable, Equatable {
         object["upweight"] = .object(JSONObject(weighting.upweight.sorted { $0.key < $1.key }.map { ($0.key, .number($0.value)) }))
         object["normalize"] = .string(weighting.normalize ? "mean" : "none")
         if holdout > 0 { object["holdout"] = .number(holdout) }
+        if let trainSplit { object["train-split"] = .string(trainSplit) }
+        if let evalSplit { object["eval-split"] = .string(evalSplit) }
         return object
     }
 }

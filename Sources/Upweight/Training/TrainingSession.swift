@@ -12,25 +12,33 @@ public struct TrainingSession {
     /// pairs (`eval` files, else the held-out fraction, else the training pairs themselves).
     public func run(log: (String) -> Void = { _ in }) throws -> EvaluationReport {
         let reading = configuration.reading
+        let clock = ContinuousClock()
+        let started = clock.now
         let (dataset, summary) = try PreferenceReader.read(paths: data, options: reading)
+        log("read \(dataset.count) pairs in \(seconds(since: started))")
         logReadSummary(summary, pairs: dataset.count, log: log)
         try configuration.weighting.validate(categories: dataset.categoryNames)
         var training = dataset
         var evaluation: PreferenceDataset?
-        if !configuration.eval.isEmpty {
+        if let name = configuration.trainSplit { training = try pairs(of: dataset, inSplit: name) }
+        if let name = configuration.evalSplit {
+            evaluation = try pairs(of: dataset, inSplit: name)
+        } else if !configuration.eval.isEmpty {
             let (evalSet, evalSummary) = try PreferenceReader.read(paths: configuration.eval, options: reading)
             logReadSummary(evalSummary, pairs: evalSet.count, log: log)
             evaluation = evalSet
         } else if configuration.holdout > 0 {
-            let split = stratifiedHoldout(dataset, fraction: configuration.holdout, seed: configuration.seed)
+            let split = stratifiedHoldout(training, fraction: configuration.holdout, seed: configuration.seed)
             guard !split.train.isEmpty, !split.heldOut.isEmpty else {
-                throw UsageError("--holdout \(configuration.holdout) leaves no pairs on one side of \(dataset.count)")
+                throw UsageError("--holdout \(configuration.holdout) leaves no pairs on one side of \(training.count)")
             }
-            training = dataset.subset(split.train)
-            evaluation = dataset.subset(split.heldOut)
+            evaluation = training.subset(split.heldOut)
+            training = training.subset(split.train)
         }
         log("training on \(training.count) pairs in \(training.categoryNames.count) categories")
+        let trainingStarted = clock.now
         var outcome = try Trainer.train(training, configuration: configuration, log: log)
+        log("trained in \(seconds(since: trainingStarted))")
         outcome.trained.provenance["data"] = .object(dataProvenance(outcome.trained.provenance["data"]))
         log("weights: effective sample size \(fixed(outcome.weightSummary.effectiveSampleSize, 1)) of \(training.count) pairs; heaviest 1% hold \(fixed(100 * outcome.weightSummary.topOnePercentShare, 1))% of the weight")
         log("trained: \(outcome.description)")
@@ -44,6 +52,16 @@ public struct TrainingSession {
         return EvaluationReport(dataset: reported, chosenRewards: rewards.chosen, rejectedRewards: rewards.rejected)
     }
 
+    private func pairs(of dataset: PreferenceDataset, inSplit name: String) throws -> PreferenceDataset {
+        let indices = (0..<dataset.count).filter { dataset.splits[$0] == name }
+        guard !indices.isEmpty else {
+            let field = configuration.reading.fields.split
+            let present = Set(dataset.splits.compactMap { $0 }).sorted().map { "\"\($0)\"" }.joined(separator: ", ")
+            throw UsageError("no pair has \(field) \"\(name)\" (values present: \(present.isEmpty ? "none" : present))")
+        }
+        return dataset.subset(indices)
+    }
+
     private func dataProvenance(_ existing: JSONValue?) -> JSONObject {
         var object = JSONObject()
         if case .object(let old)? = existing { object = old }
@@ -51,6 +69,13 @@ public struct TrainingSession {
         if !configuration.eval.isEmpty { object["eval_files"] = .array(configuration.eval.map { .string($0) }) }
         return object
     }
+}
+
+/// "1.23 s" since `start`.
+func seconds(since start: ContinuousClock.Instant) -> String {
+    let elapsed = ContinuousClock().now - start
+    let value = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+    return "\(fixed(value, 2)) s"
 }
 
 public func logReadSummary(_ summary: ReadSummary, pairs: Int, log: (String) -> Void) {
