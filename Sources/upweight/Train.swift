@@ -33,6 +33,16 @@ struct Train: ParsableCommand {
     @Flag(help: "Dense: z-score features with training statistics (stored in the model).") var standardize = false
     @Option(help: "Multiply a category's weights: CATEGORY=FACTOR (repeatable).") var upweight: [String] = []
     @Option(help: "Weight normalization: mean (weights average 1, default) or none.") var normalize: String?
+    @Option(help: "Category weights from counts: none, balanced, sqrt or effective:BETA.") var categoryScheme: String?
+    @Option(help: "Clip every weight to LO,HI before normalization.") var clipWeights: String?
+    @Option(help: "How weights act: loss (weighted mean loss, default) or sample (draw pairs ∝ weight).") var weightMode: String?
+    @Option(help: "Label smoothing ε: (1−ε)·softplus(−Δ) + ε·softplus(Δ).") var labelSmoothing: Double?
+    @Option(help: "Reward centering λ: + λ·(r_c + r_r)² (TRL's center_rewards_coefficient).") var centerRewards: Double?
+    @Option(help: "Focal γ: (1−σ(Δ))^γ · softplus(−Δ).") var focalGamma: Double?
+    @Option(help: "Group DRO over categories with step size η (0: off).") var groupDro: Double?
+    @Option(help: "Group DRO generalization adjustment C (added as C/√n_k).") var groupDroAdjust: Double?
+    @Option(help: "Boosting rounds T (RankBoost/AdaBoost over pairs; 1: off).") var boost: Int?
+    @Option(help: "Write the training log (JSONL, one object per epoch) to this file.") var log: String?
     @Option(help: "Report format: table or json.") var format: ReportFormat = .table
     @OptionGroup var reading: ReadingFlags
 
@@ -46,13 +56,17 @@ struct Train: ParsableCommand {
     var settings: JSONObject {
         var object = reading.settings
         let numbers: [(String, Double?)] = [("l2", l2), ("learning-rate", learningRate), ("weight-decay", weightDecay),
-                                            ("tolerance", tolerance), ("holdout", holdout)]
+                                            ("tolerance", tolerance), ("holdout", holdout), ("label-smoothing", labelSmoothing),
+                                            ("center-rewards", centerRewards), ("focal-gamma", focalGamma),
+                                            ("group-dro", groupDro), ("group-dro-adjust", groupDroAdjust)]
         for (key, value) in numbers { if let value { object[key] = .number(value) } }
         let integers: [(String, Int?)] = [("batch-size", batchSize), ("epochs", epochs), ("seed", seed),
-                                          ("max-iterations", maxIterations), ("hash-bits", hashBits)]
+                                          ("max-iterations", maxIterations), ("hash-bits", hashBits), ("boost", boost)]
         for (key, value) in integers { if let value { object[key] = JSONValue(value) } }
         for (key, value) in [("model", model), ("optimizer", optimizer), ("normalize", normalize), ("out", out),
-                             ("train-split", trainSplit), ("eval-split", evalSplit), ("split-field", splitField)] {
+                             ("train-split", trainSplit), ("eval-split", evalSplit), ("split-field", splitField),
+                             ("category-scheme", categoryScheme), ("clip-weights", clipWeights), ("weight-mode", weightMode),
+                             ("log", log)] {
             if let value { object[key] = .string(value) }
         }
         if includePrompt { object["include-prompt"] = true }

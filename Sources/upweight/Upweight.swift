@@ -8,6 +8,6 @@ struct UpweightCommand: ParsableCommand {
         abstract: "Train preference-weighted reward models on pairwise preference data (JSONL).",
         discussion: "Exit status: 0 success, 64 bad usage (flags, config, model directory), 65 bad data, 70 training failed.",
         version: upweightVersion,
-        subcommands: [Train.self, Eval.self, Score.self, Stats.self]
+        subcommands: [Train.self, Eval.self, Score.self, Stats.self, Tune.self, Synth.self]
     )
 }

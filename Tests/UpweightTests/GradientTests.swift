@@ -41,7 +41,7 @@ final class GradientTests: XCTestCase {
             var plus = theta, minus = theta
             plus[index] += step
             minus[index] -= step
-            let numeric = (objective.evaluate(plus, gradient: &ignored) - objective.evaluate(minus, gradient: &ignored)) / (2 * step)
+            let numeric = (objective.evaluate(plus, gradient: &ignored).value - objective.evaluate(minus, gradient: &ignored).value) / (2 * step)
             XCTAssertEqual(gradient[index], numeric, accuracy: 1e-7 + 1e-6 * abs(numeric), "∂L/∂θ[\(index)]", file: file, line: line)
         }
     }

@@ -1,11 +1,17 @@
-/// `stats`: pairs per category, their share, and the mean of the per-example weight field.
+/// `stats`: pairs per category, their share, the mean of the per-example weight field, and the
+/// class weight s_k that each category scheme would give it.
 public struct DatasetStatistics: Sendable {
     public struct Category: Sendable {
         public var name: String
         public var pairs: Int
         public var share: Double
         public var meanExampleWeight: Double
+        /// s_k under each scheme of `DatasetStatistics.schemes`, in that order.
+        public var schemeWeights: [Double]
     }
+
+    /// The schemes `stats` shows, as `--category-scheme` spells them.
+    public static let schemes: [CategoryScheme] = [.balanced, .sqrt, .effective(beta: 0.9), .effective(beta: 0.99), .effective(beta: 0.999)]
 
     public var pairs: Int
     public var categories: [Category]
@@ -17,10 +23,12 @@ public struct DatasetStatistics: Sendable {
         let counts = dataset.categoryCounts
         var weightSums = [Double](repeating: 0, count: counts.count)
         for pair in 0..<dataset.count { weightSums[Int(dataset.categoryIndices[pair])] += dataset.exampleWeights[pair] }
+        let schemeWeights = Self.schemes.map { $0.weights(counts: counts) }
         categories = dataset.categoryNames.indices.map { index in
             Category(name: dataset.categoryNames[index], pairs: counts[index],
                      share: Double(counts[index]) / Double(dataset.count),
-                     meanExampleWeight: weightSums[index] / Double(counts[index]))
+                     meanExampleWeight: weightSums[index] / Double(counts[index]),
+                     schemeWeights: schemeWeights.map { $0[index] })
         }.sorted { $0.name < $1.name }
         let total = dataset.exampleWeights.reduce(0, +)
         let squares = dataset.exampleWeights.reduce(0) { $0 + $1 * $1 }
@@ -30,8 +38,9 @@ public struct DatasetStatistics: Sendable {
     public var json: JSONObject {
         var perCategory = JSONObject()
         for category in categories {
+            let weights = JSONObject(zip(Self.schemes, category.schemeWeights).map { ($0.description, .number($1)) })
             perCategory[category.name] = ["pairs": JSONValue(category.pairs), "share": .number(category.share),
-                                          "mean_example_weight": .number(category.meanExampleWeight)]
+                                          "mean_example_weight": .number(category.meanExampleWeight), "weights": .object(weights)]
         }
         return JSONObject([("pairs", JSONValue(pairs)), ("categories", .object(perCategory)),
                            ("effective_sample_size", .number(effectiveSampleSize))])
@@ -43,10 +52,13 @@ public struct DatasetStatistics: Sendable {
             let fill = String(repeating: " ", count: max(0, count - text.count))
             return left ? text + fill : fill + text
         }
-        var lines = [pad("category", width, left: true) + "  " + pad("pairs", 7) + "  " + pad("share", 6) + "  " + pad("mean weight", 11)]
+        let schemeNames = Self.schemes.map(\.description)
+        var lines = [pad("category", width, left: true) + "  " + pad("pairs", 7) + "  " + pad("share", 6) + "  " + pad("mean weight", 11)
+                     + schemeNames.map { "  " + pad($0, max(8, $0.count)) }.joined()]
         for category in categories {
             lines.append(pad(category.name, width, left: true) + "  " + pad(String(category.pairs), 7) + "  "
-                         + pad(fixed(category.share, 3), 6) + "  " + pad(fixed(category.meanExampleWeight, 3), 11))
+                         + pad(fixed(category.share, 3), 6) + "  " + pad(fixed(category.meanExampleWeight, 3), 11)
+                         + zip(schemeNames, category.schemeWeights).map { "  " + pad(fixed($1, 4), max(8, $0.count)) }.joined())
         }
         lines.append("\(pairs) pairs in \(categories.count) categories; effective sample size \(fixed(effectiveSampleSize, 1))")
         return lines.joined(separator: "\n") + "\n"

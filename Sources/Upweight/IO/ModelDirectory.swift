@@ -15,8 +15,10 @@ public enum ModelDirectory {
         config["reader"] = .object(readerJSON(trained.reading))
         for (key, value) in trained.provenance.members { config[key] = value }
         let tensors = Safetensors.encode(trained.model.tensors, metadata: ["format": "pt"])
-        try Files.replaceDirectory(path, with: [("config.json", Array(JSONValue.object(config).prettyText.utf8)),
-                                                ("model.safetensors", tensors)])
+        var files: [(name: String, bytes: [UInt8])] = [("config.json", Array(JSONValue.object(config).prettyText.utf8)),
+                                                       ("model.safetensors", tensors)]
+        if !trained.trainingLog.isEmpty { files.append(("training_log.jsonl", Array(trainingLogText(trained.trainingLog).utf8))) }
+        try Files.replaceDirectory(path, with: files)
     }
 
     public static func load(_ path: String) throws -> TrainedModel {
@@ -39,7 +41,20 @@ public enum ModelDirectory {
         for (key, value) in config.members where !["format", "format_version", "architecture", "featurizer", "reader"].contains(key) {
             provenance[key] = value
         }
-        return TrainedModel(featurizer: decodedFeaturizer, model: model, reading: reading, provenance: provenance)
+        var trained = TrainedModel(featurizer: decodedFeaturizer, model: model, reading: reading, provenance: provenance)
+        let logPath = "\(path)/training_log.jsonl"
+        if Files.exists(logPath) {
+            trained.trainingLog = try Files.readText(logPath).split(separator: "\n").compactMap { line in
+                guard case .object(let entry)? = try? JSONParser.parse(String(line)) else { return nil }
+                return entry
+            }
+        }
+        return trained
+    }
+
+    /// The training log as JSONL: one compact object per line.
+    public static func trainingLogText(_ entries: [JSONObject]) -> String {
+        entries.map { JSONValue.object($0).compactText + "\n" }.joined()
     }
 
     static func featurizerJSON(_ featurizer: Featurizer) -> JSONObject {

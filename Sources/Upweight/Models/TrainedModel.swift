@@ -6,6 +6,8 @@ public struct TrainedModel: Sendable {
     public var reading: ReadOptions
     /// Training configuration, weight summary, data fingerprint, optimizer outcome (config.json).
     public var provenance: JSONObject
+    /// One JSON object per epoch (training_log.jsonl in the model directory).
+    public var trainingLog: [JSONObject] = []
 
     public init(featurizer: Featurizer, model: RewardModel, reading: ReadOptions, provenance: JSONObject) {
         self.featurizer = featurizer

@@ -1,19 +1,18 @@
-#if canImport(Glibc)
-import Glibc
-#endif
-
-/// The one place that knows every stage: weights → features → objective → optimizer → model.
+/// The one place that knows every stage: weights → features → optimizer (→ boosting rounds) → model.
 public enum Trainer {
     public struct Outcome: Sendable {
         public var trained: TrainedModel
         public var weightSummary: WeightSummary
         public var objective: Double
+        /// One JSON object per epoch (or per L-BFGS fit / group-DRO round); the training log.
+        public var log: [JSONObject]
         public var description: String
     }
 
-    /// Trains on `dataset` as `configuration` says. `log` receives one line per epoch or iteration batch.
+    /// Trains on `dataset` as `configuration` says. With `evaluation`, every log entry carries its
+    /// per-category accuracy and loss. `log` receives progress lines.
     public static func train(_ dataset: PreferenceDataset, configuration: TrainingConfiguration,
-                             log: (String) -> Void = { _ in }) throws -> Outcome
+                             evaluation: PreferenceDataset? = nil, log: (String) -> Void = { _ in }) throws -> Outcome
     {
         let weights = try configuration.weighting.weights(for: dataset)
         let summary = WeightSummary(dataset: dataset, weights: weights)
@@ -21,63 +20,77 @@ public enum Trainer {
                                         includePrompt: configuration.includePrompt, standardize: configuration.standardize)
         let threads = configuration.reading.threads
         let features = try featurizer.features(of: dataset, threads: threads)
-        let objective = LinearObjective(features: features, weights: weights, margins: dataset.margins,
-                                        loss: PairLoss(), l2: configuration.l2, threads: threads)
-        var theta = [Double](repeating: 0, count: features.dimension)
-        var value: Double
+        let evaluate = try evaluation.map { evaluation in
+            let evaluationFeatures = try featurizer.features(of: evaluation, threads: threads)
+            return { (theta: [Double]) -> JSONObject in
+                let model = LinearRewardModel(weight: theta.map { Float($0) })
+                return EvaluationReport(dataset: evaluation, chosenRewards: model.rewards(evaluationFeatures.chosen, threads: threads),
+                                        rejectedRewards: model.rewards(evaluationFeatures.rejected, threads: threads)).epochSummary
+            }
+        }
+        let fit = LinearFit(features: features, categories: dataset.categoryIndices, categoryNames: dataset.categoryNames,
+                            margins: dataset.margins, configuration: configuration)
+
         var result = JSONObject()
-        switch configuration.resolvedOptimizer {
-        case .lbfgs:
-            let solver = LBFGS(maxIterations: configuration.maxIterations, gradientTolerance: configuration.tolerance)
-            let outcome = solver.minimize(from: theta, objective: { objective.evaluate($0, gradient: &$1) }) { iteration, loss, gradientNorm in
-                if iteration % 10 == 0 { log("iteration \(iteration): objective \(loss), gradient norm \(gradientNorm)") }
-            }
-            theta = outcome.parameters
-            value = outcome.value
-            result["iterations"] = JSONValue(outcome.iterations)
-            result["evaluations"] = JSONValue(outcome.evaluations)
-            result["gradient_norm"] = .number(outcome.gradientNorm)
-            result["stop_reason"] = .string(outcome.stopReason)
-        case .adamw:
-            var optimizer = AdamW(learningRate: configuration.learningRate, weightDecay: configuration.weightDecay)
-            var generator = SplitMix64(seed: configuration.seed)
-            var order = Array(0..<dataset.count)
-            var gradient: [Double] = []
-            for epoch in 1...configuration.epochs {
-                order.seededShuffle(using: &generator)
-                var epochLoss = 0.0
-                var batches = 0
-                for start in stride(from: 0, to: order.count, by: configuration.batchSize) {
-                    let batch = Array(order[start..<min(start + configuration.batchSize, order.count)])
-                    epochLoss += objective.evaluate(theta, pairs: batch, gradient: &gradient)
-                    batches += 1
-                    optimizer.update(&theta, gradient: gradient)
-                    try checkFinite(theta, epoch: epoch, step: optimizer.step, rate: configuration.learningRate)
+        var trainingLog: [JSONObject] = []
+        let model: RewardModel
+        let objective: Double
+        if configuration.boostRounds > 1 {
+            var lastObjective = 0.0
+            var round = 0
+            let rounds = try Boosting.run(rounds: configuration.boostRounds, weights: weights, progress: log) { roundWeights in
+                let fitted = try fit.fit(weights: roundWeights, evaluate: evaluate, log: log)
+                round += 1
+                for var entry in fitted.log {
+                    entry["boost_round"] = JSONValue(round)
+                    trainingLog.append(entry)
                 }
-                log("epoch \(epoch): mean batch objective \(epochLoss / Double(max(batches, 1)))")
+                lastObjective = fitted.objective
+                let member = LinearRewardModel(weight: fitted.theta.map { Float($0) })
+                let chosen = member.rewards(features.chosen, threads: threads)
+                let rejected = member.rewards(features.rejected, threads: threads)
+                return (.linear(member), zip(chosen, rejected).map { Double($0) - Double($1) })
             }
-            value = objective.evaluate(theta, gradient: &gradient)
-            result["steps"] = JSONValue(optimizer.step)
+            let alphaSum = rounds.reduce(0) { $0 + $1.alpha }
+            model = .boosted(BoostedRewardModel(members: rounds.map(\.model), coefficients: rounds.map { Float($0.alpha / alphaSum) }))
+            result["boost"] = .array(rounds.map { ["error": .number($0.error), "alpha": .number($0.alpha)] })
+            objective = lastObjective
+        } else {
+            let fitted = try fit.fit(weights: weights, evaluate: evaluate, log: log)
+            for (key, value) in fitted.details.members { result[key] = value }
+            trainingLog = fitted.log
+            model = .linear(LinearRewardModel(weight: fitted.theta.map { Float($0) }))
+            objective = fitted.objective
         }
-        guard value.isFinite, theta.allSatisfy(\.isFinite) else {
-            throw TrainingError("training diverged: the objective or a parameter is not finite; lower the learning rate or raise --l2")
-        }
-        result["objective"] = .number(value)
+        result["objective"] = .number(objective)
 
         var provenance = JSONObject()
         provenance["training"] = .object(configuration.json)
         provenance["weights"] = .object(summary.json)
         provenance["data"] = ["pairs": JSONValue(dataset.count), "fingerprint": .string(fingerprint(of: dataset))]
         provenance["result"] = .object(result)
-        let model = RewardModel.linear(LinearRewardModel(weight: theta.map { Float($0) }))
-        let trained = TrainedModel(featurizer: featurizer, model: model, reading: configuration.reading, provenance: provenance)
-        return Outcome(trained: trained, weightSummary: summary, objective: value,
-                       description: "objective \(value)")
+        var trained = TrainedModel(featurizer: featurizer, model: model, reading: configuration.reading, provenance: provenance)
+        trained.trainingLog = trainingLog
+        return Outcome(trained: trained, weightSummary: summary, objective: objective, log: trainingLog,
+                       description: "objective \(objective)")
     }
 
-    static func checkFinite(_ parameters: [Double], epoch: Int, step: Int, rate: Double) throws {
-        guard parameters.allSatisfy(\.isFinite) else {
-            throw TrainingError("training diverged at epoch \(epoch), step \(step): a parameter is not finite. The learning rate (\(rate)) is probably too high: try --learning-rate \(rate / 10)")
+    /// Stops a run whose loss or parameters stopped being numbers, naming where and what to try.
+    static func checkFinite(_ parameters: [Double], value: Double, epoch: Int, step: Int, rate: Double) throws {
+        guard value.isFinite, parameters.allSatisfy(\.isFinite) else {
+            throw TrainingError("training diverged at epoch \(epoch), step \(step): the loss or a parameter is not finite. The learning rate (\(JSONValue.format(rate))) is probably too high: try --learning-rate \(JSONValue.format(rate / 10)), or raise --l2")
         }
+    }
+}
+
+extension EvaluationReport {
+    /// What a training-log entry records of a held-out evaluation: per-category accuracy and loss.
+    var epochSummary: JSONObject {
+        var categories = JSONObject()
+        for (name, metrics) in self.categories {
+            categories[name] = ["accuracy": .number(metrics.accuracy), "log_loss": .number(metrics.logLoss)]
+        }
+        return JSONObject([("accuracy", .number(overall.accuracy)), ("log_loss", .number(overall.logLoss)),
+                           ("categories", .object(categories))])
     }
 }

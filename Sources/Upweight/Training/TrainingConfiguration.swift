@@ -1,5 +1,8 @@
 public enum ModelKind: String, Sendable, CaseIterable { case linear }
 public enum OptimizerKind: String, Sendable, CaseIterable { case lbfgs, adamw }
+/// How weights act: `loss` multiplies each pair's loss (Σwℓ/Σw); `sample` draws pairs with
+/// probability ∝ w (with replacement, an epoch = N draws), each drawn pair of weight 1.
+public enum WeightMode: String, Sendable, CaseIterable { case loss, sample }
 
 /// Everything `train` can be told, by a config file or by flags. Config keys are the long flag names
 /// without their dashes (`"l2"`, `"hash-bits"`, `"upweight": {"safety": 3}`); flags win over the file.
@@ -19,12 +22,21 @@ public struct TrainingConfiguration: Sendable, Equatable {
     public var includePrompt = false
     public var standardize = false
     public var weighting = WeightingConfiguration()
+    public var weightMode = WeightMode.loss
+    public var loss = PairLoss()
+    /// Group DRO step size η (0: off) and generalization adjustment C.
+    public var groupDRO = 0.0
+    public var groupDROAdjustment = 0.0
+    /// Boosting rounds T (1: a single model).
+    public var boostRounds = 1
     public var holdout = 0.0
     /// Train only on pairs whose split field has this value (e.g. "train"), evaluate on `evalSplit`.
     public var trainSplit: String?
     public var evalSplit: String?
     public var eval: [String] = []
     public var out: String?
+    /// Where to write the training log (JSONL, one object per epoch), besides the model directory.
+    public var logFile: String?
     public var reading = ReadOptions()
 
     public init() {}
@@ -35,7 +47,9 @@ public struct TrainingConfiguration: Sendable, Equatable {
     public static let keys = [
         "model", "optimizer", "l2", "learning-rate", "weight-decay", "batch-size", "epochs", "seed",
         "max-iterations", "tolerance", "hash-bits", "include-prompt", "standardize", "upweight", "normalize",
-        "holdout", "train-split", "eval-split", "split-field", "eval", "out", "threads", "on-error", "shape", "prompt-field", "chosen-field",
+        "category-scheme", "clip-weights", "weight-mode", "label-smoothing", "center-rewards", "focal-gamma",
+        "group-dro", "group-dro-adjust", "boost",
+        "log", "holdout", "train-split", "eval-split", "split-field", "eval", "out", "threads", "on-error", "shape", "prompt-field", "chosen-field",
         "rejected-field", "category-field", "weight-field", "margin-field", "id-field",
     ]
 
@@ -72,12 +86,22 @@ public struct TrainingConfiguration: Sendable, Equatable {
             case "standardize": standardize = try reader.boolean()
             case "upweight": weighting.upweight = try reader.categoryFactors()
             case "normalize": weighting.normalize = try reader.choice(["mean", "none"]) == "mean"
+            case "category-scheme": weighting.scheme = try reader.categoryScheme()
+            case "clip-weights": weighting.clip = try reader.bounds()
+            case "weight-mode": weightMode = try reader.choice(WeightMode.self)
+            case "label-smoothing": loss.labelSmoothing = try reader.number(atLeast: 0, below: 0.5)
+            case "center-rewards": loss.centerRewards = try reader.number(atLeast: 0)
+            case "focal-gamma": loss.focalGamma = try reader.number(atLeast: 0)
+            case "group-dro": groupDRO = try reader.number(atLeast: 0)
+            case "group-dro-adjust": groupDROAdjustment = try reader.number(atLeast: 0)
+            case "boost": boostRounds = try reader.integer(in: 1...1000)
             case "holdout": holdout = try reader.number(atLeast: 0, below: 1)
             case "train-split": trainSplit = try reader.string()
             case "eval-split": evalSplit = try reader.string()
             case "split-field": reading.fields.split = try reader.string()
             case "eval": eval = try reader.strings()
             case "out": out = try reader.string()
+            case "log": logFile = try reader.string()
             case "threads": reading.threads = try reader.integer(in: 1...1024)
             case "on-error": reading.onError = try reader.choice(ErrorPolicy.self)
             case "shape": reading.shape = try reader.string() == "auto" ? nil : reader.choice(InputShape.self)
@@ -119,6 +143,17 @@ public struct TrainingConfiguration: Sendable, Equatable {
         object["standardize"] = .bool(standardize)
         object["upweight"] = .object(JSONObject(weighting.upweight.sorted { $0.key < $1.key }.map { ($0.key, .number($0.value)) }))
         object["normalize"] = .string(weighting.normalize ? "mean" : "none")
+        object["category-scheme"] = .string(weighting.scheme.description)
+        if let clip = weighting.clip { object["clip-weights"] = [.number(clip.lowerBound), .number(clip.upperBound)] }
+        object["weight-mode"] = .string(weightMode.rawValue)
+        object["label-smoothing"] = .number(loss.labelSmoothing)
+        object["center-rewards"] = .number(loss.centerRewards)
+        object["focal-gamma"] = .number(loss.focalGamma)
+        if groupDRO > 0 {
+            object["group-dro"] = .number(groupDRO)
+            object["group-dro-adjust"] = .number(groupDROAdjustment)
+        }
+        if boostRounds > 1 { object["boost"] = JSONValue(boostRounds) }
         if holdout > 0 { object["holdout"] = .number(holdout) }
         if let trainSplit { object["train-split"] = .string(trainSplit) }
         if let evalSplit { object["eval-split"] = .string(evalSplit) }
@@ -192,6 +227,27 @@ struct ConfigValue {
         Choice(rawValue: try choice(Choice.allCases.map(\.rawValue)))!
     }
 
+    func categoryScheme() throws -> CategoryScheme {
+        guard case .string(let text) = value, let scheme = CategoryScheme(text) else {
+            throw wrong("none, balanced, sqrt or effective:BETA with 0 ≤ BETA < 1")
+        }
+        return scheme
+    }
+
+    /// `"LO,HI"` or `[LO, HI]` with 0 ≤ LO ≤ HI.
+    func bounds() throws -> ClosedRange<Double> {
+        var numbers: [Double]?
+        switch value {
+        case .string(let text): numbers = text.split(separator: ",").compactMap { Double($0.trimmingCharacters()) }
+        case .array(let items): numbers = items.compactMap(\.numberValue)
+        default: break
+        }
+        guard let numbers, numbers.count == 2, numbers[0] >= 0, numbers[0] <= numbers[1], numbers[1].isFinite else {
+            throw wrong("LO,HI with 0 ≤ LO ≤ HI")
+        }
+        return numbers[0]...numbers[1]
+    }
+
     /// `{"safety": 3, "math": 0.5}`: finite factors ≥ 0 per category name.
     func categoryFactors() throws -> [String: Double] {
         guard case .object(let object) = value else { throw wrong("an object of category: factor") }
@@ -200,6 +256,12 @@ struct ConfigValue {
             factors[category] = try ConfigValue(value: factor, name: "\(name) (category \"\(category)\")").number(atLeast: 0)
         }
         return factors
+    }
+}
+
+extension Substring {
+    func trimmingCharacters() -> String {
+        String(drop { $0 == " " }.reversed().drop { $0 == " " }.reversed())
     }
 }
 

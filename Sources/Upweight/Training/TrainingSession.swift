@@ -37,11 +37,15 @@ public struct TrainingSession {
         }
         log("training on \(training.count) pairs in \(training.categoryNames.count) categories")
         let trainingStarted = clock.now
-        var outcome = try Trainer.train(training, configuration: configuration, log: log)
+        var outcome = try Trainer.train(training, configuration: configuration, evaluation: evaluation, log: log)
         log("trained in \(seconds(since: trainingStarted))")
         outcome.trained.provenance["data"] = .object(dataProvenance(outcome.trained.provenance["data"]))
+        log(outcome.weightSummary.table)
         log("weights: effective sample size \(fixed(outcome.weightSummary.effectiveSampleSize, 1)) of \(training.count) pairs; heaviest 1% hold \(fixed(100 * outcome.weightSummary.topOnePercentShare, 1))% of the weight")
         log("trained: \(outcome.description)")
+        if let path = configuration.logFile {
+            try Files.writeAtomically(ModelDirectory.trainingLogText(outcome.log), to: path)
+        }
         if let out = configuration.out {
             try ModelDirectory.save(outcome.trained, to: out)
             log("saved model to \(out)")

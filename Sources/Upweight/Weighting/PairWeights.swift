@@ -1,13 +1,17 @@
 /// How much each training pair counts. The sources multiply, as `class_weight` and `sample_weight`
 /// do in scikit-learn, and are merged here, once, before any optimizer sees them:
 ///
-///     w_i = e_i · c_k           e_i: the pair's weight field (1 when absent)
-///                               c_k: the user's factor for the pair's category (`--upweight k=c`)
-///     w_i ← w_i / mean(w)       unless normalization is off
+///     w_i = clip(e_i · c_k · s_k, lo, hi)   e_i: the pair's weight field (1 when absent)
+///                                           c_k: the user's factor for the pair's category (`--upweight k=c`)
+///                                           s_k: the category scheme (CategoryScheme.swift)
+///     w_i ← w_i / mean(w)                   unless normalization is off
 ///
 /// Normalizing to mean 1 keeps λ and the learning rate meaning the same whatever the weights' scale.
 public struct WeightingConfiguration: Sendable, Equatable {
     public var upweight: [String: Double] = [:]
+    public var scheme = CategoryScheme.none
+    /// Bounds applied before normalization (`--clip-weights LO,HI`).
+    public var clip: ClosedRange<Double>?
     public var normalize = true
     public init() {}
 
@@ -15,9 +19,12 @@ public struct WeightingConfiguration: Sendable, Equatable {
     /// data does not have, listing the ones it has.
     public func weights(for dataset: PreferenceDataset) throws -> [Double] {
         try validate(categories: dataset.categoryNames)
-        var categoryFactor = [Double](repeating: 1, count: dataset.categoryNames.count)
-        for (category, factor) in upweight { categoryFactor[dataset.categoryNames.firstIndex(of: category)!] = factor }
+        var categoryFactor = scheme.weights(counts: dataset.categoryCounts)
+        for (category, factor) in upweight { categoryFactor[dataset.categoryNames.firstIndex(of: category)!] *= factor }
         var weights = (0..<dataset.count).map { dataset.exampleWeights[$0] * categoryFactor[Int(dataset.categoryIndices[$0])] }
+        if let clip {
+            for index in weights.indices { weights[index] = min(max(weights[index], clip.lowerBound), clip.upperBound) }
+        }
         let total = weights.reduce(0, +)
         guard total > 0 else { throw UsageError("every training pair has weight 0: nothing to learn from") }
         if normalize {

@@ -1,3 +1,8 @@
+extension String {
+    /// Left-aligned in a field of `width` characters.
+    func padding(_ width: Int) -> String { self + String(repeating: " ", count: max(0, width - count)) }
+}
+
 /// What the weights did: per category, its pairs and its share of the total weight before
 /// (the per-example field alone) and after weighting; overall, the effective sample size
 /// (Σw)²/Σw² (Kish) and the share of weight held by the heaviest 1% of pairs. A small effective
@@ -34,6 +39,18 @@ public struct WeightSummary: Sendable, Equatable {
         effectiveSampleSize = squares > 0 ? totalAfter * totalAfter / squares : 0
         let heaviest = weights.sorted(by: >).prefix(max(1, weights.count / 100))
         topOnePercentShare = totalAfter > 0 ? heaviest.reduce(0, +) / totalAfter : 0
+    }
+
+    /// Per category: pairs, weight share before and after weighting; for the training log on stderr.
+    public var table: String {
+        let width = max(8, categories.map(\.name.count).max() ?? 0)
+        func pad(_ text: String, _ count: Int) -> String { String(repeating: " ", count: max(0, count - text.count)) + text }
+        var lines = ["category".padding(width) + "  " + pad("pairs", 7) + "  " + pad("share before", 12) + "  " + pad("share after", 11)]
+        for category in categories {
+            lines.append(category.name.padding(width) + "  " + pad(String(category.pairs), 7) + "  "
+                         + pad(fixed(100 * category.shareBefore, 1) + "%", 12) + "  " + pad(fixed(100 * category.shareAfter, 1) + "%", 11))
+        }
+        return lines.joined(separator: "\n")
     }
 
     public var json: JSONObject {

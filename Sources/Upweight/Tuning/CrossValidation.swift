@@ -1,0 +1,172 @@
+/// What `tune` maximizes, from per-category held-out accuracies.
+public enum TuneObjective: Sendable, Equatable, CustomStringConvertible {
+    /// The mean of the categories' accuracies.
+    case macro
+    /// The lowest category's accuracy.
+    case worst
+    /// One category's accuracy; with `maxDrop`, only among candidates whose mean macro accuracy is
+    /// within `maxDrop` of the best candidate's.
+    case category(String, maxDrop: Double?)
+
+    /// Parses `macro`, `worst`, `category:NAME` or `category:NAME,max-drop:D`.
+    public init(_ text: String) throws {
+        switch text {
+        case "macro": self = .macro
+        case "worst": self = .worst
+        default:
+            guard text.hasPrefix("category:") else {
+                throw UsageError("--objective: expected macro, worst, category:NAME or category:NAME,max-drop:D, got \"\(text)\"")
+            }
+            let parts = text.dropFirst("category:".count).split(separator: ",max-drop:", maxSplits: 1)
+            let name = String(parts.first ?? "")
+            var drop: Double?
+            if parts.count == 2 {
+                guard let value = Double(parts[1]), value >= 0 else {
+                    throw UsageError("--objective: max-drop must be a number ≥ 0, got \"\(parts[1])\"")
+                }
+                drop = value
+            }
+            self = .category(name, maxDrop: drop)
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .macro: return "macro"
+        case .worst: return "worst"
+        case .category(let name, let drop): return "category:\(name)" + (drop.map { ",max-drop:\(JSONValue.format($0))" } ?? "")
+        }
+    }
+
+    /// The objective on one fold, from its per-category accuracies.
+    func score(_ accuracies: [String: Double]) -> Double {
+        switch self {
+        case .macro: return accuracies.values.reduce(0, +) / Double(max(accuracies.count, 1))
+        case .worst: return accuracies.values.min() ?? 0
+        case .category(let name, _): return accuracies[name] ?? .nan
+        }
+    }
+}
+
+/// Stratified k-fold cross-validation over a grid of weighting choices.
+public struct CrossValidation {
+    public var folds: Int
+    public var objective: TuneObjective
+    /// The base configuration every candidate starts from.
+    public var base: TrainingConfiguration
+    /// Candidates: each a set of config keys and values applied over `base`.
+    public var candidates: [JSONObject]
+    public var gridFile: String
+
+    public init(folds: Int, objective: TuneObjective, base: TrainingConfiguration, candidates: [JSONObject], gridFile: String) {
+        self.folds = folds
+        self.objective = objective
+        self.base = base
+        self.candidates = candidates
+        self.gridFile = gridFile
+    }
+
+    public struct Candidate: Sendable {
+        public var settings: JSONObject
+        /// Per fold: each category's held-out accuracy.
+        public var foldAccuracies: [[String: Double]]
+        public var scores: [Double]
+        public var macroScores: [Double]
+        public var mean: Double { scores.reduce(0, +) / Double(scores.count) }
+        public var standardDeviation: Double {
+            let m = mean
+            return (scores.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(max(scores.count - 1, 1))).squareRoot()
+        }
+        public var meanMacro: Double { macroScores.reduce(0, +) / Double(macroScores.count) }
+        public func meanAccuracy(_ category: String) -> Double {
+            let values = foldAccuracies.compactMap { $0[category] }
+            return values.reduce(0, +) / Double(max(values.count, 1))
+        }
+    }
+
+    public struct Outcome: Sendable {
+        public var candidates: [Candidate]
+        public var winner: Int
+        public var categories: [String]
+    }
+
+    /// Every candidate × fold is one training run on one thread; runs go in parallel on `threads`
+    /// threads. Results do not depend on `threads`: each run is deterministic and single-threaded.
+    public func run(dataset: PreferenceDataset, threads: Int, progress: (String) -> Void = { _ in }) throws -> Outcome {
+        guard folds >= 2 else { throw UsageError("--folds must be at least 2") }
+        if case .category(let name, _) = objective, !dataset.categoryNames.contains(name) {
+            throw UsageError("--objective names category \"\(name)\", which is not in the data (its categories: \(dataset.categoryNames.sorted().map { "\"\($0)\"" }.joined(separator: ", ")))")
+        }
+        let configurations = try candidates.map { settings -> TrainingConfiguration in
+            var configuration = base
+            try configuration.apply(settings, from: .file(gridFile))
+            configuration.reading.threads = 1
+            configuration.holdout = 0
+            configuration.out = nil
+            try configuration.weighting.validate(categories: dataset.categoryNames)
+            return configuration
+        }
+        let assignment = stratifiedFolds(dataset, folds: folds, seed: base.seed)
+        let jobs = configurations.indices.flatMap { candidate in (0..<folds).map { (candidate, $0) } }
+        let results = parallelMap(parts: jobs.count, threads: threads) { job -> Result<[String: Double], Error> in
+            let (candidate, fold) = jobs[job]
+            return Result {
+                let train = dataset.subset((0..<dataset.count).filter { assignment[$0] != fold })
+                let heldOut = dataset.subset((0..<dataset.count).filter { assignment[$0] == fold })
+                let outcome = try Trainer.train(train, configuration: configurations[candidate])
+                let rewards = try outcome.trained.rewards(for: heldOut, threads: 1)
+                let report = EvaluationReport(dataset: heldOut, chosenRewards: rewards.chosen, rejectedRewards: rewards.rejected)
+                return Dictionary(uniqueKeysWithValues: report.categories.map { ($0.name, $0.metrics.accuracy) })
+            }
+        }
+        var outcome = Outcome(candidates: [], winner: 0, categories: dataset.categoryNames.sorted())
+        for (index, settings) in candidates.enumerated() {
+            let accuracies = try (0..<folds).map { try results[index * folds + $0].get() }
+            outcome.candidates.append(Candidate(settings: settings, foldAccuracies: accuracies,
+                                                scores: accuracies.map { objective.score($0) },
+                                                macroScores: accuracies.map { TuneObjective.macro.score($0) }))
+            progress("candidate \(index + 1) of \(candidates.count) done")
+        }
+        var eligible = Array(outcome.candidates.indices)
+        if case .category(_, let drop?) = objective {
+            let bestMacro = outcome.candidates.map(\.meanMacro).max() ?? 0
+            eligible = eligible.filter { outcome.candidates[$0].meanMacro >= bestMacro - drop - 1e-12 }
+        }
+        // Highest mean objective; among equals, the first in grid order.
+        outcome.winner = eligible.max { outcome.candidates[$0].mean < outcome.candidates[$1].mean || (outcome.candidates[$0].mean == outcome.candidates[$1].mean && $0 > $1) }!
+        return outcome
+    }
+
+    /// The Cartesian product of a grid `{"key": [v1, v2], ...}`, keys in file order.
+    public static func candidates(fromGrid grid: JSONObject, file: String) throws -> [JSONObject] {
+        var products = [JSONObject()]
+        for (key, value) in grid.members {
+            guard case .array(let options) = value, !options.isEmpty else {
+                throw UsageError("\(file): key \"\(key)\": expected a non-empty list of candidate values")
+            }
+            products = products.flatMap { partial in options.map { option in
+                var next = partial
+                next[key] = option
+                return next
+            } }
+        }
+        return products
+    }
+}
+
+/// Fold of each pair: within every category the pairs are shuffled with the seed and dealt round-robin.
+func stratifiedFolds(_ dataset: PreferenceDataset, folds: Int, seed: UInt64) -> [Int] {
+    var byCategory = [[Int]](repeating: [], count: dataset.categoryNames.count)
+    for pair in 0..<dataset.count { byCategory[Int(dataset.categoryIndices[pair])].append(pair) }
+    var generator = SplitMix64(seed: seed ^ 0xF01D)
+    var assignment = [Int](repeating: 0, count: dataset.count)
+    var next = 0
+    for var pairs in byCategory {
+        pairs.seededShuffle(using: &generator)
+        for pair in pairs {
+            assignment[pair] = next % folds
+            next += 1
+        }
+    }
+    return assignment
+}

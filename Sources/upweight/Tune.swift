@@ -1,0 +1,43 @@
+import ArgumentParser
+import Upweight
+
+struct Tune: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Cross-validate a grid of weighting choices (stratified k-fold) and write the winner as a config file.")
+
+    @Argument(help: "JSONL files of preference pairs.") var data: [String]
+    @Option(help: "Number of folds (stratified by category).") var folds = 5
+    @Option(help: "macro, worst, category:NAME or category:NAME,max-drop:D.") var objective = "macro"
+    @Option(help: "JSON object mapping config keys to lists of candidate values.") var grid: String
+    @Option(help: "Where to write the winning config (train --config reads it).") var out: String
+    @Option(help: "Base config every candidate starts from.") var config: String?
+    @Option(help: "Seed of the folds (and of each training run).") var seed: Int?
+    @OptionGroup var reading: ReadingFlags
+
+    func run() throws {
+        try reportingErrors {
+            var base = TrainingConfiguration()
+            var baseObject = JSONObject()
+            if let config {
+                baseObject = try Files.readJSONObject(config)
+                try base.apply(baseObject, from: .file(config))
+            }
+            var overrides = reading.settings
+            if let seed { overrides["seed"] = JSONValue(seed) }
+            try base.apply(overrides, from: .commandLine)
+            let threads = base.reading.threads
+            let candidates = try CrossValidation.candidates(fromGrid: try Files.readJSONObject(grid), file: grid)
+            let (dataset, summary) = try PreferenceReader.read(paths: data, options: base.reading)
+            logReadSummary(summary, pairs: dataset.count, log: printError)
+            let validation = CrossValidation(folds: folds, objective: try TuneObjective(objective), base: base,
+                                             candidates: candidates, gridFile: grid)
+            printError("tuning \(candidates.count) candidates × \(folds) folds on \(dataset.count) pairs, \(threads) threads")
+            let outcome = try validation.run(dataset: dataset, threads: threads, progress: printError)
+            print(tuneTable(outcome, objective: objective), terminator: "")
+            var winner = baseObject
+            for (key, value) in outcome.candidates[outcome.winner].settings.members { winner[key] = value }
+            try Files.writeAtomically(JSONValue.object(winner).prettyText, to: out)
+            printError("wrote the winner to \(out)")
+        }
+    }
+}
