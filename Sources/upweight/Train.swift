@@ -44,6 +44,7 @@ struct Train: ParsableCommand {
     @Option(help: "Boosting rounds T (RankBoost/AdaBoost over pairs; 1: off).") var boost: Int?
     @Option(help: "Write the training log (JSONL, one object per epoch) to this file.") var log: String?
     @Option(help: "Report format: table or json.") var format: ReportFormat = .table
+    @Flag(help: "No progress line on the terminal.") var quiet = false
     @OptionGroup var reading: ReadingFlags
 
     func validate() throws {
@@ -90,7 +91,9 @@ struct Train: ParsableCommand {
                 try configuration.apply(try Files.readJSONObject(config), from: .file(config))
             }
             try configuration.apply(settings, from: .commandLine)
-            let report = try TrainingSession(configuration: configuration, data: data).run(log: printError)
+            let progress = ProgressLine(quiet: quiet)
+            let report = try TrainingSession(configuration: configuration, data: data).run(reporter: progress.reporter)
+            progress.clear()
             print(report.render(format), terminator: "")
         }
     }

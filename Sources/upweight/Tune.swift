@@ -12,6 +12,7 @@ struct Tune: ParsableCommand {
     @Option(help: "Where to write the winning config (train --config reads it).") var out: String
     @Option(help: "Base config every candidate starts from.") var config: String?
     @Option(help: "Seed of the folds (and of each training run).") var seed: Int?
+    @Flag(help: "No progress line on the terminal.") var quiet = false
     @OptionGroup var reading: ReadingFlags
 
     func run() throws {
@@ -32,7 +33,9 @@ struct Tune: ParsableCommand {
             let validation = CrossValidation(folds: folds, objective: try TuneObjective(objective), base: base,
                                              candidates: candidates, gridFile: grid)
             printError("tuning \(candidates.count) candidates × \(folds) folds on \(dataset.count) pairs, \(threads) threads")
-            let outcome = try validation.run(dataset: dataset, threads: threads, progress: printError)
+            let progress = ProgressLine(quiet: quiet)
+            let outcome = try validation.run(dataset: dataset, threads: threads, reporter: progress.reporter)
+            progress.clear()
             print(tuneTable(outcome, objective: objective), terminator: "")
             var winner = baseObject
             for (key, value) in outcome.candidates[outcome.winner].settings.members { winner[key] = value }

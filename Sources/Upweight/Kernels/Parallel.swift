@@ -1,4 +1,5 @@
 import Dispatch
+import Synchronization
 
 /// The number of threads to use when the user does not say: every core the process may run on.
 public func defaultThreadCount() -> Int {
@@ -41,4 +42,10 @@ func parallelMap<Result>(parts: Int, threads: Int, _ body: (Int) -> Result) -> [
 struct UncheckedSendable<Value>: @unchecked Sendable {
     let value: Value
     init(_ value: Value) { self.value = value }
+}
+
+/// A count shared by worker threads (how many parallel jobs have finished, for progress).
+final class Counter: Sendable {
+    private let value = Mutex(0)
+    func increment() -> Int { value.withLock { $0 += 1; return $0 } }
 }

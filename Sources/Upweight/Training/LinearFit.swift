@@ -17,7 +17,7 @@ struct LinearFit {
     }
 
     /// `evaluate` scores θ on held-out pairs for the log (nil: no held-out pairs).
-    func fit(weights: [Double], evaluate: (([Double]) -> JSONObject)? = nil, log: (String) -> Void) throws -> Result {
+    func fit(weights: [Double], evaluate: (([Double]) -> JSONObject)? = nil, reporter: Reporter) throws -> Result {
         var generator = SplitMix64(seed: configuration.seed)
         let threads = configuration.reading.threads
         // Sample mode: pairs are drawn ∝ w and then count 1 each, so the objective's weights are ones.
@@ -61,7 +61,7 @@ struct LinearFit {
             for round in 1...rounds {
                 let scale = dro?.categoryScale(weightByCategory: objective.weightByCategory(pairs: pairs))
                 let outcome = solver.minimize(from: theta, objective: { objective.evaluate($0, pairs: pairs, categoryScale: scale, gradient: &$1).value }) { iteration, loss, gradientNorm in
-                    if iteration % 10 == 0 { log("iteration \(iteration): objective \(loss), gradient norm \(gradientNorm)") }
+                    reporter.progress(.init(phase: "L-BFGS", completed: iteration, total: configuration.maxIterations, unit: "iterations", loss: loss))
                 }
                 theta = outcome.parameters
                 iterations += outcome.iterations
@@ -73,7 +73,7 @@ struct LinearFit {
                 let before = current.groupWeights
                 current.update(categoryLosses: value.meanLossByCategory)
                 dro = current
-                log("group DRO round \(round): q = \(groupWeightsText(current.groupWeights))")
+                reporter.note("group DRO round \(round): q = \(groupWeightsText(current.groupWeights))")
                 if zip(before, current.groupWeights).allSatisfy({ abs($0 - $1) < 1e-4 }) { break }
             }
             details["iterations"] = JSONValue(iterations)
@@ -99,6 +99,8 @@ struct LinearFit {
                     dro?.update(categoryLosses: value.meanLossByCategory)
                     lossSum += value.value
                     batches += 1
+                    reporter.progress(.init(phase: "epoch \(epoch)/\(configuration.epochs)", completed: min(start + batch.count, order.count),
+                                            total: order.count, unit: "pairs", loss: lossSum / Double(batches)))
                     for k in byCategory.indices {
                         byCategory[k] += value.lossByCategory[k]
                         weightByCategory[k] += value.weightByCategory[k]
@@ -107,7 +109,7 @@ struct LinearFit {
                 let epochValue = LinearObjective.Value(value: lossSum / Double(max(batches, 1)), lossByCategory: byCategory,
                                                        weightByCategory: weightByCategory)
                 record(epoch: epoch, value: epochValue, rate: configuration.learningRate, theta: theta)
-                log("epoch \(epoch): mean batch objective \(epochValue.value)" + (dro.map { "; q = \(groupWeightsText($0.groupWeights))" } ?? ""))
+                if let dro { reporter.note("epoch \(epoch): group DRO q = \(groupWeightsText(dro.groupWeights))") }
             }
             details["steps"] = JSONValue(optimizer.step)
         }

@@ -10,9 +10,9 @@ public enum Trainer {
     }
 
     /// Trains on `dataset` as `configuration` says. With `evaluation`, every log entry carries its
-    /// per-category accuracy and loss. `log` receives progress lines.
+    /// per-category accuracy and loss.
     public static func train(_ dataset: PreferenceDataset, configuration: TrainingConfiguration,
-                             evaluation: PreferenceDataset? = nil, log: (String) -> Void = { _ in }) throws -> Outcome
+                             evaluation: PreferenceDataset? = nil, reporter: Reporter = .silent) throws -> Outcome
     {
         let weights = try configuration.weighting.weights(for: dataset)
         let summary = WeightSummary(dataset: dataset, weights: weights)
@@ -38,8 +38,8 @@ public enum Trainer {
         if configuration.boostRounds > 1 {
             var lastObjective = 0.0
             var round = 0
-            let rounds = try Boosting.run(rounds: configuration.boostRounds, weights: weights, progress: log) { roundWeights in
-                let fitted = try fit.fit(weights: roundWeights, evaluate: evaluate, log: log)
+            let rounds = try Boosting.run(rounds: configuration.boostRounds, weights: weights, progress: reporter.note) { roundWeights in
+                let fitted = try fit.fit(weights: roundWeights, evaluate: evaluate, reporter: reporter)
                 round += 1
                 for var entry in fitted.log {
                     entry["boost_round"] = JSONValue(round)
@@ -56,7 +56,7 @@ public enum Trainer {
             result["boost"] = .array(rounds.map { ["error": .number($0.error), "alpha": .number($0.alpha)] })
             objective = lastObjective
         } else {
-            let fitted = try fit.fit(weights: weights, evaluate: evaluate, log: log)
+            let fitted = try fit.fit(weights: weights, evaluate: evaluate, reporter: reporter)
             for (key, value) in fitted.details.members { result[key] = value }
             trainingLog = fitted.log
             model = .linear(LinearRewardModel(weight: fitted.theta.map { Float($0) }))

@@ -10,11 +10,13 @@ public struct TrainingSession {
 
     /// Trains, writes the model directory when `out` is set, and returns the report on the eval
     /// pairs (`eval` files, else the held-out fraction, else the training pairs themselves).
-    public func run(log: (String) -> Void = { _ in }) throws -> EvaluationReport {
+    public func run(reporter: Reporter = .silent) throws -> EvaluationReport {
+        let log = reporter.note
         let reading = configuration.reading
         let clock = ContinuousClock()
         let started = clock.now
         let (dataset, summary) = try PreferenceReader.read(paths: data, options: reading)
+        reporter.progress(.init(phase: "read", completed: dataset.count, total: dataset.count, unit: "pairs"))
         log("read \(dataset.count) pairs in \(seconds(since: started))")
         logReadSummary(summary, pairs: dataset.count, log: log)
         try configuration.weighting.validate(categories: dataset.categoryNames)
@@ -37,12 +39,11 @@ public struct TrainingSession {
         }
         log("training on \(training.count) pairs in \(training.categoryNames.count) categories")
         let trainingStarted = clock.now
-        var outcome = try Trainer.train(training, configuration: configuration, evaluation: evaluation, log: log)
-        log("trained in \(seconds(since: trainingStarted))")
+        var outcome = try Trainer.train(training, configuration: configuration, evaluation: evaluation, reporter: reporter)
+        log("trained in \(seconds(since: trainingStarted)): \(outcome.description)")
         outcome.trained.provenance["data"] = .object(dataProvenance(outcome.trained.provenance["data"]))
         log(outcome.weightSummary.table)
         log("weights: effective sample size \(fixed(outcome.weightSummary.effectiveSampleSize, 1)) of \(training.count) pairs; heaviest 1% hold \(fixed(100 * outcome.weightSummary.topOnePercentShare, 1))% of the weight")
-        log("trained: \(outcome.description)")
         if let path = configuration.logFile {
             try Files.writeAtomically(ModelDirectory.trainingLogText(outcome.log), to: path)
         }

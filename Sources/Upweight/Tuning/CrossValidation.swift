@@ -92,7 +92,7 @@ public struct CrossValidation {
 
     /// Every candidate × fold is one training run on one thread; runs go in parallel on `threads`
     /// threads. Results do not depend on `threads`: each run is deterministic and single-threaded.
-    public func run(dataset: PreferenceDataset, threads: Int, progress: (String) -> Void = { _ in }) throws -> Outcome {
+    public func run(dataset: PreferenceDataset, threads: Int, reporter: Reporter = .silent) throws -> Outcome {
         guard folds >= 2 else { throw UsageError("--folds must be at least 2") }
         if case .category(let name, _) = objective, !dataset.categoryNames.contains(name) {
             throw UsageError("--objective names category \"\(name)\", which is not in the data (its categories: \(dataset.categoryNames.sorted().map { "\"\($0)\"" }.joined(separator: ", ")))")
@@ -108,8 +108,10 @@ public struct CrossValidation {
         }
         let assignment = stratifiedFolds(dataset, folds: folds, seed: base.seed)
         let jobs = configurations.indices.flatMap { candidate in (0..<folds).map { (candidate, $0) } }
+        let finished = Counter()
         let results = parallelMap(parts: jobs.count, threads: threads) { job -> Result<[String: Double], Error> in
             let (candidate, fold) = jobs[job]
+            defer { reporter.progress(.init(phase: "tune", completed: finished.increment(), total: jobs.count, unit: "runs")) }
             return Result {
                 let train = dataset.subset((0..<dataset.count).filter { assignment[$0] != fold })
                 let heldOut = dataset.subset((0..<dataset.count).filter { assignment[$0] == fold })
@@ -125,7 +127,6 @@ public struct CrossValidation {
             outcome.candidates.append(Candidate(settings: settings, foldAccuracies: accuracies,
                                                 scores: accuracies.map { objective.score($0) },
                                                 macroScores: accuracies.map { TuneObjective.macro.score($0) }))
-            progress("candidate \(index + 1) of \(candidates.count) done")
         }
         var eligible = Array(outcome.candidates.indices)
         if case .category(_, let drop?) = objective {
