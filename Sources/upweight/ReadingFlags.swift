@@ -16,6 +16,7 @@ struct ReadingFlags: ParsableArguments {
     @Option(help: "Field holding the per-example weight (default: weight).") var weightField: String?
     @Option(help: "Field holding the margin inside the loss (default: margin).") var marginField: String?
     @Option(help: "Field holding the pair's id (default: id).") var idField: String?
+    @Option(help: "Refuse data estimated to need more memory than this, e.g. 8G (default: the available memory).") var maxMemory: String?
 
     /// The flags that were given, as config keys.
     var settings: JSONObject {
@@ -23,6 +24,7 @@ struct ReadingFlags: ParsableArguments {
         if let shape { object["shape"] = .string(shape) }
         if let onError { object["on-error"] = .string(onError.rawValue) }
         if let threads { object["threads"] = JSONValue(threads) }
+        if let maxMemory { object["max-memory"] = .string(maxMemory) }
         for (key, value) in [("prompt-field", promptField), ("chosen-field", chosenField), ("rejected-field", rejectedField),
                              ("category-field", categoryField), ("weight-field", weightField),
                              ("margin-field", marginField), ("id-field", idField)] {

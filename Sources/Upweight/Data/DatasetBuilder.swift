@@ -53,7 +53,7 @@ struct DatasetBuilder {
         sources.append(SourceLocation(file: file, line: Int32(record.line)))
     }
 
-    func dataset() -> PreferenceDataset {
+    func dataset(files: [String]) -> PreferenceDataset {
         let responses: PreferenceDataset.Responses
         if let dimension {
             responses = .dense(dimension: dimension, chosen: chosenVectors, rejected: rejectedVectors)
@@ -62,6 +62,6 @@ struct DatasetBuilder {
         }
         return PreferenceDataset(responses: responses, ids: ids, categoryNames: categoryNames,
                                  categoryIndices: categoryIndices, exampleWeights: weights, margins: margins,
-                                 splits: splits, sources: sources)
+                                 splits: splits, sources: sources, files: files)
     }
 }

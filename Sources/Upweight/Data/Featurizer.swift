@@ -47,7 +47,12 @@ public enum Featurizer: Sendable, Equatable {
             return PairFeatures(chosen: .sparse(rows(chosen)), rejected: .sparse(rows(rejected)))
         case (.dense(let dimension, let standardization), .dense(let dataDimension, let chosen, let rejected)):
             guard dimension == dataDimension else {
-                throw UsageError("the model expects \(dimension)-dimensional features, the data has \(dataDimension)")
+                // Bad data rather than bad usage: point at the first pair, as the reader would.
+                let first = dataset.sources.first
+                throw DataError(file: first.map { dataset.files.indices.contains(Int($0.file)) ? dataset.files[Int($0.file)] : "data" } ?? "data",
+                                line: first.map { Int($0.line) }, column: 1,
+                                message: "expected \(dimension) numbers as the model was trained on, got \(dataDimension)",
+                                field: "chosen_features", reason: "dimension mismatch")
             }
             let apply = { (values: [Float]) in standardization?.apply(to: values) ?? values }
             return PairFeatures(chosen: .dense(DenseRows(dimension: dimension, values: apply(chosen))),

@@ -20,6 +20,8 @@ public struct PreferenceDataset: Sendable {
     public var splits: [String?]
     /// Where each pair came from, for messages that point back at the input.
     public var sources: [SourceLocation]
+    /// The files `sources` index into.
+    public var files: [String] = []
 
     public var count: Int { categoryIndices.count }
 
@@ -69,7 +71,7 @@ public struct PreferenceDataset: Sendable {
             responses: pickedResponses, ids: indices.map { ids[$0] }, categoryNames: names,
             categoryIndices: categories, exampleWeights: indices.map { exampleWeights[$0] },
             margins: indices.map { margins[$0] }, splits: indices.map { splits[$0] },
-            sources: indices.map { sources[$0] })
+            sources: indices.map { sources[$0] }, files: files)
     }
 }
 

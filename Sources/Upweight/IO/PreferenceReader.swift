@@ -14,6 +14,8 @@ public struct ReadOptions: Sendable, Equatable {
     public var threads = defaultThreadCount()
     /// Bytes read and parsed at a time; the peak memory of reading is about this much over the data.
     public var chunkBytes = 32 << 20
+    /// Refuse data whose estimated footprint exceeds this many bytes (nil: the available memory).
+    public var maxMemory: Int?
     public init() {}
 }
 
@@ -32,6 +34,7 @@ public enum PreferenceReader {
     public static func read(paths: [String], options: ReadOptions = ReadOptions()) throws
         -> (PreferenceDataset, ReadSummary)
     {
+        try MemoryBudget.check(paths: paths, limit: options.maxMemory)
         var builder = DatasetBuilder()
         var summary = ReadSummary()
         var shapeSeen: (shape: InputShape, file: String)?
@@ -81,7 +84,7 @@ public enum PreferenceReader {
             throw DataError(file: what, message: "no pairs: every line was skipped (\(summary.skippedCount) bad lines)",
                             reason: "no pairs")
         }
-        return (builder.dataset(), summary)
+        return (builder.dataset(files: paths), summary)
     }
 
     /// A line: its byte range in the chunk and its number in the file. Blank lines are left out.

@@ -50,7 +50,7 @@ public struct TrainingConfiguration: Sendable, Equatable {
         "category-scheme", "clip-weights", "weight-mode", "label-smoothing", "center-rewards", "focal-gamma",
         "group-dro", "group-dro-adjust", "boost",
         "log", "holdout", "train-split", "eval-split", "split-field", "eval", "out", "threads", "on-error", "shape", "prompt-field", "chosen-field",
-        "rejected-field", "category-field", "weight-field", "margin-field", "id-field",
+        "rejected-field", "category-field", "weight-field", "margin-field", "id-field", "max-memory",
     ]
 
     /// Where settings come from, so that an error names the flag or the file and key.
@@ -112,6 +112,7 @@ public struct TrainingConfiguration: Sendable, Equatable {
             case "weight-field": reading.fields.weight = try reader.string()
             case "margin-field": reading.fields.margin = try reader.string()
             case "id-field": reading.fields.id = try reader.string()
+            case "max-memory": reading.maxMemory = try reader.byteCount()
             default:
                 let suggestion = closestMatch(to: key, in: Self.keys).map { " (did you mean \"\($0)\"?)" } ?? ""
                 switch source {
@@ -225,6 +226,13 @@ struct ConfigValue {
 
     func choice<Choice: RawRepresentable & CaseIterable>(_ type: Choice.Type) throws -> Choice where Choice.RawValue == String {
         Choice(rawValue: try choice(Choice.allCases.map(\.rawValue)))!
+    }
+
+    /// A size: bytes as a number, or "512M", "8G".
+    func byteCount() throws -> Int {
+        if let number = value.numberValue, number >= 1 { return Int(number) }
+        guard case .string(let text) = value, let bytes = MemoryBudget.parse(text) else { throw wrong("a size such as 512M or 8G") }
+        return bytes
     }
 
     func categoryScheme() throws -> CategoryScheme {
