@@ -1,0 +1,118 @@
+import XCTest
+@testable import Upweight
+
+/// The dense fast path must agree with jansson bit for bit where it accepts a line, and hand every
+/// other line to jansson.
+final class DenseScannerTests: XCTestCase {
+    let scanner = DenseLineScanner(fields: FieldNames())
+    let decoder = PairDecoder(file: "F", fields: FieldNames(), shape: .dense)
+
+    /// The fast path's record, and the jansson path's (or its error).
+    func bothPaths(_ line: String) -> (fast: PairRecord?, full: Result<PairRecord, DataError>) {
+        let bytes = Array(line.utf8)
+        return bytes.withUnsafeBytes { buffer in
+            let fast = scanner.scan(buffer, number: 1)
+            let full: Result<PairRecord, DataError>
+            switch Result(catching: { () throws(JSONSyntaxError) in try JSONParser.parse(buffer) }) {
+            case .success(let value):
+                do { full = .success(try decoder.decode(value, line: 1, bytes: buffer)) } catch { full = .failure(error as! DataError) }
+            case .failure(let error):
+                full = .failure(DataError(file: "F", line: 1, column: error.column, message: error.message, reason: "invalid JSON"))
+            }
+            return (fast, full)
+        }
+    }
+
+    func assertAgree(_ line: String, file: StaticString = #filePath, lineNumber: UInt = #line) {
+        let (fast, full) = bothPaths(line)
+        guard let fast else { return }  // handed to jansson: nothing to compare
+        guard case .success(let expected) = full else {
+            return XCTFail("fast path accepted a line jansson rejects: \(line)", file: file, line: lineNumber)
+        }
+        XCTAssertEqual(fast.chosenFeatures.map(\.bitPattern), expected.chosenFeatures.map(\.bitPattern), line, file: file, line: lineNumber)
+        XCTAssertEqual(fast.rejectedFeatures.map(\.bitPattern), expected.rejectedFeatures.map(\.bitPattern), line, file: file, line: lineNumber)
+        XCTAssertEqual(fast.id, expected.id, file: file, line: lineNumber)
+        XCTAssertEqual(fast.category, expected.category, file: file, line: lineNumber)
+        XCTAssertEqual(fast.weight.bitPattern, expected.weight.bitPattern, file: file, line: lineNumber)
+        XCTAssertEqual(fast.margin.bitPattern, expected.margin.bitPattern, file: file, line: lineNumber)
+        XCTAssertEqual(fast.split, expected.split, file: file, line: lineNumber)
+    }
+
+    func test_ordinary_lines_take_the_fast_path_and_agree() {
+        let line = #"{"id":"p1","category":"safety","split":"train","weight":1.25,"margin":-0.5,"chosen_features":[0.1,-2,3.5e-3,1E5],"rejected_features":[0,-0.0,7,12345.678901234567]}"#
+        XCTAssertNotNil(bothPaths(line).fast)
+        assertAgree(line)
+        assertAgree(#"  { "id" : 7 , "chosen_features" : [ 1 , 2 ] , "rejected_features":[3,4] }  "#)
+        assertAgree(#"{"id":-0,"chosen_features":[-0],"rejected_features":[0]}"#)
+    }
+
+    func test_random_number_spellings_agree_bit_for_bit() {
+        var generator = SplitMix64(seed: 2024)
+        var numbers: [String] = []
+        for _ in 0..<3000 {
+            let digits = 1 + Int(generator.next() % 25)
+            var mantissa = (0..<digits).map { _ in String(generator.next() % 10) }.joined()
+            while mantissa.count > 1 && mantissa.hasPrefix("0") { mantissa.removeFirst() }
+            var text = (generator.next() % 2 == 0 ? "-" : "") + mantissa
+            if generator.next() % 2 == 0, mantissa.count > 1 {
+                let point = 1 + Int(generator.next() % UInt64(mantissa.count - 1))
+                text = (text.hasPrefix("-") ? "-" : "") + String(mantissa.prefix(point)) + "." + String(mantissa.dropFirst(point))
+            }
+            if generator.next() % 3 == 0 { text += (generator.next() % 2 == 0 ? "e" : "E") + ["", "+", "-"][Int(generator.next() % 3)] + String(generator.next() % 60) }
+            numbers.append(text)
+        }
+        numbers += ["0", "-0", "0.0", "-0.0", "1e-400", "4.9e-324", "3.4028235e38", "3.5e38", "1e39", "9007199254740993",
+                    "123456789012345678901234567890", "0.1", "0.30000000000000004", "2.2250738585072014e-308"]
+        var accepted = 0
+        for chunk in stride(from: 0, to: numbers.count, by: 8) {
+            let values = numbers[chunk..<min(chunk + 8, numbers.count)].joined(separator: ",")
+            let line = #"{"chosen_features":[\#(values)],"rejected_features":[\#(values)]}"#
+            if bothPaths(line).fast != nil { accepted += 1 }
+            assertAgree(line)
+        }
+        // Many of these lines hold a number beyond Float32 or Int64 and go to jansson whole; the rest
+        // (about 40 lines, 300+ numbers, including strtod's long-mantissa path) are compared.
+        XCTAssertGreaterThan(accepted, 30)
+    }
+
+    func test_typical_embedding_text_always_takes_the_fast_path() {
+        var generator = SplitMix64(seed: 9)
+        for _ in 0..<200 {
+            // What Python's json.dumps writes for float32 embeddings (17 significant digits), and rounded values.
+            let values = (0..<16).map { index -> String in
+                let value = (generator.nextUnit() * 2 - 1) * pow(10, Double(Int(generator.next() % 7)) - 3)
+                return index % 2 == 0 ? "\(value)" : fixed(value, 4)
+            }.joined(separator: ", ")
+            let line = #"{"id": "x", "category": "c", "chosen_features": [\#(values)], "rejected_features": [\#(values)]}"#
+            XCTAssertNotNil(bothPaths(line).fast, line)
+            assertAgree(line)
+        }
+    }
+
+    func test_everything_unusual_is_handed_to_jansson() {
+        let handedOver = [
+            #"{"chosen_features":[01],"rejected_features":[1]}"#,            // leading zero: invalid JSON
+            #"{"chosen_features":[1.],"rejected_features":[1]}"#,            // bare point
+            #"{"chosen_features":[.5],"rejected_features":[1]}"#,
+            #"{"chosen_features":[+1],"rejected_features":[1]}"#,
+            #"{"chosen_features":[1e],"rejected_features":[1]}"#,
+            #"{"chosen_features":[NaN],"rejected_features":[1]}"#,
+            #"{"chosen_features":[1e400],"rejected_features":[1]}"#,          // overflow: jansson's error
+            #"{"chosen_features":[1],"rejected_features":[1],"weight":-1}"#,  // the decoder's error
+            #"{"chosen_features":[1],"rejected_features":[1,2]}"#,
+            #"{"chosen_features":[],"rejected_features":[]}"#,
+            #"{"chosen_features":[1],"chosen_features":[2],"rejected_features":[1]}"#,  // duplicate key
+            #"{"chosen_features":[1],"rejected_features":[1],"category":"a\u0062"}"#,   // an escape
+            #"{"chosen_features":[1],"rejected_features":[1],"weight":null}"#,
+            #"{"chosen_features":[1],"rejected_features":[1]} x"#,
+            #"{"chosen_features":[1],"rejected_features":[1e39]}"#,            // beyond Float32
+            "{\"chosen_features\":[1],\"rejected_features\":[1],\"category\":\"\u{1}\"}",
+        ]
+        for line in handedOver {
+            XCTAssertNil(bothPaths(line).fast, line)
+            assertAgree(line)
+        }
+        let invalidUTF8: [UInt8] = Array(#"{"chosen_features":[1],"rejected_features":[1],"category":""#.utf8) + [0xC0, 0x80] + Array(#""}"#.utf8)
+        invalidUTF8.withUnsafeBytes { XCTAssertNil(scanner.scan($0, number: 1)) }
+    }
+}
