@@ -92,6 +92,10 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(bad.status, 64)
         XCTAssertEqual(bad.stderr, "upweight: \(unknown): unknown category \"chitchat\" (the data has \"coding\", \"general\", \"math\", \"safety\")\n")
 
+        let negative = try TestSupport.run(["eval", model, dense, "--bootstrap=-5"])
+        XCTAssertEqual(negative.status, 64)
+        XCTAssertTrue(negative.stderr.contains("--bootstrap: expected a whole number from 0 to 1000000, got -5"), negative.stderr)
+
         for format in ["csv", "markdown", "html", "table"] {
             let path = "\(directory)/report.\(format)"
             let run = try TestSupport.run(["eval", model, dense, "--format", format, "--output", path, "--bootstrap", "50"])

@@ -136,4 +136,18 @@ final class ReportFormatTests: XCTestCase {
         XCTAssertTrue(full.contains("Training curves"))
         XCTAssertTrue(full.contains("baseline"))
     }
+
+    func test_training_record_reads_the_config_and_an_optional_training_log() throws {
+        let directory = TestSupport.temporaryDirectory(self)
+        TestSupport.write(#"{"training": {"l2": 0.01}, "weights": {"effective_sample_size": 9}}"#, "config.json", in: directory)
+        XCTAssertNil(try TrainingRecord.load(modelDirectory: directory).log, "no log: no curves")
+        TestSupport.write("{\"epoch\": 1, \"train_loss\": 0.7}\n\n{\"epoch\": 2, \"train_loss\": 0.5}\n", "training_log.jsonl", in: directory)
+        let record = try TrainingRecord.load(modelDirectory: directory)
+        XCTAssertEqual(record.log?.count, 2)
+        XCTAssertEqual(record.provenance["training"], ["l2": 0.01])
+        TestSupport.write("{\"epoch\": 1}\n[1]\n", "training_log.jsonl", in: directory)
+        XCTAssertThrowsError(try TrainingRecord.load(modelDirectory: directory)) { error in
+            XCTAssertEqual((error as? DataError)?.line, 2, "\(error)")
+        }
+    }
 }

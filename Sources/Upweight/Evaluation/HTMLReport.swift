@@ -10,8 +10,8 @@ extension EvaluationReport {
     public func html(title: String = "Upweight evaluation report", modelProvenance: JSONObject? = nil,
                      trainingLog: [JSONObject]? = nil) -> String {
         var page = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"/><title>\(htmlEscaped(title))</title>\n"
-        page += "<style>body{font-family:system-ui,sans-serif;margin:24px;color:#222;max-width:1150px}"
-            + "table{border-collapse:collapse;font-size:13px}th,td{padding:3px 8px;white-space:nowrap;border-bottom:1px solid #ddd;text-align:right}"
+        page += "<style>body{font-family:system-ui,sans-serif;margin:24px;color:#222}"
+            + "table{border-collapse:collapse;font-size:12px}.scroll{overflow-x:auto}th,td{padding:3px 8px;white-space:nowrap;border-bottom:1px solid #ddd;text-align:right}"
             + "th:first-child,td:first-child{text-align:left}tr.aggregate td{background:#f6f6f6}.good{color:#1a7f37}.bad{color:#c62828}"
             + ".multiples{display:flex;flex-wrap:wrap;gap:8px}.note{color:#555;font-size:13px}</style></head><body>\n"
         page += "<h1>\(htmlEscaped(title))</h1>\n"
@@ -60,7 +60,7 @@ extension EvaluationReport {
     }
 
     private func htmlTable(_ header: [String], _ rows: [[ReportTable.Cell]], aggregatesStart: Int) -> String {
-        var table = "<table><thead><tr>" + header.map { "<th>\(htmlEscaped($0))</th>" }.joined() + "</tr></thead><tbody>\n"
+        var table = "<div class=\"scroll\"><table><thead><tr>" + header.map { "<th>\(htmlEscaped($0))</th>" }.joined() + "</tr></thead><tbody>\n"
         for (index, row) in rows.enumerated() {
             table += index >= aggregatesStart ? "<tr class=\"aggregate\">" : "<tr>"
             for cell in row {
@@ -69,7 +69,7 @@ extension EvaluationReport {
             }
             table += "</tr>\n"
         }
-        return table + "</tbody></table>\n"
+        return table + "</tbody></table></div>\n"
     }
 
     /// "The weighting that trained the model": the training configuration and the weight summary
