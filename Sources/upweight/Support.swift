@@ -46,3 +46,4 @@ func emit(_ text: String, to path: String?) throws {
 
 extension ReportFormat: ExpressibleByArgument {}
 extension ErrorPolicy: ExpressibleByArgument {}
+extension TiePolicy: ExpressibleByArgument {}

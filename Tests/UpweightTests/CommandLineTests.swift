@@ -34,15 +34,80 @@ final class CommandLineTests: XCTestCase {
         }
         let categories = report["categories"] as! [String: [String: Any]]
         XCTAssertEqual(Set(categories.keys), Set(byCategory.keys))
+        XCTAssertEqual(report["ties"] as? String, "half")
         for (name, margins) in byCategory {
-            let accuracy = margins.reduce(0) { $0 + ($1 > 0 ? 1 : $1 == 0 ? 0.5 : 0) } / Double(margins.count)
-            XCTAssertEqual(categories[name]!["accuracy"] as! Double, accuracy, accuracy: 1e-12, name)
-            XCTAssertEqual(categories[name]!["mean_margin"] as! Double, margins.reduce(0, +) / Double(margins.count), accuracy: 1e-5, name)
-            XCTAssertEqual(categories[name]!["pairs"] as? Int, margins.count)
+            let count = Double(margins.count)
+            let metrics = categories[name]!
+            let accuracy = margins.reduce(0) { $0 + ($1 > 0 ? 1 : $1 == 0 ? 0.5 : 0) } / count
+            XCTAssertEqual(metrics["accuracy"] as! Double, accuracy, accuracy: 1e-12, name)
+            XCTAssertEqual(metrics["mean_margin"] as! Double, margins.reduce(0, +) / count, accuracy: 1e-5, name)
+            XCTAssertEqual(metrics["pairs"] as? Int, margins.count)
+            // Median, log loss, Brier and ECE, recomputed here from score's margins.
+            let sorted = margins.sorted()
+            let median = sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+            XCTAssertEqual(metrics["median_margin"] as! Double, median, accuracy: 1e-5, name)
+            let sigmoids = margins.map { 1 / (1 + exp(-$0)) }
+            XCTAssertEqual(metrics["log_loss"] as! Double, sigmoids.reduce(0) { $0 - log($1) } / count, accuracy: 1e-5, name)
+            XCTAssertEqual(metrics["brier"] as! Double, sigmoids.reduce(0) { $0 + (1 - $1) * (1 - $1) } / count, accuracy: 1e-5, name)
+            var bins = [(count: Double, confidence: Double, correct: Double)](repeating: (0, 0, 0), count: 10)
+            for (margin, probability) in zip(margins, sigmoids) {
+                let confidence = max(probability, 1 - probability)
+                let bin = min(9, Int((confidence - 0.5) * 20))
+                bins[bin].count += 1
+                bins[bin].confidence += confidence
+                bins[bin].correct += margin > 0 ? 1 : margin == 0 ? 0.5 : 0
+            }
+            let ece = bins.filter { $0.count > 0 }.reduce(0) { $0 + $1.count / count * abs($1.correct / $1.count - $1.confidence / $1.count) }
+            XCTAssertEqual(metrics["ece"] as! Double, ece, accuracy: 1e-4, name)
+            let interval = metrics["accuracy_ci95"] as! [Double]
+            XCTAssertTrue(interval[0] <= accuracy && accuracy <= interval[1], "\(name): \(interval) around \(accuracy)")
         }
         let worst = report["worst"] as! [String: Any]
         let lowest = categories.min { ($0.value["accuracy"] as! Double) < ($1.value["accuracy"] as! Double) }!
         XCTAssertEqual(worst["category"] as? String, lowest.key)
+        let highest = categories.map { $0.value["accuracy"] as! Double }.max()!
+        XCTAssertEqual(worst["gap"] as! Double, highest - (lowest.value["accuracy"] as! Double), accuracy: 1e-12)
+    }
+
+    func test_eval_compares_sections_baseline_and_writes_every_format() throws {
+        let directory = TestSupport.temporaryDirectory(self)
+        let model = "\(directory)/model"
+        let train = try TestSupport.run(["train", dense, "--out", model, "--l2", "0.01"])
+        XCTAssertEqual(train.status, 0, train.stderr)
+
+        let sections = TestSupport.write(#"{"chat": {"categories": ["general", "safety"], "weight": 1}, "hard": {"categories": ["math", "coding"], "weight": 2}}"#,
+                                         "sections.json", in: directory)
+        let eval = try TestSupport.run(["eval", model, dense, "--format", "json", "--sections", sections, "--baseline", model,
+                                        "--ties", "strict", "--bootstrap", "200", "--seed", "3"])
+        XCTAssertEqual(eval.status, 0, eval.stderr)
+        let report = try TestSupport.json(eval.stdout) as! [String: Any]
+        XCTAssertEqual(report["ties"] as? String, "strict")
+        XCTAssertEqual(Set((report["sections"] as! [String: Any]).keys), ["chat", "hard"])
+        let baseline = report["baseline"] as! [String: Any]
+        XCTAssertEqual((baseline["overall"] as! [String: Any])["accuracy_delta"] as? Double, 0, "a model against itself")
+        XCTAssertEqual((baseline["overall"] as! [String: Any])["p_value"] as? Double, 1)
+
+        let unknown = TestSupport.write(#"{"chat": {"categories": ["general", "chitchat"], "weight": 1}}"#, "unknown.json", in: directory)
+        let bad = try TestSupport.run(["eval", model, dense, "--sections", unknown])
+        XCTAssertEqual(bad.status, 64)
+        XCTAssertEqual(bad.stderr, "upweight: \(unknown): unknown category \"chitchat\" (the data has \"coding\", \"general\", \"math\", \"safety\")\n")
+
+        let negative = try TestSupport.run(["eval", model, dense, "--bootstrap=-5"])
+        XCTAssertEqual(negative.status, 64)
+        XCTAssertTrue(negative.stderr.contains("--bootstrap: expected a whole number from 0 to 1000000, got -5"), negative.stderr)
+
+        for format in ["csv", "markdown", "html", "table"] {
+            let path = "\(directory)/report.\(format)"
+            let run = try TestSupport.run(["eval", model, dense, "--format", format, "--output", path, "--bootstrap", "50"])
+            XCTAssertEqual(run.status, 0, run.stderr)
+            let text = try String(contentsOfFile: path, encoding: .utf8)
+            XCTAssertFalse(text.contains("\u{1B}["), "no colour in a file")
+            if format == "html" {
+                // accuracy, reliability, 4 margin histograms, the weight shares from config.json
+                XCTAssertEqual(text.components(separatedBy: "<svg").count - 1, 7)
+                XCTAssertTrue(text.contains("normalize"), "the training configuration is shown")
+            }
+        }
     }
 
     func test_table_report_labels_macro_and_worst() throws {
