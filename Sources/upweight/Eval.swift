@@ -39,8 +39,9 @@ struct Eval: ParsableCommand {
                                               rejectedRewards: scored.rejected, options: options)
             switch format {
             case .html:
-                let record = try TrainingRecord.load(modelDirectory: model)
-                try emit(report.html(modelProvenance: record.provenance, trainingLog: record.log), to: output)
+                let trained = scored.model
+                try emit(report.html(modelProvenance: trained.provenance, trainingLog: trained.trainingLog.isEmpty ? nil : trained.trainingLog),
+                         to: output)
             case .table:
                 // Colour only on a terminal: a pipe or a file gets plain text.
                 try emit(report.table(colour: output == nil && isatty(1) != 0), to: output)

@@ -29,14 +29,14 @@ func printError(_ message: String) {
 /// Loads a model directory, reads `data` the way the model was trained to read (unless flags say
 /// otherwise) and scores both sides of every pair: the common first half of `eval` and `score`.
 func loadAndScore(model: String, data: [String], reading: ReadingFlags)
-    throws -> (dataset: PreferenceDataset, chosen: [Float], rejected: [Float])
+    throws -> (dataset: PreferenceDataset, chosen: [Float], rejected: [Float], model: TrainedModel)
 {
     let trained = try ModelDirectory.load(model)
     let options = try reading.options(base: trained.reading)
     let (dataset, summary) = try PreferenceReader.read(paths: data, options: options)
     logReadSummary(summary, pairs: dataset.count, log: printError)
     let rewards = try trained.rewards(for: dataset, threads: options.threads)
-    return (dataset, rewards.chosen, rewards.rejected)
+    return (dataset, rewards.chosen, rewards.rejected, trained)
 }
 
 /// Writes `text` to `path` atomically, or to stdout when there is no path.

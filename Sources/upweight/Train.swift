@@ -1,5 +1,8 @@
 import ArgumentParser
 import Upweight
+#if canImport(Glibc)
+import Glibc
+#endif
 
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -43,7 +46,8 @@ struct Train: ParsableCommand {
     @Option(help: "Group DRO generalization adjustment C (added as C/√n_k).") var groupDroAdjust: Double?
     @Option(help: "Boosting rounds T (RankBoost/AdaBoost over pairs; 1: off).") var boost: Int?
     @Option(help: "Write the training log (JSONL, one object per epoch) to this file.") var log: String?
-    @Option(help: "Report format: table or json.") var format: ReportFormat = .table
+    @Option(help: "Report format: table, json, csv, markdown or html.") var format: ReportFormat = .table
+    @Option(help: "Also write the HTML report (charts, weighting, training curves) to this file.") var report: String?
     @Flag(help: "No progress line on the terminal.") var quiet = false
     @OptionGroup var reading: ReadingFlags
 
@@ -92,9 +96,11 @@ struct Train: ParsableCommand {
             }
             try configuration.apply(settings, from: .commandLine)
             let progress = ProgressLine(quiet: quiet)
-            let report = try TrainingSession(configuration: configuration, data: data).run(reporter: progress.reporter)
+            let finished = try TrainingSession(configuration: configuration, data: data).run(reporter: progress.reporter)
             progress.clear()
-            print(report.render(format), terminator: "")
+            if let report { try Files.writeAtomically(finished.render(.html), to: report) }
+            // Colour only on a terminal: a pipe or a file gets plain text.
+            print(format == .table ? finished.report.table(colour: isatty(1) != 0) : finished.render(format), terminator: "")
         }
     }
 }

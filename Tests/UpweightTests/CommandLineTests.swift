@@ -103,8 +103,9 @@ final class CommandLineTests: XCTestCase {
             let text = try String(contentsOfFile: path, encoding: .utf8)
             XCTAssertFalse(text.contains("\u{1B}["), "no colour in a file")
             if format == "html" {
-                // accuracy, reliability, 4 margin histograms, the weight shares from config.json
-                XCTAssertEqual(text.components(separatedBy: "<svg").count - 1, 7)
+                // accuracy, reliability, 4 margin histograms, the weight shares from config.json, and
+                // the training curves from training_log.jsonl
+                XCTAssertEqual(text.components(separatedBy: "<svg").count - 1, 8)
                 XCTAssertTrue(text.contains("normalize"), "the training configuration is shown")
             }
         }

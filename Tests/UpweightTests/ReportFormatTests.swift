@@ -137,17 +137,21 @@ final class ReportFormatTests: XCTestCase {
         XCTAssertTrue(full.contains("baseline"))
     }
 
-    func test_training_record_reads_the_config_and_an_optional_training_log() throws {
-        let directory = TestSupport.temporaryDirectory(self)
-        TestSupport.write(#"{"training": {"l2": 0.01}, "weights": {"effective_sample_size": 9}}"#, "config.json", in: directory)
-        XCTAssertNil(try TrainingRecord.load(modelDirectory: directory).log, "no log: no curves")
+    func test_the_training_log_in_a_model_directory_is_read_strictly() throws {
+        let directory = TestSupport.temporaryDirectory(self) + "/model"
+        var configuration = TrainingConfiguration()
+        configuration.optimizer = .adamw
+        configuration.epochs = 2
+        let dataset = try TestSupport.read(paths: [TestSupport.fixture("linear-dense-margin/train.jsonl")])
+        try ModelDirectory.save(try Trainer.train(dataset, configuration: configuration).trained, to: directory)
+        XCTAssertEqual(try ModelDirectory.load(directory).trainingLog.map { $0["epoch"] }, [1, 2])
+        guard case .object(let training)? = try ModelDirectory.load(directory).provenance["training"] else { return XCTFail("no training entry") }
+        XCTAssertEqual(training["optimizer"], "adamw")
         TestSupport.write("{\"epoch\": 1, \"train_loss\": 0.7}\n\n{\"epoch\": 2, \"train_loss\": 0.5}\n", "training_log.jsonl", in: directory)
-        let record = try TrainingRecord.load(modelDirectory: directory)
-        XCTAssertEqual(record.log?.count, 2)
-        XCTAssertEqual(record.provenance["training"], ["l2": 0.01])
+        XCTAssertEqual(try ModelDirectory.load(directory).trainingLog.count, 2)
         TestSupport.write("{\"epoch\": 1}\n[1]\n", "training_log.jsonl", in: directory)
-        XCTAssertThrowsError(try TrainingRecord.load(modelDirectory: directory)) { error in
-            XCTAssertEqual((error as? DataError)?.line, 2, "\(error)")
+        XCTAssertThrowsError(try ModelDirectory.load(directory)) { error in
+            XCTAssertEqual((error as? DataError)?.description, "\(directory)/training_log.jsonl:2:1: expected a JSON object per line")
         }
     }
 }

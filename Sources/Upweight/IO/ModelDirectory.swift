@@ -43,13 +43,23 @@ public enum ModelDirectory {
         }
         var trained = TrainedModel(featurizer: decodedFeaturizer, model: model, reading: reading, provenance: provenance)
         let logPath = "\(path)/training_log.jsonl"
-        if Files.exists(logPath) {
-            trained.trainingLog = try Files.readText(logPath).split(separator: "\n").compactMap { line in
-                guard case .object(let entry)? = try? JSONParser.parse(String(line)) else { return nil }
-                return entry
+        if Files.exists(logPath) { trained.trainingLog = try readTrainingLog(logPath) }
+        return trained
+    }
+
+    /// A training log: one JSON object per line (blank lines skipped); a bad line is an error naming it.
+    static func readTrainingLog(_ path: String) throws -> [JSONObject] {
+        var log: [JSONObject] = []
+        for (index, line) in try Files.readText(path).split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            guard !line.allSatisfy(\.isWhitespace) else { continue }
+            switch Result(catching: { () throws(JSONSyntaxError) in try JSONParser.parse(String(line)) }) {
+            case .success(.object(let object)): log.append(object)
+            case .success: throw DataError(file: path, line: index + 1, column: 1, message: "expected a JSON object per line", reason: "not an object")
+            case .failure(let error):
+                throw DataError(file: path, line: index + 1, column: error.column, message: "invalid JSON: \(error.message)", reason: "invalid JSON")
             }
         }
-        return trained
+        return log
     }
 
     /// The training log as JSONL: one compact object per line.

@@ -8,9 +8,20 @@ public struct TrainingSession {
         self.data = data
     }
 
+    public struct Finished: Sendable {
+        public var report: EvaluationReport
+        public var trained: TrainedModel
+
+        /// The report in `format`; HTML shows the model's weighting and training curves too.
+        public func render(_ format: ReportFormat) -> String {
+            format == .html ? report.html(modelProvenance: trained.provenance, trainingLog: trained.trainingLog.isEmpty ? nil : trained.trainingLog)
+                            : report.render(format)
+        }
+    }
+
     /// Trains, writes the model directory when `out` is set, and returns the report on the eval
     /// pairs (`eval` files, else the held-out fraction, else the training pairs themselves).
-    public func run(reporter: Reporter = .silent) throws -> EvaluationReport {
+    public func run(reporter: Reporter = .silent) throws -> Finished {
         let log = reporter.note
         let reading = configuration.reading
         let clock = ContinuousClock()
@@ -54,7 +65,8 @@ public struct TrainingSession {
         let reported = evaluation ?? training
         if evaluation == nil { log("no --eval or --holdout: the report is on the training pairs") }
         let rewards = try outcome.trained.rewards(for: reported, threads: reading.threads)
-        return EvaluationReport(dataset: reported, chosenRewards: rewards.chosen, rejectedRewards: rewards.rejected)
+        let report = EvaluationReport(dataset: reported, chosenRewards: rewards.chosen, rejectedRewards: rewards.rejected)
+        return Finished(report: report, trained: outcome.trained)
     }
 
     private func pairs(of dataset: PreferenceDataset, inSplit name: String) throws -> PreferenceDataset {
