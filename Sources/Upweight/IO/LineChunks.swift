@@ -14,6 +14,7 @@ public final class LineChunks {
     private var finished = false
     private var atStart = true
     private let chunkBytes: Int
+    private let readBuffer: UnsafeMutableRawBufferPointer
 
     /// One piece of the file: whole lines, and the number of the first.
     public struct Chunk {
@@ -38,35 +39,53 @@ public final class LineChunks {
         }
         file = handle
         gzbuffer(file, 1 << 20)
+        readBuffer = .allocate(byteCount: max(min(chunkBytes, 8 << 20), 1 << 16), alignment: 64)
     }
 
-    deinit { gzclose(file) }
+    deinit {
+        gzclose(file)
+        readBuffer.deallocate()
+    }
 
     /// The next chunk of whole lines, or nil at the end of the file. A final line without a newline
     /// is returned as a line of its own.
     public func next() throws -> Chunk? {
         while !finished && pending.count < chunkBytes { try fill() }
-        while !finished && !pending.contains(UInt8(ascii: "\n")) { try fill() }  // a line longer than a chunk
+        while !finished && pending.withUnsafeBytes({ $0.isEmpty || memchr($0.baseAddress!, 10, $0.count) == nil }) { try fill() }  // a line longer than a chunk
         if pending.isEmpty { return nil }
         var end = pending.count
         if !finished, let lastNewline = pending.lastIndex(of: UInt8(ascii: "\n")) { end = lastNewline + 1 }
-        let bytes = Array(pending[..<end])
-        pending.removeFirst(end)
+        // Hand over the buffer itself and keep only the partial last line (one small copy, not two large).
+        var bytes: [UInt8] = []
+        swap(&bytes, &pending)
+        if end < bytes.count {
+            pending = Array(bytes[end...])
+            bytes.removeLast(bytes.count - end)
+        }
         let chunk = Chunk(bytes: bytes, firstLine: nextLine)
-        nextLine += bytes.withUnsafeBufferPointer { buffer in buffer.reduce(0) { $0 + ($1 == 10 ? 1 : 0) } }
+        nextLine += Self.newlines(in: bytes)
         return chunk
     }
 
-    private func fill() throws {
-        let start = pending.count
-        let request = max(chunkBytes, 1 << 16)
-        pending.reserveCapacity(start + request)
-        pending.append(contentsOf: repeatElement(0, count: request))
-        let got = pending.withUnsafeMutableBytes { buffer in
-            gzread(file, buffer.baseAddress! + start, UInt32(request))
+    /// How many "\n" bytes `bytes` holds (memchr runs at memory speed; a byte loop does not).
+    static func newlines(in bytes: [UInt8]) -> Int {
+        bytes.withUnsafeBytes { buffer in
+            guard var cursor = buffer.baseAddress else { return 0 }
+            let end = cursor + buffer.count
+            var count = 0
+            while cursor < end, let found = memchr(cursor, 10, end - cursor) {
+                count += 1
+                cursor = UnsafeRawPointer(found) + 1
+            }
+            return count
         }
+    }
+
+    private func fill() throws {
+        // zlib writes into a buffer of our own, appended in one copy (no zero fill of the array).
+        let got = gzread(file, readBuffer.baseAddress!, UInt32(readBuffer.count))
         if got < 0 { throw readError() }
-        pending.removeLast(request - Int(got))
+        pending.append(contentsOf: UnsafeRawBufferPointer(rebasing: readBuffer[..<Int(got)]))
         if got == 0 {
             finished = true
             // gzread returns 0 on a gzip stream cut short; gzerror tells it apart from a clean end.

@@ -129,11 +129,11 @@ public enum PreferenceReader {
     private static func decodeLines(_ lines: [Line], part: Int, of parts: Int, _ buffer: UnsafeRawBufferPointer,
                                     _ decoder: PairDecoder) -> [Result<PairRecord, DataError>]
     {
-        let scanner = decoder.shape == .dense ? DenseLineScanner(fields: decoder.fields) : nil
+        let scanner = FastLineScanner(decoder: decoder)
         return contiguousRanges(count: lines.count, parts: parts).dropFirst(part).first.map { range in
             lines[range].map { line in
                 let bytes = UnsafeRawBufferPointer(rebasing: buffer[line.range])
-                if let record = scanner?.scan(bytes, number: line.number) { return .success(record) }
+                if let outcome = scanner.scan(bytes, number: line.number) { return outcome }
                 do {
                     let value: JSONValue
                     switch Result(catching: { () throws(JSONSyntaxError) in try JSONParser.parse(bytes) }) {

@@ -1,23 +1,35 @@
 import XCTest
 @testable import Upweight
 
-/// The dense fast path must agree with jansson bit for bit where it accepts a line, and hand every
-/// other line to jansson.
-final class DenseScannerTests: XCTestCase {
-    let scanner = DenseLineScanner(fields: FieldNames())
-    let decoder = PairDecoder(file: "F", fields: FieldNames(), shape: .dense)
+/// The fast paths must agree with jansson exactly where they accept a line — the same record, or
+/// the same error — and hand every other line to jansson.
+final class FastLineScannerTests: XCTestCase {
+    var shape = InputShape.dense
+    var decoder: PairDecoder { PairDecoder(file: "F", fields: FieldNames(), shape: shape) }
+    var scanner: FastLineScanner { FastLineScanner(decoder: decoder) }
 
-    /// The fast path's record, and the jansson path's (or its error).
+    /// The fast path's record (nil: handed to jansson, or a fast-path error — which must equal the
+    /// decoder's error on jansson's tree), and the jansson path's record or error.
     func bothPaths(_ line: String) -> (fast: PairRecord?, full: Result<PairRecord, DataError>) {
         let bytes = Array(line.utf8)
         return bytes.withUnsafeBytes { buffer in
-            let fast = scanner.scan(buffer, number: 1)
             let full: Result<PairRecord, DataError>
             switch Result(catching: { () throws(JSONSyntaxError) in try JSONParser.parse(buffer) }) {
             case .success(let value):
                 do { full = .success(try decoder.decode(value, line: 1, bytes: buffer)) } catch { full = .failure(error as! DataError) }
             case .failure(let error):
                 full = .failure(DataError(file: "F", line: 1, column: error.column, message: error.message, reason: "invalid JSON"))
+            }
+            var fast: PairRecord?
+            switch scanner.scan(buffer, number: 1) {
+            case .success(let record)?: fast = record
+            case .failure(let error)?:
+                if case .failure(let expected) = full, expected.reason != "invalid JSON" {
+                    XCTAssertEqual(error, expected, line)
+                } else {
+                    XCTFail("fast path failed a line jansson's path judges differently: \(line)")
+                }
+            case nil: break
             }
             return (fast, full)
         }
@@ -36,6 +48,45 @@ final class DenseScannerTests: XCTestCase {
         XCTAssertEqual(fast.weight.bitPattern, expected.weight.bitPattern, file: file, line: lineNumber)
         XCTAssertEqual(fast.margin.bitPattern, expected.margin.bitPattern, file: file, line: lineNumber)
         XCTAssertEqual(fast.split, expected.split, file: file, line: lineNumber)
+        XCTAssertEqual(fast.prompt, expected.prompt, file: file, line: lineNumber)
+        XCTAssertEqual(fast.chosen, expected.chosen, file: file, line: lineNumber)
+        XCTAssertEqual(fast.rejected, expected.rejected, file: file, line: lineNumber)
+        XCTAssertEqual(fast.warning, expected.warning, file: file, line: lineNumber)
+    }
+
+    func test_text_lines_with_escapes_and_unicode_agree() {
+        for shape in [InputShape.explicit, .implicit] {
+            self.shape = shape
+            let lines = [
+                #"{"prompt":"p","chosen":"a \"quoted\" \\ back\/slash\n\t\r\b\f","rejected":"b","category":"c","weight":2,"margin":0.5,"id":3}"#,
+                #"{"prompt":"日本語","chosen":"emoji \ud83d\ude00 and é \u00e9 \u20AC","rejected":"z","extra":true,"more":null,"n":-1.5e3}"#,
+                #"{"chosen":"\n\nHuman: hi\n\nAssistant: yes","rejected":"\n\nHuman: hi\n\nAssistant: no"}"#,
+                #"{"prompt":"p","chosen":"same","rejected":"same"}"#,
+                #"{"prompt":"p","chosen":"","rejected":"x"}"#,
+                #"{"prompt":"p","chosen":"","rejected":""}"#,
+                #"{"prompt":"p","chosen":"a","rejected":"b","weight":-1}"#,
+                #"{"prompt":"p","chosen":"a","rejected":"b","category":7}"#,
+                #"{"prompt":"p","chosen":"a"}"#,
+                #"{"prompt":"p","chosen":"a","rejected":"b","weight":"2"}"#,
+            ]
+            var fast = 0
+            for line in lines {
+                if bothPaths(line).fast != nil { fast += 1 }
+                assertAgree(line)
+            }
+            XCTAssertGreaterThanOrEqual(fast, 3, "\(shape)")
+        }
+    }
+
+    func test_text_lines_jansson_must_judge_are_handed_over() {
+        shape = .explicit
+        for line in [#"{"prompt":"p","chosen":"a\ud800","rejected":"b"}"#, #"{"prompt":"p","chosen":"a\udc00x","rejected":"b"}"#,
+                     #"{"prompt":"p","chosen":"a\u0000","rejected":"b"}"#, #"{"prompt":"p","chosen":"a\x","rejected":"b"}"#,
+                     #"{"prompt":"p","chosen":"a","rejected":"b","tags":["x"]}"#, #"{"prompt":"p","chosen":"a","chosen":"b","rejected":"c"}"#,
+                     #"{"prompt":"p","chosen":"a","rejected":"b",}"#, #"{"prompt":"p","chosen":"a","rejected":"b"} x"#] {
+            let bytes = Array(line.utf8)
+            bytes.withUnsafeBytes { XCTAssertNil(scanner.scan($0, number: 1), line) }
+        }
     }
 
     func test_ordinary_lines_take_the_fast_path_and_agree() {
@@ -44,6 +95,8 @@ final class DenseScannerTests: XCTestCase {
         assertAgree(line)
         assertAgree(#"  { "id" : 7 , "chosen_features" : [ 1 , 2 ] , "rejected_features":[3,4] }  "#)
         assertAgree(#"{"id":-0,"chosen_features":[-0],"rejected_features":[0]}"#)
+        XCTAssertNotNil(bothPaths(#"{"chosen_features":[1],"rejected_features":[1],"category":"a\u0062"}"#).fast)
+        assertAgree(#"{"chosen_features":[1],"rejected_features":[1],"category":"a\u0062"}"#)
     }
 
     func test_random_number_spellings_agree_bit_for_bit() {
@@ -102,7 +155,6 @@ final class DenseScannerTests: XCTestCase {
             #"{"chosen_features":[1],"rejected_features":[1,2]}"#,
             #"{"chosen_features":[],"rejected_features":[]}"#,
             #"{"chosen_features":[1],"chosen_features":[2],"rejected_features":[1]}"#,  // duplicate key
-            #"{"chosen_features":[1],"rejected_features":[1],"category":"a\u0062"}"#,   // an escape
             #"{"chosen_features":[1],"rejected_features":[1],"weight":null}"#,
             #"{"chosen_features":[1],"rejected_features":[1]} x"#,
             #"{"chosen_features":[1],"rejected_features":[1e39]}"#,            // beyond Float32
@@ -114,5 +166,8 @@ final class DenseScannerTests: XCTestCase {
         }
         let invalidUTF8: [UInt8] = Array(#"{"chosen_features":[1],"rejected_features":[1],"category":""#.utf8) + [0xC0, 0x80] + Array(#""}"#.utf8)
         invalidUTF8.withUnsafeBytes { XCTAssertNil(scanner.scan($0, number: 1)) }
+        shape = .explicit
+        let invalidText: [UInt8] = Array(#"{"prompt":"p","chosen":"a"#.utf8) + [0xED, 0xA0, 0x80] + Array(#"","rejected":"b"}"#.utf8)
+        invalidText.withUnsafeBytes { XCTAssertNil(scanner.scan($0, number: 1)) }
     }
 }

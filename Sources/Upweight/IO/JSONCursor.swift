@@ -2,76 +2,8 @@
 import Glibc
 #endif
 
-/// A fast path for the lines of dense files, which are mostly number text: jansson parses numbers at
-/// ~35 MB/s per core (a byte-at-a-time lexer, `strtod`, `localeconv()` per number; NOTES.md), this
-/// reads them ~10× faster straight into Float32.
-///
-/// Exactness by construction: the scanner accepts only lines it can read completely — a flat object
-/// of strings without escapes, numbers, and the two feature arrays, with valid values — and returns
-/// nil for everything else, which then takes the jansson path and gets jansson's verdict and error
-/// position. So it never accepts what jansson rejects, and numbers come out bit for bit as jansson's
-/// (`strtod`, then Float(double)): a fast exact path for ≤ 19 digits and |10^e| ≤ 10^22 (Clinger
-/// 1990), `strtod` itself otherwise.
-struct DenseLineScanner {
-    let fields: FieldNames
-
-    func scan(_ line: UnsafeRawBufferPointer, number: Int) -> PairRecord? {
-        var cursor = Cursor(bytes: line)
-        var record = PairRecord(line: number, id: nil, category: "default", weight: 1, margin: 0, split: nil)
-        var seenKeys: [ArraySlice<UInt8>] = []
-        var hasChosen = false, hasRejected = false
-        cursor.skipSpace()
-        guard cursor.take(UInt8(ascii: "{")) else { return nil }
-        cursor.skipSpace()
-        if cursor.peek == UInt8(ascii: "}") { return nil }
-        while true {
-            guard let key = cursor.plainString(), !seenKeys.contains(key) else { return nil }
-            seenKeys.append(key)
-            cursor.skipSpace()
-            guard cursor.take(UInt8(ascii: ":")) else { return nil }
-            cursor.skipSpace()
-            let name = String(decoding: key, as: UTF8.self)
-            if name == fields.chosenFeatures || name == fields.rejectedFeatures {
-                guard let values = cursor.floatArray() else { return nil }
-                if name == fields.chosenFeatures { record.chosenFeatures = values; hasChosen = true } else {
-                    record.rejectedFeatures = values; hasRejected = true
-                }
-            } else if cursor.peek == UInt8(ascii: "\"") {
-                guard let bytes = cursor.plainString(), let text = String(validating: bytes, as: UTF8.self) else { return nil }
-                switch name {
-                case fields.id: record.id = text
-                case fields.category: record.category = text
-                case fields.split: record.split = text
-                case fields.weight, fields.margin: return nil  // a type error: let the decoder say so
-                default: break
-                }
-            } else {
-                guard let (value, isInteger) = cursor.number() else { return nil }
-                switch name {
-                case fields.id:
-                    guard isInteger, value.magnitude < 0x1p53 else { return nil }
-                    record.id = String(Int64(value))
-                case fields.weight:
-                    guard value.isFinite, value >= 0 else { return nil }
-                    record.weight = value
-                case fields.margin: record.margin = value
-                case fields.category: return nil
-                default: break
-                }
-            }
-            cursor.skipSpace()
-            if cursor.take(UInt8(ascii: ",")) { cursor.skipSpace(); continue }
-            guard cursor.take(UInt8(ascii: "}")) else { return nil }
-            break
-        }
-        cursor.skipSpace()
-        guard cursor.atEnd, hasChosen, hasRejected, record.chosenFeatures.count == record.rejectedFeatures.count else { return nil }
-        return record
-    }
-}
-
 /// A position in one line's bytes.
-private struct Cursor {
+struct JSONCursor {
     let bytes: UnsafeRawBufferPointer
     var index = 0
 
@@ -89,18 +21,84 @@ private struct Cursor {
         while let byte = peek, byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D { index += 1 }
     }
 
-    /// A string with no escapes and no control characters (anything else: nil, for the full path).
-    mutating func plainString() -> ArraySlice<UInt8>? {
+    /// A string as jansson decodes it: the escapes \" \\ \/ \b \f \n \r \t and \uXXXX (surrogate pairs
+    /// combined), valid UTF-8. Nil for what jansson rejects (control characters, a lone surrogate,
+    /// \u0000, invalid UTF-8, an unknown escape), so that jansson can say why.
+    mutating func string() -> String? {
         guard take(UInt8(ascii: "\"")) else { return nil }
         let start = index
-        while let byte = peek, byte != UInt8(ascii: "\"") {
-            if byte == UInt8(ascii: "\\") || byte < 0x20 { return nil }
+        var ascii = true
+        while let byte = peek, byte != UInt8(ascii: "\""), byte != UInt8(ascii: "\\") {
+            if byte < 0x20 { return nil }
+            ascii = ascii && byte < 0x80
             index += 1
         }
-        guard !atEnd else { return nil }
-        let text = ArraySlice(UnsafeRawBufferPointer(rebasing: bytes[start..<index]))
-        index += 1
-        return text
+        guard let stop = peek else { return nil }
+        if stop == UInt8(ascii: "\"") {  // the common case: no escapes, one copy
+            let raw = UnsafeRawBufferPointer(rebasing: bytes[start..<index])
+            // ASCII needs no validation (and String(validating:) costs a generic lookup per call).
+            let text = ascii ? String(decoding: raw, as: UTF8.self) : String(validating: raw, as: UTF8.self)
+            index += 1
+            return text
+        }
+        var decoded = Array(UnsafeRawBufferPointer(rebasing: bytes[start..<index]))
+        while let byte = peek, byte != UInt8(ascii: "\"") {
+            index += 1
+            if byte < 0x20 { return nil }
+            guard byte == UInt8(ascii: "\\") else { decoded.append(byte); continue }
+            guard let escape = peek else { return nil }
+            index += 1
+            switch escape {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): decoded.append(escape)
+            case UInt8(ascii: "b"): decoded.append(0x08)
+            case UInt8(ascii: "f"): decoded.append(0x0C)
+            case UInt8(ascii: "n"): decoded.append(0x0A)
+            case UInt8(ascii: "r"): decoded.append(0x0D)
+            case UInt8(ascii: "t"): decoded.append(0x09)
+            case UInt8(ascii: "u"):
+                guard var scalar = hex4() else { return nil }
+                if (0xD800...0xDBFF).contains(scalar) {
+                    guard take(UInt8(ascii: "\\")), take(UInt8(ascii: "u")), let low = hex4(), (0xDC00...0xDFFF).contains(low) else { return nil }
+                    scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                } else if (0xDC00...0xDFFF).contains(scalar) || scalar == 0 {
+                    return nil
+                }
+                decoded.append(contentsOf: String(Character(Unicode.Scalar(scalar)!)).utf8)
+            default: return nil
+            }
+        }
+        guard take(UInt8(ascii: "\"")) else { return nil }
+        return String(validating: decoded, as: UTF8.self)
+    }
+
+    private mutating func hex4() -> UInt32? {
+        guard index + 4 <= bytes.count else { return nil }
+        var value: UInt32 = 0
+        for _ in 0..<4 {
+            let byte = bytes[index]
+            let digit: UInt8
+            switch byte {
+            case 0x30...0x39: digit = byte - 0x30
+            case 0x41...0x46: digit = byte - 0x41 + 10
+            case 0x61...0x66: digit = byte - 0x61 + 10
+            default: return nil
+            }
+            value = value << 4 | UInt32(digit)
+            index += 1
+        }
+        return value
+    }
+
+    /// `true`, `false` or `null`.
+    mutating func literal() -> JSONValue? {
+        for (word, value) in [("true", JSONValue.bool(true)), ("false", .bool(false)), ("null", .null)] {
+            let utf8 = Array(word.utf8)
+            if index + utf8.count <= bytes.count, utf8.indices.allSatisfy({ bytes[index + $0] == utf8[$0] }) {
+                index += utf8.count
+                return value
+            }
+        }
+        return nil
     }
 
     /// `[n, n, ...]` of finite Float32 values; nil for anything else (including `[]`).
@@ -171,7 +169,7 @@ private struct Cursor {
             return (Double(Int64(mantissa) * (negative ? -1 : 1)), true)
         }
         if digits <= 19, mantissa <= 1 << 53, abs(exponent) <= 22 {
-            let magnitude = exponent < 0 ? Double(mantissa) / Cursor.powersOfTen[-exponent] : Double(mantissa) * Cursor.powersOfTen[exponent]
+            let magnitude = exponent < 0 ? Double(mantissa) / JSONCursor.powersOfTen[-exponent] : Double(mantissa) * JSONCursor.powersOfTen[exponent]
             return (negative ? -magnitude : magnitude, false)
         }
         return strtodToken(start..<index)
