@@ -12,13 +12,24 @@ public struct Tensor: Sendable, Equatable {
     }
 }
 
+/// A named Float64 tensor: optimizer state in checkpoints, where resuming must be exact.
+public struct Tensor64: Sendable, Equatable {
+    public var name: String
+    public var values: [Double]
+    public init(name: String, values: [Double]) {
+        self.name = name
+        self.values = values
+    }
+}
+
 /// The safetensors format (Hugging Face): an 8-byte little-endian header length, a JSON header
 /// `{"NAME": {"dtype": "F32", "shape": [...], "data_offsets": [begin, end]}, "__metadata__": {...}}`
 /// padded with spaces to a multiple of 8 bytes, then the raw little-endian data. Tensors are written
 /// in name order, so the same tensors always give the same bytes.
 public enum Safetensors {
-    public static func encode(_ tensors: [Tensor], metadata: [String: String] = [:]) -> [UInt8] {
+    public static func encode(_ tensors: [Tensor], doubles: [Tensor64] = [], metadata: [String: String] = [:]) -> [UInt8] {
         let sorted = tensors.sorted { $0.name < $1.name }
+        let sortedDoubles = doubles.sorted { $0.name < $1.name }
         var header = JSONObject()
         if !metadata.isEmpty {
             header["__metadata__"] = .object(JSONObject(metadata.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) }))
@@ -27,6 +38,12 @@ public enum Safetensors {
         for tensor in sorted {
             let size = tensor.values.count * 4
             header[tensor.name] = ["dtype": "F32", "shape": .array(tensor.shape.map { JSONValue($0) }),
+                                   "data_offsets": [JSONValue(offset), JSONValue(offset + size)]]
+            offset += size
+        }
+        for tensor in sortedDoubles {
+            let size = tensor.values.count * 8
+            header[tensor.name] = ["dtype": "F64", "shape": [JSONValue(tensor.values.count)],
                                    "data_offsets": [JSONValue(offset), JSONValue(offset + size)]]
             offset += size
         }
@@ -39,10 +56,18 @@ public enum Safetensors {
         for tensor in sorted {
             for value in tensor.values { withUnsafeBytes(of: value.bitPattern.littleEndian) { bytes.append(contentsOf: $0) } }
         }
+        for tensor in sortedDoubles {
+            for value in tensor.values { withUnsafeBytes(of: value.bitPattern.littleEndian) { bytes.append(contentsOf: $0) } }
+        }
         return bytes
     }
 
     public static func decode(_ bytes: [UInt8], file: String) throws -> [Tensor] {
+        try decodeAll(bytes, file: file).floats
+    }
+
+    /// Every F32 and F64 tensor of a file.
+    public static func decodeAll(_ bytes: [UInt8], file: String) throws -> (floats: [Tensor], doubles: [Tensor64]) {
         func corrupt(_ why: String) -> UsageError { UsageError("\(file): not a valid safetensors file: \(why)") }
         guard bytes.count >= 8 else { throw corrupt("shorter than its 8-byte header length") }
         let headerLength = bytes[0..<8].enumerated().reduce(0) { $0 | (Int($1.element) << (8 * $1.offset)) }
@@ -53,24 +78,29 @@ public enum Safetensors {
         guard case .success(.object(let header)) = parsed else { throw corrupt("header is not a JSON object") }
         let dataStart = 8 + headerLength
         var tensors: [Tensor] = []
+        var doubles: [Tensor64] = []
         for (name, entry) in header.members where name != "__metadata__" {
-            guard case .object(let info) = entry, info["dtype"] == "F32",
+            guard case .object(let info) = entry, let dtype = info["dtype"]?.stringValue, dtype == "F32" || dtype == "F64",
                   case .array(let shapeValues)? = info["shape"], case .array(let offsets)? = info["data_offsets"],
                   offsets.count == 2, let begin = offsets[0].numberValue, let end = offsets[1].numberValue
-            else { throw corrupt("tensor \(name) is not an F32 tensor with a shape and data offsets") }
+            else { throw corrupt("tensor \(name) is not an F32 or F64 tensor with a shape and data offsets") }
             let shape = shapeValues.compactMap { $0.numberValue.map { Int($0) } }
             let count = shape.reduce(1, *)
-            guard shape.count == shapeValues.count, Int(end) - Int(begin) == count * 4, Int(begin) >= 0,
+            let width = dtype == "F32" ? 4 : 8
+            guard shape.count == shapeValues.count, Int(end) - Int(begin) == count * width, Int(begin) >= 0,
                   dataStart + Int(end) <= bytes.count
             else { throw corrupt("tensor \(name) has offsets that do not match its shape or the file") }
-            var values = [Float](repeating: 0, count: count)
-            values.withUnsafeMutableBytes { target in
-                bytes.withUnsafeBytes { source in
-                    target.copyMemory(from: UnsafeRawBufferPointer(rebasing: source[(dataStart + Int(begin))..<(dataStart + Int(end))]))
-                }
+            let range = (dataStart + Int(begin))..<(dataStart + Int(end))
+            if width == 4 {
+                var bits = [UInt32](repeating: 0, count: count)
+                bits.withUnsafeMutableBytes { target in bytes.withUnsafeBytes { target.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[range])) } }
+                tensors.append(Tensor(name: name, shape: shape, values: bits.map { Float(bitPattern: UInt32(littleEndian: $0)) }))
+            } else {
+                var bits = [UInt64](repeating: 0, count: count)
+                bits.withUnsafeMutableBytes { target in bytes.withUnsafeBytes { target.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[range])) } }
+                doubles.append(Tensor64(name: name, values: bits.map { Double(bitPattern: UInt64(littleEndian: $0)) }))
             }
-            tensors.append(Tensor(name: name, shape: shape, values: values.map { Float(bitPattern: $0.bitPattern.littleEndian) }))
         }
-        return tensors.sorted { $0.name < $1.name }
+        return (tensors.sorted { $0.name < $1.name }, doubles.sorted { $0.name < $1.name })
     }
 }

@@ -1,0 +1,40 @@
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// SIGINT and SIGTERM during training: the loop finishes its current step, writes a checkpoint and
+/// stops with `TrainingInterrupted`. A second signal ends the process at once (the checkpoint on
+/// disk is then the previous one, still whole: checkpoints are swapped in atomically).
+public enum Interruption {
+    fileprivate static let received = Atomic<Int32>(0)
+
+    /// Installs the handlers (the CLI does, for `train`).
+    public static func install() {
+        signal(SIGINT, interruptionHandler)
+        signal(SIGTERM, interruptionHandler)
+    }
+
+    /// The signal received since start, if any.
+    public static var pending: Int32? {
+        let value = received.load(ordering: .relaxed)
+        return value == 0 ? nil : value
+    }
+
+    public static func signalName(_ number: Int32) -> String {
+        number == SIGINT ? "SIGINT" : number == SIGTERM ? "SIGTERM" : "signal \(number)"
+    }
+}
+
+private func interruptionHandler(_ number: Int32) {
+    let (exchanged, _) = Interruption.received.compareExchange(expected: 0, desired: number, ordering: .relaxed)
+    if !exchanged { _exit(128 + number) }  // the second one: stop now
+}
+
+/// Training stopped on a signal, after writing a checkpoint when it had somewhere to write it.
+/// The CLI exits with 128 + the signal (130 for SIGINT, 143 for SIGTERM).
+public struct TrainingInterrupted: Error, Sendable, CustomStringConvertible {
+    public var signal: Int32
+    public var message: String
+    public var description: String { message }
+}
