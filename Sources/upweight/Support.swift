@@ -18,6 +18,9 @@ func reportingErrors(_ body: () throws -> Void) throws {
     } catch let error as TrainingError {
         printError("upweight: \(error.message)")
         throw ExitCode(70)
+    } catch let error as TrainingInterrupted {
+        printError("upweight: \(error.message)")
+        throw ExitCode(128 + error.signal)  // 130 for SIGINT, 143 for SIGTERM, as a shell reports them
     }
 }
 

@@ -46,6 +46,8 @@ struct Train: ParsableCommand {
     @Option(help: "Group DRO generalization adjustment C (added as C/√n_k).") var groupDroAdjust: Double?
     @Option(help: "Boosting rounds T (RankBoost/AdaBoost over pairs; 1: off).") var boost: Int?
     @Option(help: "Write the training log (JSONL, one object per epoch) to this file.") var log: String?
+    @Option(help: "AdamW: write a checkpoint into --out every N epochs.") var checkpointEvery: Int?
+    @Flag(help: "Continue from the checkpoint in --out (same data and flags).") var resume = false
     @Option(help: "Report format: table, json, csv, markdown or html.") var format: ReportFormat = .table
     @Option(help: "Also write the HTML report (charts, weighting, training curves) to this file.") var report: String?
     @Flag(help: "No progress line on the terminal.") var quiet = false
@@ -66,7 +68,8 @@ struct Train: ParsableCommand {
                                             ("group-dro", groupDro), ("group-dro-adjust", groupDroAdjust)]
         for (key, value) in numbers { if let value { object[key] = .number(value) } }
         let integers: [(String, Int?)] = [("batch-size", batchSize), ("epochs", epochs), ("seed", seed),
-                                          ("max-iterations", maxIterations), ("hash-bits", hashBits), ("boost", boost)]
+                                          ("max-iterations", maxIterations), ("hash-bits", hashBits), ("boost", boost),
+                                          ("checkpoint-every", checkpointEvery)]
         for (key, value) in integers { if let value { object[key] = JSONValue(value) } }
         for (key, value) in [("model", model), ("optimizer", optimizer), ("normalize", normalize), ("out", out),
                              ("train-split", trainSplit), ("eval-split", evalSplit), ("split-field", splitField),
@@ -75,6 +78,7 @@ struct Train: ParsableCommand {
             if let value { object[key] = .string(value) }
         }
         if includePrompt { object["include-prompt"] = true }
+        if resume { object["resume"] = true }
         if standardize { object["standardize"] = true }
         if !eval.isEmpty { object["eval"] = .array(eval.map { .string($0) }) }
         if !upweight.isEmpty {
@@ -96,6 +100,7 @@ struct Train: ParsableCommand {
             }
             try configuration.apply(settings, from: .commandLine)
             let progress = ProgressLine(quiet: quiet)
+            Interruption.install()
             let finished = try TrainingSession(configuration: configuration, data: data).run(reporter: progress.reporter)
             progress.clear()
             if let report { try Files.writeAtomically(finished.render(.html), to: report) }

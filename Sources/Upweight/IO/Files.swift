@@ -68,7 +68,7 @@ public enum Files {
         let trimmed = path.hasSuffix("/") && path.count > 1 ? String(path.dropLast()) : path
         let staging = "\(trimmed).tmp-\(getpid())"
         try createParentDirectories(of: trimmed)
-        removeTree(staging)
+        removeAbandonedStaging(of: trimmed)
         guard mkdir(staging, 0o755) == 0 else {
             throw UsageError("\(trimmed): cannot create \(staging): \(String(cString: strerror(errno)))")
         }
@@ -93,6 +93,23 @@ public enum Files {
             }
         }
         syncDirectory(containing: trimmed)
+    }
+
+    /// Removes `PATH.tmp-PID` directories that a killed process left behind (its PID no longer
+    /// runs), and our own from an earlier failed attempt.
+    static func removeAbandonedStaging(of path: String) {
+        let slash = path.lastIndex(of: "/")
+        let parent = slash.map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? "."
+        let prefix = (slash.map { String(path[path.index(after: $0)...]) } ?? path) + ".tmp-"
+        guard let directory = opendir(parent) else { return }
+        var abandoned: [String] = []
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            guard name.hasPrefix(prefix), let pid = Int32(name.dropFirst(prefix.count)) else { continue }
+            if pid == getpid() || kill(pid, 0) != 0 { abandoned.append("\(parent)/\(name)") }
+        }
+        closedir(directory)
+        for name in abandoned { removeTree(name) }
     }
 
     /// `mkdir -p` of the directory that will hold `path`.

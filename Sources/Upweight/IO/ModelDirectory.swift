@@ -5,7 +5,7 @@ public let upweightVersion = "0.1.0"
 /// training configuration, weight summary, data fingerprint) and `model.safetensors` (the tensors).
 /// The directory is replaced in one atomic step, so an interrupted save leaves the previous model.
 public enum ModelDirectory {
-    public static func save(_ trained: TrainedModel, to path: String) throws {
+    public static func save(_ trained: TrainedModel, to path: String, checkpoint: Checkpoint? = nil) throws {
         var config = JSONObject()
         config["format"] = "upweight-reward-model"
         config["format_version"] = 1
@@ -18,6 +18,10 @@ public enum ModelDirectory {
         var files: [(name: String, bytes: [UInt8])] = [("config.json", Array(JSONValue.object(config).prettyText.utf8)),
                                                        ("model.safetensors", tensors)]
         if !trained.trainingLog.isEmpty { files.append(("training_log.jsonl", Array(trainingLogText(trained.trainingLog).utf8))) }
+        if let checkpoint {
+            files.append(("checkpoint.json", Array(JSONValue.object(checkpoint.json).prettyText.utf8)))
+            files.append(("checkpoint.safetensors", Safetensors.encode([], doubles: checkpoint.state)))
+        }
         try Files.replaceDirectory(path, with: files)
     }
 
@@ -45,6 +49,16 @@ public enum ModelDirectory {
         let logPath = "\(path)/training_log.jsonl"
         if Files.exists(logPath) { trained.trainingLog = try readTrainingLog(logPath) }
         return trained
+    }
+
+    /// The checkpoint in a model directory (`trained` is the directory's model, already loaded).
+    public static func loadCheckpoint(_ path: String, model trained: TrainedModel) throws -> Checkpoint {
+        let file = "\(path)/checkpoint.json"
+        guard Files.exists(file) else {
+            throw UsageError("\(path): no checkpoint to resume from (training there finished, or never checkpointed)")
+        }
+        let state = try Safetensors.decodeAll(try Files.read("\(path)/checkpoint.safetensors"), file: "\(path)/checkpoint.safetensors").doubles
+        return try Checkpoint(json: try Files.readJSONObject(file), state: state, log: trained.trainingLog, model: trained.model, file: file)
     }
 
     /// A training log: one JSON object per line (blank lines skipped); a bad line is an error naming it.

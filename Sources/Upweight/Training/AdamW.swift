@@ -23,6 +23,16 @@ public struct AdamW: Sendable {
         self.weightDecay = weightDecay
     }
 
+    var firstMomentValues: [Double] { firstMoment }
+    var secondMomentValues: [Double] { secondMoment }
+
+    /// Puts back the state `state` (MinibatchTraining.swift) saved.
+    mutating func restoreState(step: Int, firstMoment: [Double], secondMoment: [Double]) {
+        self.step = step
+        self.firstMoment = firstMoment
+        self.secondMoment = secondMoment
+    }
+
     /// One update of `parameters` from `gradient`, at learning rate `rate` (a schedule may vary it).
     public mutating func update(_ parameters: inout [Double], gradient: [Double], rate: Double? = nil) {
         if firstMoment.isEmpty {

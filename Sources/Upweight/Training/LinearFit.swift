@@ -17,7 +17,8 @@ struct LinearFit {
     }
 
     /// `evaluate` scores θ on held-out pairs for the log (nil: no held-out pairs).
-    func fit(weights: [Double], evaluate: (([Double]) -> JSONObject)? = nil, reporter: Reporter) throws -> Result {
+    func fit(weights: [Double], evaluate: ((RewardModel) -> JSONObject)? = nil, checkpoints: CheckpointPolicy = CheckpointPolicy(),
+             reporter: Reporter) throws -> Result {
         var generator = SplitMix64(seed: configuration.seed)
         let threads = configuration.reading.threads
         // Sample mode: pairs are drawn ∝ w and then count 1 each, so the objective's weights are ones.
@@ -29,22 +30,8 @@ struct LinearFit {
             ? GroupDRO(stepSize: configuration.groupDRO, adjustment: configuration.groupDROAdjustment,
                        counts: categoryNames.indices.map { k in categories.reduce(0) { $0 + ($1 == Int32(k) ? 1 : 0) } })
             : nil
-        let clock = ContinuousClock()
-        let started = clock.now
+        let recorder = EpochRecorder(categoryNames: categoryNames, evaluate: evaluate)
         var entries: [JSONObject] = []
-        func record(epoch: Int, value: LinearObjective.Value, rate: Double?, theta: [Double]) {
-            var entry = JSONObject()
-            entry["epoch"] = JSONValue(epoch)
-            entry["train_loss"] = .number(value.value)
-            var byCategory = JSONObject()
-            for (k, loss) in value.meanLossByCategory.enumerated() { if let loss { byCategory[categoryNames[k]] = .number(loss) } }
-            entry["train_loss_by_category"] = .object(byCategory)
-            if let evaluate { entry["eval"] = .object(evaluate(theta)) }
-            if let dro { entry["group_weights"] = groupWeightsJSON(dro.groupWeights) }
-            if let rate { entry["learning_rate"] = .number(rate) }
-            entry["seconds"] = .number(secondsValue(since: started))
-            entries.append(entry)
-        }
 
         var theta = [Double](repeating: 0, count: features.dimension)
         var details = JSONObject()
@@ -68,7 +55,8 @@ struct LinearFit {
                 details["stop_reason"] = .string(outcome.stopReason)
                 details["gradient_norm"] = .number(outcome.gradientNorm)
                 let value = objective.evaluate(theta, pairs: pairs, categoryScale: scale, gradient: &gradient)
-                record(epoch: round, value: value, rate: nil, theta: theta)
+                entries.append(recorder.entry(epoch: round, value: value, rate: nil, groupWeights: dro?.groupWeights,
+                                              model: .linear(LinearRewardModel(weight: theta.map { Float($0) }))))
                 guard var current = dro else { break }
                 let before = current.groupWeights
                 current.update(categoryLosses: value.meanLossByCategory)
@@ -78,40 +66,13 @@ struct LinearFit {
             }
             details["iterations"] = JSONValue(iterations)
         case .adamw:
-            var optimizer = AdamW(learningRate: configuration.learningRate, weightDecay: configuration.weightDecay)
-            var order = Array(0..<features.count)
-            for epoch in 1...configuration.epochs {
-                if let sampler {
-                    order = sampler.draw(features.count, using: &generator)
-                } else {
-                    order.seededShuffle(using: &generator)
-                }
-                var lossSum = 0.0
-                var byCategory = [Double](repeating: 0, count: categoryNames.count)
-                var weightByCategory = byCategory
-                var batches = 0
-                for start in stride(from: 0, to: order.count, by: configuration.batchSize) {
-                    let batch = Array(order[start..<min(start + configuration.batchSize, order.count)])
-                    let scale = dro?.categoryScale(weightByCategory: objective.weightByCategory(pairs: batch))
-                    let value = objective.evaluate(theta, pairs: batch, categoryScale: scale, gradient: &gradient)
-                    optimizer.update(&theta, gradient: gradient)
-                    try Trainer.checkFinite(theta, value: value.value, epoch: epoch, step: optimizer.step, rate: configuration.learningRate)
-                    dro?.update(categoryLosses: value.meanLossByCategory)
-                    lossSum += value.value
-                    batches += 1
-                    reporter.progress(.init(phase: "epoch \(epoch)/\(configuration.epochs)", completed: min(start + batch.count, order.count),
-                                            total: order.count, unit: "pairs", loss: lossSum / Double(batches)))
-                    for k in byCategory.indices {
-                        byCategory[k] += value.lossByCategory[k]
-                        weightByCategory[k] += value.weightByCategory[k]
-                    }
-                }
-                let epochValue = LinearObjective.Value(value: lossSum / Double(max(batches, 1)), lossByCategory: byCategory,
-                                                       weightByCategory: weightByCategory)
-                record(epoch: epoch, value: epochValue, rate: configuration.learningRate, theta: theta)
-                if let dro { reporter.note("epoch \(epoch): group DRO q = \(groupWeightsText(dro.groupWeights))") }
-            }
-            details["steps"] = JSONValue(optimizer.step)
+            var trainable = LinearTrainable(objective: objective, theta: theta,
+                                            optimizer: AdamW(learningRate: configuration.learningRate, weightDecay: configuration.weightDecay))
+            let loop = EpochLoop(configuration: configuration, categoryNames: categoryNames, pairCount: features.count,
+                                 sampler: sampler, checkpoints: checkpoints, record: recorder.entry)
+            entries = try loop.run(&trainable, dro: &dro, schedule: { _ in configuration.learningRate }, reporter: reporter)
+            theta = trainable.theta
+            details["steps"] = JSONValue(trainable.optimizer.step)
         }
         // The reported objective is the weighted objective of the final θ over all pairs (loss mode).
         let finalObjective = LinearObjective(features: features, weights: weights, margins: margins, categories: categories,
@@ -119,16 +80,37 @@ struct LinearFit {
         let value = finalObjective.evaluate(theta, gradient: &gradient).value
         try Trainer.checkFinite(theta, value: value, epoch: entries.count, step: 0, rate: configuration.learningRate)
         details["objective"] = .number(value)
-        if let dro { details["group_weights"] = groupWeightsJSON(dro.groupWeights) }
+        if let dro { details["group_weights"] = .object(JSONObject(categoryNames.indices.map { (categoryNames[$0], .number(dro.groupWeights[$0])) })) }
         return Result(theta: theta, objective: value, details: details, log: entries, groupWeights: dro?.groupWeights)
-    }
-
-    private func groupWeightsJSON(_ weights: [Double]) -> JSONValue {
-        .object(JSONObject(categoryNames.indices.map { (categoryNames[$0], .number(weights[$0])) }))
     }
 
     private func groupWeightsText(_ weights: [Double]) -> String {
         categoryNames.indices.map { "\(categoryNames[$0]) \(fixed(weights[$0], 3))" }.joined(separator: ", ")
+    }
+}
+
+/// Builds the training log's entry for one epoch (or one full-batch fit):
+/// `{"epoch", "train_loss", "train_loss_by_category", "eval"?, "group_weights"?, "learning_rate"?, "seconds"}`.
+struct EpochRecorder {
+    let categoryNames: [String]
+    /// Scores a model on held-out pairs (nil: none).
+    let evaluate: ((RewardModel) -> JSONObject)?
+    let started = ContinuousClock.now
+
+    func entry(epoch: Int, value: LinearObjective.Value, rate: Double?, groupWeights: [Double]?, model: RewardModel) -> JSONObject {
+        var entry = JSONObject()
+        entry["epoch"] = JSONValue(epoch)
+        entry["train_loss"] = .number(value.value)
+        var byCategory = JSONObject()
+        for (k, loss) in value.meanLossByCategory.enumerated() { if let loss { byCategory[categoryNames[k]] = .number(loss) } }
+        entry["train_loss_by_category"] = .object(byCategory)
+        if let evaluate { entry["eval"] = .object(evaluate(model)) }
+        if let groupWeights {
+            entry["group_weights"] = .object(JSONObject(categoryNames.indices.map { (categoryNames[$0], .number(groupWeights[$0])) }))
+        }
+        if let rate { entry["learning_rate"] = .number(rate) }
+        entry["seconds"] = .number(secondsValue(since: started))
+        return entry
     }
 }
 

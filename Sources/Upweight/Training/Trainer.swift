@@ -22,14 +22,21 @@ public enum Trainer {
         let features = try featurizer.features(of: dataset, threads: threads)
         let evaluate = try evaluation.map { evaluation in
             let evaluationFeatures = try featurizer.features(of: evaluation, threads: threads)
-            return { (theta: [Double]) -> JSONObject in
-                let model = LinearRewardModel(weight: theta.map { Float($0) })
-                return EvaluationReport(dataset: evaluation, chosenRewards: model.rewards(evaluationFeatures.chosen, threads: threads),
-                                        rejectedRewards: model.rewards(evaluationFeatures.rejected, threads: threads)).epochSummary
+            return { (model: RewardModel) -> JSONObject in
+                // Accuracy and loss per epoch; no bootstrap intervals (they are for the final report).
+                let report = try? EvaluationReport(dataset: evaluation, chosenRewards: model.rewards(evaluationFeatures.chosen, threads: threads),
+                                                   rejectedRewards: model.rewards(evaluationFeatures.rejected, threads: threads),
+                                                   options: EvaluationOptions(bootstrapSamples: 0))
+                return report?.epochSummary ?? JSONObject()
             }
         }
         let fit = LinearFit(features: features, categories: dataset.categoryIndices, categoryNames: dataset.categoryNames,
                             margins: dataset.margins, configuration: configuration)
+        var provenance = JSONObject()
+        provenance["training"] = .object(configuration.json)
+        provenance["weights"] = .object(summary.json)
+        provenance["data"] = ["pairs": JSONValue(dataset.count), "fingerprint": .string(fingerprint(of: dataset))]
+        let checkpoints = try checkpointPolicy(configuration, featurizer: featurizer, provenance: provenance)
 
         var result = JSONObject()
         var trainingLog: [JSONObject] = []
@@ -56,7 +63,7 @@ public enum Trainer {
             result["boost"] = .array(rounds.map { ["error": .number($0.error), "alpha": .number($0.alpha)] })
             objective = lastObjective
         } else {
-            let fitted = try fit.fit(weights: weights, evaluate: evaluate, reporter: reporter)
+            let fitted = try fit.fit(weights: weights, evaluate: evaluate, checkpoints: checkpoints, reporter: reporter)
             for (key, value) in fitted.details.members { result[key] = value }
             trainingLog = fitted.log
             model = .linear(LinearRewardModel(weight: fitted.theta.map { Float($0) }))
@@ -64,15 +71,45 @@ public enum Trainer {
         }
         result["objective"] = .number(objective)
 
-        var provenance = JSONObject()
-        provenance["training"] = .object(configuration.json)
-        provenance["weights"] = .object(summary.json)
-        provenance["data"] = ["pairs": JSONValue(dataset.count), "fingerprint": .string(fingerprint(of: dataset))]
         provenance["result"] = .object(result)
         var trained = TrainedModel(featurizer: featurizer, model: model, reading: configuration.reading, provenance: provenance)
         trained.trainingLog = trainingLog
         return Outcome(trained: trained, weightSummary: summary, objective: objective, log: trainingLog,
                        description: "objective \(objective)")
+    }
+
+    /// Checkpoints go into the model directory (`out`), each one a whole loadable model plus the state
+    /// to continue (checkpoint.json, checkpoint.safetensors), swapped in atomically. `resume` reads
+    /// the last one back, after checking that it was made with the same configuration and data.
+    static func checkpointPolicy(_ configuration: TrainingConfiguration, featurizer: Featurizer, provenance: JSONObject) throws -> CheckpointPolicy {
+        guard let out = configuration.out else {
+            if configuration.checkpointEvery != nil || configuration.resume {
+                throw UsageError("--checkpoint-every and --resume need --out: checkpoints live in the model directory")
+            }
+            return CheckpointPolicy()
+        }
+        let write: (Checkpoint) throws -> Void = { checkpoint in
+            var trained = TrainedModel(featurizer: featurizer, model: checkpoint.model, reading: configuration.reading, provenance: provenance)
+            trained.trainingLog = checkpoint.log
+            try ModelDirectory.save(trained, to: out, checkpoint: checkpoint)
+        }
+        var resume: Checkpoint?
+        if configuration.resume {
+            let saved = try ModelDirectory.load(out)
+            resume = try ModelDirectory.loadCheckpoint(out, model: saved)
+            func fingerprint(_ provenance: JSONObject) -> JSONValue? {
+                guard case .object(let data)? = provenance["data"] else { return nil }
+                return data["fingerprint"]
+            }
+            // Settings compared as written: numbers read back from JSON may come back as integers.
+            if saved.provenance["training"]?.compactText != provenance["training"]?.compactText {
+                throw UsageError("\(out): the checkpoint was made with other settings (config.json \"training\" differs); resume with the same flags, or train afresh without --resume")
+            }
+            if fingerprint(saved.provenance) != fingerprint(provenance) {
+                throw UsageError("\(out): the checkpoint was made with other data (its fingerprint differs); resume with the same data, or train afresh without --resume")
+            }
+        }
+        return CheckpointPolicy(everyEpochs: configuration.checkpointEvery, destination: out, write: write, resume: resume)
     }
 
     /// Stops a run whose loss or parameters stopped being numbers, naming where and what to try.

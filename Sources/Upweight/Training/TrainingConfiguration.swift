@@ -27,6 +27,10 @@ public struct TrainingConfiguration: Sendable, Equatable {
     /// Group DRO step size η (0: off) and generalization adjustment C.
     public var groupDRO = 0.0
     public var groupDROAdjustment = 0.0
+    /// Write a checkpoint into `out` every this many epochs (minibatch training).
+    public var checkpointEvery: Int?
+    /// Continue from the checkpoint in `out`.
+    public var resume = false
     /// Boosting rounds T (1: a single model).
     public var boostRounds = 1
     public var holdout = 0.0
@@ -48,7 +52,7 @@ public struct TrainingConfiguration: Sendable, Equatable {
         "model", "optimizer", "l2", "learning-rate", "weight-decay", "batch-size", "epochs", "seed",
         "max-iterations", "tolerance", "hash-bits", "include-prompt", "standardize", "upweight", "normalize",
         "category-scheme", "clip-weights", "weight-mode", "label-smoothing", "center-rewards", "focal-gamma",
-        "group-dro", "group-dro-adjust", "boost",
+        "group-dro", "group-dro-adjust", "boost", "checkpoint-every", "resume",
         "log", "holdout", "train-split", "eval-split", "split-field", "eval", "out", "threads", "on-error", "shape", "prompt-field", "chosen-field",
         "rejected-field", "category-field", "weight-field", "margin-field", "id-field", "max-memory",
     ]
@@ -95,6 +99,8 @@ public struct TrainingConfiguration: Sendable, Equatable {
             case "group-dro": groupDRO = try reader.number(atLeast: 0)
             case "group-dro-adjust": groupDROAdjustment = try reader.number(atLeast: 0)
             case "boost": boostRounds = try reader.integer(in: 1...1000)
+            case "checkpoint-every": checkpointEvery = try reader.integer(in: 1...1_000_000)
+            case "resume": resume = try reader.boolean()
             case "holdout": holdout = try reader.number(atLeast: 0, below: 1)
             case "train-split": trainSplit = try reader.string()
             case "eval-split": evalSplit = try reader.string()

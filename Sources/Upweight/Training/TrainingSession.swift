@@ -23,6 +23,9 @@ public struct TrainingSession {
     /// pairs (`eval` files, else the held-out fraction, else the training pairs themselves).
     public func run(reporter: Reporter = .silent) throws -> Finished {
         let log = reporter.note
+        if configuration.out == nil && (configuration.checkpointEvery != nil || configuration.resume) {
+            throw UsageError("--checkpoint-every and --resume need --out: checkpoints live in the model directory")
+        }
         let reading = configuration.reading
         let clock = ContinuousClock()
         let started = clock.now

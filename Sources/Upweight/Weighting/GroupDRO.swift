@@ -30,6 +30,11 @@ public struct GroupDRO: Sendable, Equatable {
         weightByCategory.indices.map { weightByCategory[$0] > 0 ? groupWeights[$0] / weightByCategory[$0] : 0 }
     }
 
+    /// Continues from weights a checkpoint saved.
+    mutating func restore(_ weights: [Double]) {
+        if weights.count == groupWeights.count { groupWeights = weights }
+    }
+
     /// The exponentiated-gradient step, from the per-category mean losses L_k of the last step
     /// (categories absent from it keep their q_k before renormalization).
     public mutating func update(categoryLosses: [Double?]) {

@@ -1,0 +1,63 @@
+/// A model trained by minibatches: one optimizer step on a batch, and the state a checkpoint needs
+/// to resume exactly (parameters and optimizer moments, bit for bit).
+protocol MinibatchTrainable {
+    /// Evaluates the weighted batch loss (pair i counts w_i·scale[k_i] when a category scale is
+    /// given), then updates the parameters at learning rate `rate`. Returns the loss before the update.
+    mutating func step(batch: [Int], categoryScale: [Double]?, rate: Double) -> LinearObjective.Value
+    /// Σ_{i∈k} w_i over `pairs`, per category (group DRO normalizes by it).
+    func weightByCategory(pairs: [Int]) -> [Double]
+    /// False once a parameter is NaN or infinite.
+    var isFinite: Bool { get }
+    /// The model as it stands (what a checkpoint saves as model.safetensors).
+    var rewardModel: RewardModel { get }
+    /// Everything needed to continue: parameters and optimizer state, exactly.
+    var state: [Tensor64] { get }
+    mutating func restore(_ state: [Tensor64]) throws
+}
+
+/// The linear model under AdamW. θ is kept in Double while training, as with L-BFGS.
+struct LinearTrainable: MinibatchTrainable {
+    let objective: LinearObjective
+    var theta: [Double]
+    var optimizer: AdamW
+
+    mutating func step(batch: [Int], categoryScale: [Double]?, rate: Double) -> LinearObjective.Value {
+        var gradient: [Double] = []
+        let value = objective.evaluate(theta, pairs: batch, categoryScale: categoryScale, gradient: &gradient)
+        optimizer.update(&theta, gradient: gradient, rate: rate)
+        return value
+    }
+
+    func weightByCategory(pairs: [Int]) -> [Double] { objective.weightByCategory(pairs: pairs) }
+
+    var isFinite: Bool { theta.allSatisfy(\.isFinite) }
+
+    var rewardModel: RewardModel { .linear(LinearRewardModel(weight: theta.map { Float($0) })) }
+
+    var state: [Tensor64] {
+        [Tensor64(name: "theta", values: theta)] + optimizer.state
+    }
+
+    mutating func restore(_ state: [Tensor64]) throws {
+        guard let saved = state.first(where: { $0.name == "theta" }), saved.values.count == theta.count else {
+            throw UsageError("the checkpoint does not hold this model's parameters (theta of \(theta.count) values)")
+        }
+        theta = saved.values
+        try optimizer.restore(state)
+    }
+}
+
+extension AdamW {
+    /// The step count and moments, for checkpoints.
+    var state: [Tensor64] {
+        [Tensor64(name: "adam.step", values: [Double(step)]), Tensor64(name: "adam.m", values: firstMomentValues),
+         Tensor64(name: "adam.v", values: secondMomentValues)]
+    }
+
+    mutating func restore(_ state: [Tensor64]) throws {
+        guard let step = state.first(where: { $0.name == "adam.step" })?.values.first,
+              let first = state.first(where: { $0.name == "adam.m" }), let second = state.first(where: { $0.name == "adam.v" })
+        else { throw UsageError("the checkpoint has no optimizer state (adam.step, adam.m, adam.v)") }
+        restoreState(step: Int(step), firstMoment: first.values, secondMoment: second.values)
+    }
+}

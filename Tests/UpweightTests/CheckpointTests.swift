@@ -1,0 +1,109 @@
+import Foundation
+import XCTest
+@testable import Upweight
+
+/// Checkpoints, resuming, signals and determinism: no interruption ever loses a run or leaves a
+/// model directory that cannot be loaded.
+final class CheckpointTests: XCTestCase {
+    /// Dense synthetic pairs, with training slow enough (batches of 16) to be interrupted.
+    func data() -> String {
+        var specification = SyntheticSpecification()
+        specification.pairs = 20_000
+        specification.dimension = 64
+        specification.seed = 2
+        return TestSupport.write(specification.generate().jsonl, "pairs.jsonl", in: TestSupport.temporaryDirectory(self))
+    }
+
+    func trainArguments(_ data: String, out: String, epochs: Int = 150) -> [String] {
+        ["train", data, "--optimizer", "adamw", "--epochs", String(epochs), "--batch-size", "16", "--out", out, "--checkpoint-every", "3"]
+    }
+
+    func bytes(_ path: String) throws -> Data { try Data(contentsOf: URL(fileURLWithPath: path)) }
+
+    /// Starts training, waits for its first checkpoint, and sends `signal`.
+    func interrupt(_ arguments: [String], out: String, signal: Int32) throws -> (status: Int32, stderr: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: TestSupport.binary)
+        process.arguments = arguments
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let deadline = Date().addingTimeInterval(60)
+        while !FileManager.default.fileExists(atPath: "\(out)/checkpoint.json") && Date() < deadline && process.isRunning {
+            usleep(20_000)
+        }
+        kill(process.processIdentifier, signal)
+        let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, text)
+    }
+
+    func test_sigterm_checkpoints_and_resume_ends_with_the_same_bytes() throws {
+        let data = data()
+        let directory = TestSupport.temporaryDirectory(self)
+        let reference = try TestSupport.run(trainArguments(data, out: "\(directory)/reference"))
+        XCTAssertEqual(reference.status, 0, reference.stderr)
+
+        let out = "\(directory)/interrupted"
+        let stopped = try interrupt(trainArguments(data, out: out), out: out, signal: SIGTERM)
+        XCTAssertEqual(stopped.status, 143, stopped.stderr)
+        XCTAssertTrue(stopped.stderr.contains("interrupted by SIGTERM at epoch"), stopped.stderr)
+        XCTAssertTrue(stopped.stderr.contains("checkpoint written to \(out). To continue, run the same command with --resume"), stopped.stderr)
+        XCTAssertNoThrow(try ModelDirectory.load(out), "the interrupted directory holds a loadable model")
+
+        let resumed = try TestSupport.run(trainArguments(data, out: out) + ["--resume"])
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+        XCTAssertEqual(try bytes("\(out)/model.safetensors"), try bytes("\(directory)/reference/model.safetensors"))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: "\(out)/checkpoint.json"), "a finished run leaves no checkpoint")
+    }
+
+    func test_sigkill_at_any_moment_leaves_a_loadable_directory() throws {
+        let data = data()
+        let out = TestSupport.temporaryDirectory(self) + "/model"
+        var arguments = trainArguments(data, out: out)
+        arguments[arguments.count - 1] = "1"  // a checkpoint every epoch: kills land during writes too
+        for attempt in 0..<5 {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: TestSupport.binary)
+            process.arguments = arguments + (attempt > 0 ? ["--resume"] : [])
+            process.standardError = FileHandle.nullDevice
+            process.standardOutput = FileHandle.nullDevice
+            try process.run()
+            usleep(useconds_t(400_000 + 150_000 * attempt))
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            guard FileManager.default.fileExists(atPath: out) else { continue }
+            XCTAssertNoThrow(try ModelDirectory.load(out), "attempt \(attempt)")
+        }
+        let parent = (out as NSString).deletingLastPathComponent
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: parent).filter { $0.contains(".tmp-") }
+        XCTAssertLessThanOrEqual(leftovers.count, 1, "at most the last killed process's staging directory")
+    }
+
+    func test_resume_refuses_other_settings_and_missing_checkpoints() throws {
+        let data = data()
+        let out = TestSupport.temporaryDirectory(self) + "/model"
+        XCTAssertEqual(try TestSupport.run(trainArguments(data, out: out, epochs: 2)).status, 0)
+        var run = try TestSupport.run(trainArguments(data, out: out, epochs: 2) + ["--resume"])
+        XCTAssertEqual(run.status, 64)
+        XCTAssertTrue(run.stderr.hasSuffix("upweight: \(out): no checkpoint to resume from (training there finished, or never checkpointed)\n"), run.stderr)
+        run = try TestSupport.run(["train", data, "--optimizer", "adamw", "--resume"])
+        XCTAssertEqual(run.status, 64)
+        XCTAssertTrue(run.stderr.hasSuffix("upweight: --checkpoint-every and --resume need --out: checkpoints live in the model directory\n"), run.stderr)
+    }
+
+    func test_every_optimizer_and_model_is_deterministic() throws {
+        let data = data()
+        let directory = TestSupport.temporaryDirectory(self)
+        let variants: [[String]] = [[], ["--optimizer", "adamw", "--epochs", "2"], ["--weight-mode", "sample"],
+                                    ["--boost", "2"], ["--group-dro", "0.5", "--optimizer", "adamw", "--epochs", "2"]]
+        for (index, flags) in variants.enumerated() {
+            for copy in ["a", "b"] {
+                let run = try TestSupport.run(["train", data, "--out", "\(directory)/\(index)\(copy)"] + flags)
+                XCTAssertEqual(run.status, 0, run.stderr)
+            }
+            XCTAssertEqual(try bytes("\(directory)/\(index)a/model.safetensors"), try bytes("\(directory)/\(index)b/model.safetensors"), "\(flags)")
+        }
+    }
+}
