@@ -2,10 +2,12 @@
 /// they map feature rows to rewards.
 public enum RewardModel: Sendable, Equatable {
     case linear(LinearRewardModel)
+    case mlp(MLPRewardModel)
 
     public var inputDimension: Int {
         switch self {
         case .linear(let model): return model.inputDimension
+        case .mlp(let model): return model.inputDimension
         }
     }
 
@@ -13,6 +15,7 @@ public enum RewardModel: Sendable, Equatable {
     public func rewards(_ features: FeatureMatrix, threads: Int) -> [Float] {
         switch self {
         case .linear(let model): return model.rewards(features, threads: threads)
+        case .mlp(let model): return model.rewards(features, threads: threads)
         }
     }
 
@@ -20,6 +23,7 @@ public enum RewardModel: Sendable, Equatable {
     public var tensors: [Tensor] {
         switch self {
         case .linear(let model): return [Tensor(name: "linear.weight", shape: [model.weight.count], values: model.weight)]
+        case .mlp(let model): return model.tensors
         }
     }
 
@@ -29,6 +33,19 @@ public enum RewardModel: Sendable, Equatable {
         case .linear(let model):
             return JSONObject([("kind", "linear"), ("input_dimension", JSONValue(model.inputDimension)),
                                ("tensors", ["linear.weight": "θ, shape [input_dimension]: r(x) = θ·x"])])
+        case .mlp(let model):
+            let last = model.hidden.count - 1
+            var tensors = JSONObject()
+            for layer in model.hidden.indices {
+                let input = layer == 0 ? "input_dimension" : "hidden[\(layer - 1)]"
+                tensors["mlp.\(layer).weight"] = .string("W\(layer + 1), shape [\(input), hidden[\(layer)]] (in × out, the transpose of torch's Linear.weight)")
+                tensors["mlp.\(layer).bias"] = .string("b\(layer + 1), shape [hidden[\(layer)]]")
+            }
+            tensors["mlp.output.weight"] = .string("v, shape [hidden[\(last)]]: r(x) = v·act(W\(last + 1)ᵀ … act(W1ᵀx + b1) … + b\(last + 1))")
+            return JSONObject([("kind", "mlp"), ("input_dimension", JSONValue(model.inputDimension)),
+                               ("hidden", .array(model.hidden.map { JSONValue($0) })),
+                               ("activation", .string(model.activation.rawValue)),
+                               ("tensors", .object(tensors))])
         }
     }
 
@@ -42,6 +59,28 @@ public enum RewardModel: Sendable, Equatable {
                   weight.shape == [Int(dimension)]
             else { throw UsageError("\(file): a linear model needs tensor linear.weight of shape [input_dimension]") }
             self = .linear(LinearRewardModel(weight: weight.values))
+        case "mlp":
+            guard let dimension = architecture["input_dimension"]?.numberValue.map({ Int($0) }), dimension > 0,
+                  case .array(let widths)? = architecture["hidden"], !widths.isEmpty,
+                  let activationName = architecture["activation"]?.stringValue
+            else { throw UsageError("\(file): an mlp architecture needs input_dimension, hidden (a list of widths) and activation") }
+            guard let activation = Activation(rawValue: activationName) else {
+                throw UsageError("\(file): unknown activation \"\(activationName)\" (expected \(Activation.allCases.map(\.rawValue).joined(separator: ", ")))")
+            }
+            let hidden = widths.compactMap { $0.numberValue.map { Int($0) } }
+            guard hidden.count == widths.count, hidden.allSatisfy({ $0 > 0 }) else {
+                throw UsageError("\(file): mlp hidden widths must be positive whole numbers")
+            }
+            // The shapes a model of this architecture has; every tensor must be there with its shape.
+            var parameters: [[Float]] = []
+            for (name, shape) in zip(MLPRewardModel.names(layers: hidden.count),
+                                     MLPRewardModel.shapes(inputDimension: dimension, hidden: hidden)) {
+                guard let tensor = tensors.first(where: { $0.name == name }), tensor.shape == shape else {
+                    throw UsageError("\(file): an mlp model needs tensor \(name) of shape \(shape)")
+                }
+                parameters.append(tensor.values)
+            }
+            self = .mlp(MLPRewardModel(inputDimension: dimension, hidden: hidden, activation: activation, parameters: parameters))
         default:
             throw UsageError("\(file): unknown architecture \"\(kind)\"")
         }
