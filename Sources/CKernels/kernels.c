@@ -61,14 +61,15 @@ static void micro_kernel_avx512(long kc, const float *a, const float *b, float *
     const __mmask16 rightMask = columns >= 32 ? 0xFFFF : columns > 16 ? (__mmask16)((1u << (columns - 16)) - 1) : 0;
 #pragma clang loop unroll(full)
     for (int r = 0; r < MR; r++) {
-        if (r >= rows) break;
-        float *row = c + r * ldc;
-        if (accumulate) {
-            left[r] = _mm512_add_ps(left[r], _mm512_maskz_loadu_ps(leftMask, row));
-            right[r] = _mm512_add_ps(right[r], _mm512_maskz_loadu_ps(rightMask, row + 16));
+        if (r < rows) {
+            float *row = c + r * ldc;
+            if (accumulate) {
+                left[r] = _mm512_add_ps(left[r], _mm512_maskz_loadu_ps(leftMask, row));
+                right[r] = _mm512_add_ps(right[r], _mm512_maskz_loadu_ps(rightMask, row + 16));
+            }
+            _mm512_mask_storeu_ps(row, leftMask, left[r]);
+            _mm512_mask_storeu_ps(row + 16, rightMask, right[r]);
         }
-        _mm512_mask_storeu_ps(row, leftMask, left[r]);
-        _mm512_mask_storeu_ps(row + 16, rightMask, right[r]);
     }
 }
 #endif

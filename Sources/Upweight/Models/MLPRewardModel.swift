@@ -121,7 +121,8 @@ public struct MLPRewardModel: Sendable, Equatable {
                 // + b: (N, out) + (out)
                 parameters[2 * layer + 1].withUnsafeBufferPointer { bias in
                     for row in 0..<rowCount {
-                        for column in 0..<fanOut { z[row * fanOut + column] += bias[column] }
+                        let zRow = z.baseAddress! + row * fanOut
+                        for column in 0..<fanOut { zRow[column] += bias[column] }
                     }
                 }
                 // H = act(Z)
@@ -154,14 +155,17 @@ public struct MLPRewardModel: Sendable, Equatable {
         let width = widths[layers]
         // dv = H_Lᵀ·dr: (H_L, N)·(N) → (H_L);   dH_L = dr ⊗ v: (N) ⊗ (H_L) → (N, H_L)
         var dH = [Float](repeating: 0, count: rowCount * width)
-        cache.outputs[layers - 1].withUnsafeBufferPointer { h in
-            parameters[2 * layers].withUnsafeBufferPointer { v in
-                gradient.tensors[2 * layers].withUnsafeMutableBufferPointer { dv in
-                    for row in 0..<rowCount {
-                        let scale = rewardGradient[row]
-                        for column in 0..<width {
-                            dv[column] += scale * h[row * width + column]
-                            dH[row * width + column] = scale * v[column]
+        dH.withUnsafeMutableBufferPointer { dH in
+            cache.outputs[layers - 1].withUnsafeBufferPointer { h in
+                parameters[2 * layers].withUnsafeBufferPointer { v in
+                    gradient.tensors[2 * layers].withUnsafeMutableBufferPointer { dv in
+                        for row in 0..<rowCount {
+                            let scale = rewardGradient[row]
+                            let (hRow, dHRow) = (h.baseAddress! + row * width, dH.baseAddress! + row * width)
+                            for column in 0..<width {
+                                dv[column] += scale * hRow[column]
+                                dHRow[column] = scale * v[column]
+                            }
                         }
                     }
                 }
@@ -169,8 +173,9 @@ public struct MLPRewardModel: Sendable, Equatable {
         }
         for layer in stride(from: layers - 1, through: 0, by: -1) {
             let (fanIn, fanOut) = (widths[layer], widths[layer + 1])
-            var dZ = dH
-            // dZ = dH ⊙ act′(Z)
+            // dZ = dH ⊙ act′(Z), in dH's buffer (dH is not needed again)
+            var dZ: [Float] = []
+            swap(&dZ, &dH)
             dZ.withUnsafeMutableBufferPointer { dZ in
                 cache.preActivations[layer].withUnsafeBufferPointer { z in
                     cache.outputs[layer].withUnsafeBufferPointer { h in
@@ -182,7 +187,8 @@ public struct MLPRewardModel: Sendable, Equatable {
                 // db = Σ_n dZ[n]: (N, out) → (out)
                 gradient.tensors[2 * layer + 1].withUnsafeMutableBufferPointer { db in
                     for row in 0..<rowCount {
-                        for column in 0..<fanOut { db[column] += dZ[row * fanOut + column] }
+                        let dZRow = dZ.baseAddress! + row * fanOut
+                        for column in 0..<fanOut { db[column] += dZRow[column] }
                     }
                 }
                 // dW = H_{l−1}ᵀ·dZ: (in, N)·(N, out) → (in, out)

@@ -15,11 +15,16 @@ public struct TensorAdamW: Sendable {
     public var beta2: Float = 0.999
     public var epsilon: Float = 1e-8
     public var weightDecay: Double
+    /// Threads for the update of large tensors; the result does not depend on it.
+    public var threads: Int
     public private(set) var step = 0
     private var firstMoments: [[Float]] = []
     private var secondMoments: [[Float]] = []
 
-    public init(weightDecay: Double = 0) { self.weightDecay = weightDecay }
+    public init(weightDecay: Double = 0, threads: Int = 1) {
+        self.weightDecay = weightDecay
+        self.threads = threads
+    }
 
     /// One step over every tensor at learning rate `rate`; tensor `sparseTensor` (if given) only in
     /// `rows`, each `rowWidth` values long.
@@ -33,8 +38,8 @@ public struct TensorAdamW: Sendable {
         }
         step += 1
         let rule = Rule(rate: Float(rate), beta1: beta1, beta2: beta2, epsilon: epsilon, decay: Float(weightDecay),
-                        correction1: Float(1 - pow(Double(beta1), Double(step))),
-                        correction2: Float(1 - pow(Double(beta2), Double(step))))
+                        inverseCorrection1: Float(1 / (1 - pow(Double(beta1), Double(step)))),
+                        inverseCorrection2: Float(1 / (1 - pow(Double(beta2), Double(step)))))
         for tensor in tensors.indices {
             tensors[tensor].withUnsafeMutableBufferPointer { theta in
                 gradients[tensor].withUnsafeBufferPointer { g in
@@ -46,7 +51,14 @@ public struct TensorAdamW: Sendable {
                                     rule.apply(pointers, from: Int(row) * sparseTensor.rowWidth, count: sparseTensor.rowWidth)
                                 }
                             } else {
-                                rule.apply(pointers, from: 0, count: theta.count)
+                                // Elementwise, so splitting across threads changes no bit; worth it for large
+                                // tensors (the update is bound by memory: four arrays read, three written).
+                                let parts = theta.count >= 1 << 16 ? threads : 1
+                                let shared = UncheckedSendable(pointers)
+                                _ = parallelMap(parts: parts, threads: parts) { part in
+                                    let range = contiguousRanges(count: theta.count, parts: parts)[part]
+                                    rule.apply(shared.value, from: range.lowerBound, count: range.count)
+                                }
                             }
                         }
                     }
@@ -57,7 +69,7 @@ public struct TensorAdamW: Sendable {
 
     /// The update with this step's constants, over a contiguous run of values.
     private struct Rule {
-        let rate, beta1, beta2, epsilon, decay, correction1, correction2: Float
+        let rate, beta1, beta2, epsilon, decay, inverseCorrection1, inverseCorrection2: Float
 
         @inline(__always)
         func apply(_ p: (UnsafeMutablePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>),
@@ -71,7 +83,7 @@ public struct TensorAdamW: Sendable {
                 let first = beta1 * UnsafeRawPointer(m + index).loadUnaligned(as: SIMD16<Float>.self) + (1 - beta1) * gradient
                 let second = beta2 * UnsafeRawPointer(v + index).loadUnaligned(as: SIMD16<Float>.self) + (1 - beta2) * gradient * gradient
                 var value = UnsafeRawPointer(theta + index).loadUnaligned(as: SIMD16<Float>.self)
-                value -= rate * ((first / correction1) / ((second / correction2).squareRoot() + epsilon) + decay * value)
+                value -= rate * ((first * inverseCorrection1) / ((second * inverseCorrection2).squareRoot() + epsilon) + decay * value)
                 UnsafeMutableRawPointer(m + index).storeBytes(of: first, as: SIMD16<Float>.self)
                 UnsafeMutableRawPointer(v + index).storeBytes(of: second, as: SIMD16<Float>.self)
                 UnsafeMutableRawPointer(theta + index).storeBytes(of: value, as: SIMD16<Float>.self)
@@ -81,7 +93,7 @@ public struct TensorAdamW: Sendable {
                 let gradient = g[index]
                 m[index] = beta1 * m[index] + (1 - beta1) * gradient
                 v[index] = beta2 * v[index] + (1 - beta2) * gradient * gradient
-                theta[index] -= rate * ((m[index] / correction1) / ((v[index] / correction2).squareRoot() + epsilon) + decay * theta[index])
+                theta[index] -= rate * ((m[index] * inverseCorrection1) / ((v[index] * inverseCorrection2).squareRoot() + epsilon) + decay * theta[index])
                 index += 1
             }
         }
