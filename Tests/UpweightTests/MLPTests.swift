@@ -179,6 +179,21 @@ final class MLPTests: XCTestCase {
             doubleOptimizer.update(&double, gradient: gradient)
         }
         for (a, b) in zip(single[0], double) { XCTAssertEqual(Double(a), b, accuracy: 1e-5) }
+
+        // A tensor large enough to be split across threads, whole and by rows: the same bits.
+        let large = (0..<70_000).map { _ in Float(generator.nextUnit() - 0.5) }
+        let gradient = (0..<70_000).map { _ in Float(generator.nextUnit() - 0.5) }
+        let rows = (0..<70).map { Int32($0 * 3 % 70) }  // distinct, out of order
+        var results: [[UInt32]] = []
+        for threads in [1, 2] {
+            var optimizer = TensorAdamW(weightDecay: 0.01, threads: threads)
+            var tensors = [large, large]
+            for _ in 0..<3 {
+                optimizer.update(&tensors, gradients: [gradient, gradient], rate: 0.01, sparseTensor: (index: 1, rows: rows, rowWidth: 1000))
+            }
+            results.append(tensors.joined().map(\.bitPattern))
+        }
+        XCTAssertTrue(results[0] == results[1], "the update depends on the thread count")
     }
 
     func test_learning_rate_schedules_warm_up_then_decay_to_zero_at_the_last_step() {

@@ -27,7 +27,8 @@ public struct TensorAdamW: Sendable {
     }
 
     /// One step over every tensor at learning rate `rate`; tensor `sparseTensor` (if given) only in
-    /// `rows`, each `rowWidth` values long.
+    /// `rows`, each `rowWidth` values long. The rows must be distinct (MLPGradient lists each once):
+    /// threads update disjoint rows.
     public mutating func update(_ tensors: inout [[Float]], gradients: [[Float]], rate: Double,
                                 sparseTensor: (index: Int, rows: [Int32], rowWidth: Int)? = nil)
     {
@@ -45,16 +46,19 @@ public struct TensorAdamW: Sendable {
                 gradients[tensor].withUnsafeBufferPointer { g in
                     firstMoments[tensor].withUnsafeMutableBufferPointer { m in
                         secondMoments[tensor].withUnsafeMutableBufferPointer { v in
-                            let pointers = (theta.baseAddress!, g.baseAddress!, m.baseAddress!, v.baseAddress!)
+                            let shared = UncheckedSendable((theta.baseAddress!, g.baseAddress!, m.baseAddress!, v.baseAddress!))
+                            // Elementwise (and listed rows are distinct), so splitting across threads changes
+                            // no bit; worth it for large tensors: the update is bound by memory.
                             if let sparseTensor, sparseTensor.index == tensor {
-                                for row in sparseTensor.rows {
-                                    rule.apply(pointers, from: Int(row) * sparseTensor.rowWidth, count: sparseTensor.rowWidth)
+                                let (rows, width) = (sparseTensor.rows, sparseTensor.rowWidth)
+                                let parts = rows.count * width >= 1 << 16 ? threads : 1
+                                _ = parallelMap(parts: parts, threads: parts) { part in
+                                    for row in rows[contiguousRanges(count: rows.count, parts: parts)[part]] {
+                                        rule.apply(shared.value, from: Int(row) * width, count: width)
+                                    }
                                 }
                             } else {
-                                // Elementwise, so splitting across threads changes no bit; worth it for large
-                                // tensors (the update is bound by memory: four arrays read, three written).
                                 let parts = theta.count >= 1 << 16 ? threads : 1
-                                let shared = UncheckedSendable(pointers)
                                 _ = parallelMap(parts: parts, threads: parts) { part in
                                     let range = contiguousRanges(count: theta.count, parts: parts)[part]
                                     rule.apply(shared.value, from: range.lowerBound, count: range.count)
