@@ -23,9 +23,11 @@ let package = Package(
             providers: [.apt(["zlib1g-dev"])]
         ),
         .systemLibrary(name: "CSystem"),
+        // The MLP's GEMM and sparse kernels: AVX-512 paths chosen at run time, no compiler flags.
+        .target(name: "CKernels"),
         .target(
             name: "Upweight",
-            dependencies: ["CJansson", "CZlib", "CSystem"]
+            dependencies: ["CJansson", "CZlib", "CSystem", "CKernels"]
         ),
         .executableTarget(
             name: "upweight",

@@ -3,29 +3,6 @@ import XCTest
 
 /// Analytic gradients against central finite differences, for every loss option, dense and sparse.
 final class GradientTests: XCTestCase {
-    func randomDense(pairs: Int, dimension: Int, seed: UInt64) -> PairFeatures {
-        var generator = SplitMix64(seed: seed)
-        func matrix() -> FeatureMatrix {
-            .dense(DenseRows(dimension: dimension, values: (0..<pairs * dimension).map { _ in Float(generator.nextUnit() * 2 - 1) }))
-        }
-        return PairFeatures(chosen: matrix(), rejected: matrix())
-    }
-
-    func randomSparse(pairs: Int, dimension: Int, seed: UInt64) -> PairFeatures {
-        var generator = SplitMix64(seed: seed)
-        func matrix() -> FeatureMatrix {
-            var rows = SparseRows(dimension: dimension)
-            for _ in 0..<pairs {
-                let columns = Set((0..<4).map { _ in Int32(generator.next() % UInt64(dimension)) }).sorted()
-                rows.indices.append(contentsOf: columns)
-                rows.values.append(contentsOf: columns.map { _ in Float(generator.nextUnit() * 2 - 1) })
-                rows.rowStarts.append(rows.indices.count)
-            }
-            return .sparse(rows)
-        }
-        return PairFeatures(chosen: matrix(), rejected: matrix())
-    }
-
     func checkGradient(_ features: PairFeatures, loss: PairLoss, l2: Double, file: StaticString = #filePath, line: UInt = #line) {
         let pairs = features.count
         var generator = SplitMix64(seed: 99)
@@ -50,8 +27,8 @@ final class GradientTests: XCTestCase {
         let options = [PairLoss(), PairLoss(labelSmoothing: 0.1), PairLoss(focalGamma: 2), PairLoss(centerRewards: 0.05),
                        PairLoss(labelSmoothing: 0.2, focalGamma: 1.5, centerRewards: 0.01)]
         for loss in options {
-            checkGradient(randomDense(pairs: 50, dimension: 11, seed: 1), loss: loss, l2: 0.01)
-            checkGradient(randomSparse(pairs: 60, dimension: 30, seed: 2), loss: loss, l2: 0.001)
+            checkGradient(randomDensePairs(pairs: 50, dimension: 11, seed: 1), loss: loss, l2: 0.01)
+            checkGradient(randomSparsePairs(pairs: 60, dimension: 30, seed: 2), loss: loss, l2: 0.001)
         }
     }
 

@@ -1,6 +1,6 @@
 import Foundation
 import XCTest
-import Upweight
+@testable import Upweight
 
 /// Paths and helpers shared by the tests.
 enum TestSupport {
@@ -81,4 +81,29 @@ func relativeDistance(_ a: [Double], _ b: [Double]) -> Double {
         reference += b[index] * b[index]
     }
     return (difference / reference).squareRoot()
+}
+
+/// Random dense pairs: every feature uniform in [−1, 1).
+func randomDensePairs(pairs: Int, dimension: Int, seed: UInt64) -> PairFeatures {
+    var generator = SplitMix64(seed: seed)
+    func matrix() -> FeatureMatrix {
+        .dense(DenseRows(dimension: dimension, values: (0..<pairs * dimension).map { _ in Float(generator.nextUnit() * 2 - 1) }))
+    }
+    return PairFeatures(chosen: matrix(), rejected: matrix())
+}
+
+/// Random sparse pairs: up to 4 distinct columns per row, values uniform in [−1, 1).
+func randomSparsePairs(pairs: Int, dimension: Int, seed: UInt64) -> PairFeatures {
+    var generator = SplitMix64(seed: seed)
+    func matrix() -> FeatureMatrix {
+        var rows = SparseRows(dimension: dimension)
+        for _ in 0..<pairs {
+            let columns = Set((0..<4).map { _ in Int32(generator.next() % UInt64(dimension)) }).sorted()
+            rows.indices.append(contentsOf: columns)
+            rows.values.append(contentsOf: columns.map { _ in Float(generator.nextUnit() * 2 - 1) })
+            rows.rowStarts.append(rows.indices.count)
+        }
+        return .sparse(rows)
+    }
+    return PairFeatures(chosen: matrix(), rejected: matrix())
 }

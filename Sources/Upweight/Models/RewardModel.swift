@@ -3,11 +3,13 @@
 public indirect enum RewardModel: Sendable, Equatable {
     case linear(LinearRewardModel)
     case boosted(BoostedRewardModel)
+    case mlp(MLPRewardModel)
 
     public var inputDimension: Int {
         switch self {
         case .linear(let model): return model.inputDimension
         case .boosted(let model): return model.members[0].inputDimension
+        case .mlp(let model): return model.inputDimension
         }
     }
 
@@ -16,6 +18,7 @@ public indirect enum RewardModel: Sendable, Equatable {
         switch self {
         case .linear(let model): return model.rewards(features, threads: threads)
         case .boosted(let model): return model.rewards(features, threads: threads)
+        case .mlp(let model): return model.rewards(features, threads: threads)
         }
     }
 
@@ -29,6 +32,7 @@ public indirect enum RewardModel: Sendable, Equatable {
                 tensors += member.tensors.map { Tensor(name: "boost.\(round).\($0.name)", shape: $0.shape, values: $0.values) }
             }
             return tensors
+        case .mlp(let model): return model.tensors
         }
     }
 
@@ -43,6 +47,19 @@ public indirect enum RewardModel: Sendable, Equatable {
                                ("members", .array(model.members.map { .object($0.architecture) })),
                                ("tensors", ["boost.coefficients": "c_t = α_t/Σα, shape [rounds]: R(x) = Σ_t c_t·r_t(x)",
                                             "boost.T.*": "round T's member tensors"])])
+        case .mlp(let model):
+            let last = model.hidden.count - 1
+            var tensors = JSONObject()
+            for layer in model.hidden.indices {
+                let input = layer == 0 ? "input_dimension" : "hidden[\(layer - 1)]"
+                tensors["mlp.\(layer).weight"] = .string("W\(layer + 1), shape [\(input), hidden[\(layer)]] (in × out, the transpose of torch's Linear.weight)")
+                tensors["mlp.\(layer).bias"] = .string("b\(layer + 1), shape [hidden[\(layer)]]")
+            }
+            tensors["mlp.output.weight"] = .string("v, shape [hidden[\(last)]]: r(x) = v·act(W\(last + 1)ᵀ … act(W1ᵀx + b1) … + b\(last + 1))")
+            return JSONObject([("kind", "mlp"), ("input_dimension", JSONValue(model.inputDimension)),
+                               ("hidden", .array(model.hidden.map { JSONValue($0) })),
+                               ("activation", .string(model.activation.rawValue)),
+                               ("tensors", .object(tensors))])
         }
     }
 
@@ -70,6 +87,28 @@ public indirect enum RewardModel: Sendable, Equatable {
                 members.append(try RewardModel(architecture: memberArchitecture, tensors: own, file: file))
             }
             self = .boosted(BoostedRewardModel(members: members, coefficients: coefficients.values))
+        case "mlp":
+            guard let dimension = architecture["input_dimension"]?.numberValue.map({ Int($0) }), dimension > 0,
+                  case .array(let widths)? = architecture["hidden"], !widths.isEmpty,
+                  let activationName = architecture["activation"]?.stringValue
+            else { throw UsageError("\(file): an mlp architecture needs input_dimension, hidden (a list of widths) and activation") }
+            guard let activation = Activation(rawValue: activationName) else {
+                throw UsageError("\(file): unknown activation \"\(activationName)\" (expected \(Activation.allCases.map(\.rawValue).joined(separator: ", ")))")
+            }
+            let hidden = widths.compactMap { $0.numberValue.map { Int($0) } }
+            guard hidden.count == widths.count, hidden.allSatisfy({ $0 > 0 }) else {
+                throw UsageError("\(file): mlp hidden widths must be positive whole numbers")
+            }
+            // The shapes a model of this architecture has; every tensor must be there with its shape.
+            var parameters: [[Float]] = []
+            for (name, shape) in zip(MLPRewardModel.names(layers: hidden.count),
+                                     MLPRewardModel.shapes(inputDimension: dimension, hidden: hidden)) {
+                guard let tensor = tensors.first(where: { $0.name == name }), tensor.shape == shape else {
+                    throw UsageError("\(file): an mlp model needs tensor \(name) of shape \(shape)")
+                }
+                parameters.append(tensor.values)
+            }
+            self = .mlp(MLPRewardModel(inputDimension: dimension, hidden: hidden, activation: activation, parameters: parameters))
         default:
             throw UsageError("\(file): unknown architecture \"\(kind)\"")
         }

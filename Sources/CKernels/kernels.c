@@ -1,0 +1,249 @@
+// Float32 GEMM and sparse kernels for the MLP reward model (see include/CKernels.h).
+//
+// The GEMM follows the GotoBLAS/BLIS scheme: op(B) is packed into KC×NR column panels and op(A)
+// into MR×KC row panels (the packing absorbs the transposes, so one micro-kernel serves A·B, Aᵀ·B
+// and A·Bᵀ), then an MR×NR micro-kernel keeps its block of C in registers while it streams both
+// panels: 16 AVX-512 accumulators, 2 loads of B and 8 broadcasts of A per 16 FMAs.
+#include "CKernels.h"
+
+#include <immintrin.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { MR = 8, NR = 32, KC = 256, MC = 128, NC = 2048 };
+
+typedef void (*MicroKernel)(long kc, const float *a, const float *b, float *c, long ldc,
+                            int rows, int columns, bool accumulate);
+
+// MARK: - Micro-kernels: C[0..<rows, 0..<columns] (+)= Σ_k a[k][0..<MR] ⊗ b[k][0..<NR]
+
+// The portable kernel, written so that compilers vectorize it for whatever target they inline it into.
+static inline __attribute__((always_inline)) void micro_kernel_body(long kc, const float *a, const float *b, float *c,
+                                                                      long ldc, int rows, int columns, bool accumulate) {
+    float sums[MR][NR];
+    memset(sums, 0, sizeof sums);
+    for (long k = 0; k < kc; k++, a += MR, b += NR) {
+        for (int r = 0; r < MR; r++) {
+            const float scale = a[r];
+            for (int j = 0; j < NR; j++) sums[r][j] += scale * b[j];
+        }
+    }
+    for (int r = 0; r < rows; r++) {
+        float *row = c + r * ldc;
+        for (int j = 0; j < columns; j++) row[j] = accumulate ? row[j] + sums[r][j] : sums[r][j];
+    }
+}
+
+static void micro_kernel_portable(long kc, const float *a, const float *b, float *c, long ldc,
+                                  int rows, int columns, bool accumulate) {
+    micro_kernel_body(kc, a, b, c, ldc, rows, columns, accumulate);
+}
+
+#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
+#define UPWEIGHT_X86 1
+__attribute__((target("avx512f,fma")))
+static void micro_kernel_avx512(long kc, const float *a, const float *b, float *c, long ldc,
+                                int rows, int columns, bool accumulate) {
+    __m512 left[MR], right[MR];
+#pragma clang loop unroll(full)
+    for (int r = 0; r < MR; r++) { left[r] = _mm512_setzero_ps(); right[r] = _mm512_setzero_ps(); }
+    for (long k = 0; k < kc; k++, a += MR, b += NR) {
+        const __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);
+#pragma clang loop unroll(full)
+        for (int r = 0; r < MR; r++) {
+            const __m512 scale = _mm512_set1_ps(a[r]);
+            left[r] = _mm512_fmadd_ps(scale, b0, left[r]);
+            right[r] = _mm512_fmadd_ps(scale, b1, right[r]);
+        }
+    }
+    // Masked stores handle a partial block at the right edge; rows past `rows` are not stored.
+    const __mmask16 leftMask = columns >= 16 ? 0xFFFF : (__mmask16)((1u << columns) - 1);
+    const __mmask16 rightMask = columns >= 32 ? 0xFFFF : columns > 16 ? (__mmask16)((1u << (columns - 16)) - 1) : 0;
+#pragma clang loop unroll(full)
+    for (int r = 0; r < MR; r++) {
+        if (r < rows) {
+            float *row = c + r * ldc;
+            if (accumulate) {
+                left[r] = _mm512_add_ps(left[r], _mm512_maskz_loadu_ps(leftMask, row));
+                right[r] = _mm512_add_ps(right[r], _mm512_maskz_loadu_ps(rightMask, row + 16));
+            }
+            _mm512_mask_storeu_ps(row, leftMask, left[r]);
+            _mm512_mask_storeu_ps(row + 16, rightMask, right[r]);
+        }
+    }
+}
+#endif
+
+static bool forcePortable = false;
+
+void upweight_gemm_force_portable(bool force) { forcePortable = force; }
+
+static bool has_avx512(void) {
+#ifdef UPWEIGHT_X86
+    static int cached = -1;
+    if (cached < 0) {
+        __builtin_cpu_init();
+        cached = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma") ? 1 : 0;
+    }
+    return cached == 1;
+#else
+    return false;
+#endif
+}
+
+static MicroKernel select_kernel(void) {
+#ifdef UPWEIGHT_X86
+    if (!forcePortable && has_avx512()) return micro_kernel_avx512;
+#endif
+    return micro_kernel_portable;
+}
+
+const char *upweight_gemm_kernel_name(void) {
+    return select_kernel() == micro_kernel_portable ? "portable" : "avx512";
+}
+
+// MARK: - Packing (zero-padded to whole panels, so the micro-kernel never branches on edges)
+
+// packed[panel][k][r] = op(A)[i0 + panel·MR + r][k0 + k]
+static void pack_a(bool transposeA, const float *A, long lda, long i0, long k0, long mc, long kc, float *packed) {
+    for (long panel = 0; panel < mc; panel += MR) {
+        const long rows = mc - panel < MR ? mc - panel : MR;
+        for (long k = 0; k < kc; k++, packed += MR) {
+            for (long r = 0; r < rows; r++) {
+                const long i = i0 + panel + r;
+                packed[r] = transposeA ? A[(k0 + k) * lda + i] : A[i * lda + k0 + k];
+            }
+            for (long r = rows; r < MR; r++) packed[r] = 0;
+        }
+    }
+}
+
+// packed[panel][k][j] = op(B)[k0 + k][j0 + panel·NR + j]
+static void pack_b(bool transposeB, const float *B, long ldb, long k0, long j0, long kc, long nc, float *packed) {
+    for (long panel = 0; panel < nc; panel += NR) {
+        const long columns = nc - panel < NR ? nc - panel : NR;
+        if (!transposeB) {
+            for (long k = 0; k < kc; k++, packed += NR) {
+                memcpy(packed, B + (k0 + k) * ldb + j0 + panel, (size_t)columns * sizeof(float));
+                for (long j = columns; j < NR; j++) packed[j] = 0;
+            }
+        } else {
+            for (long j = 0; j < NR; j++) {
+                if (j < columns) {
+                    const float *source = B + (j0 + panel + j) * ldb + k0;
+                    for (long k = 0; k < kc; k++) packed[k * NR + j] = source[k];
+                } else {
+                    for (long k = 0; k < kc; k++) packed[k * NR + j] = 0;
+                }
+            }
+            packed += kc * NR;
+        }
+    }
+}
+
+static float *allocate_floats(long count) {
+    size_t bytes = ((size_t)count * sizeof(float) + 63) / 64 * 64;
+    return aligned_alloc(64, bytes);
+}
+
+void upweight_sgemm(bool transposeA, bool transposeB, long M, long N, long K,
+                    const float *A, long lda, const float *B, long ldb,
+                    float *C, long ldc, bool accumulate) {
+    if (M <= 0 || N <= 0) return;
+    if (K <= 0) {
+        if (!accumulate) for (long i = 0; i < M; i++) memset(C + i * ldc, 0, (size_t)N * sizeof(float));
+        return;
+    }
+    const MicroKernel kernel = select_kernel();
+    const long ncMax = (N < NC ? N : NC) + NR;
+    float *packedB = allocate_floats(KC * ncMax);
+    float *packedA = allocate_floats(KC * (MC + MR));
+    for (long jc = 0; jc < N; jc += NC) {
+        const long nc = N - jc < NC ? N - jc : NC;
+        for (long pc = 0; pc < K; pc += KC) {
+            const long kc = K - pc < KC ? K - pc : KC;
+            const bool addToC = accumulate || pc > 0;
+            pack_b(transposeB, B, ldb, pc, jc, kc, nc, packedB);
+            for (long ic = 0; ic < M; ic += MC) {
+                const long mc = M - ic < MC ? M - ic : MC;
+                pack_a(transposeA, A, lda, ic, pc, mc, kc, packedA);
+                for (long jr = 0; jr < nc; jr += NR) {
+                    const int columns = (int)(nc - jr < NR ? nc - jr : NR);
+                    for (long ir = 0; ir < mc; ir += MR) {
+                        const int rows = (int)(mc - ir < MR ? mc - ir : MR);
+                        kernel(kc, packedA + ir * kc, packedB + jr * kc, C + (ic + ir) * ldc + jc + jr, ldc,
+                               rows, columns, addToC);
+                    }
+                }
+            }
+        }
+    }
+    free(packedA);
+    free(packedB);
+}
+
+// MARK: - Sparse rows × dense matrix, and its transpose (memory-bound: vector width, not FMA, matters)
+
+static inline __attribute__((always_inline)) void sparse_times_dense_body(
+    long rows, const long *rowStarts, const int32_t *indices, const float *values,
+    const float *W, long columns, long c0, long c1, float *out) {
+    for (long r = 0; r < rows; r++) {
+        float *target = out + r * columns;
+        for (long c = c0; c < c1; c++) target[c] = 0;
+        for (long e = rowStarts[r]; e < rowStarts[r + 1]; e++) {
+            const float value = values[e];
+            const float *source = W + (long)indices[e] * columns;
+            for (long c = c0; c < c1; c++) target[c] += value * source[c];
+        }
+    }
+}
+
+static inline __attribute__((always_inline)) void sparse_transpose_times_dense_body(
+    long rows, const long *rowStarts, const int32_t *indices, const float *values,
+    const float *dOut, long columns, long c0, long c1, float *G) {
+    for (long r = 0; r < rows; r++) {
+        const float *source = dOut + r * columns;
+        for (long e = rowStarts[r]; e < rowStarts[r + 1]; e++) {
+            const float value = values[e];
+            float *target = G + (long)indices[e] * columns;
+            for (long c = c0; c < c1; c++) target[c] += value * source[c];
+        }
+    }
+}
+
+#ifdef UPWEIGHT_X86
+__attribute__((target("avx512f,fma")))
+static void sparse_times_dense_avx512(long rows, const long *rowStarts, const int32_t *indices, const float *values,
+                                      const float *W, long columns, long c0, long c1, float *out) {
+    sparse_times_dense_body(rows, rowStarts, indices, values, W, columns, c0, c1, out);
+}
+
+__attribute__((target("avx512f,fma")))
+static void sparse_transpose_times_dense_avx512(long rows, const long *rowStarts, const int32_t *indices,
+                                                const float *values, const float *dOut, long columns, long c0,
+                                                long c1, float *G) {
+    sparse_transpose_times_dense_body(rows, rowStarts, indices, values, dOut, columns, c0, c1, G);
+}
+#endif
+
+void upweight_sparse_times_dense(long rows, const long *rowStarts, const int32_t *indices, const float *values,
+                                 const float *W, long columns, long c0, long c1, float *out) {
+#ifdef UPWEIGHT_X86
+    if (has_avx512()) {
+        sparse_times_dense_avx512(rows, rowStarts, indices, values, W, columns, c0, c1, out);
+        return;
+    }
+#endif
+    sparse_times_dense_body(rows, rowStarts, indices, values, W, columns, c0, c1, out);
+}
+
+void upweight_sparse_transpose_times_dense(long rows, const long *rowStarts, const int32_t *indices, const float *values,
+                                           const float *dOut, long columns, long c0, long c1, float *G) {
+#ifdef UPWEIGHT_X86
+    if (has_avx512()) {
+        sparse_transpose_times_dense_avx512(rows, rowStarts, indices, values, dOut, columns, c0, c1, G);
+        return;
+    }
+#endif
+    sparse_transpose_times_dense_body(rows, rowStarts, indices, values, dOut, columns, c0, c1, G);
+}
