@@ -21,10 +21,15 @@ struct Train: ParsableCommand {
     @Option(help: "Evaluate on the pairs whose split field has this value.") var evalSplit: String?
     @Option(help: "Field holding the split name (default: split).") var splitField: String?
     @Option(help: "A JSON config file; its keys are these flags' long names. Flags win.") var config: String?
-    @Option(help: "Model: linear.") var model: String?
+    @Option(help: "Model: linear (default) or mlp.") var model: String?
+    @Option(help: "MLP hidden widths, e.g. 256 or 256,128 (default 256).") var hidden: String?
+    @Option(help: "MLP activation: relu (default), gelu or tanh.") var activation: String?
+    @Option(help: "AdamW: linear warmup over this many steps (default 0).") var warmupSteps: Int?
+    @Option(help: "AdamW learning-rate decay after warmup: constant (default), linear or cosine.") var schedule: String?
+    @Option(help: "Early stopping: stop after N epochs without a better held-out loss; keep the best epoch.") var patience: Int?
     @Option(help: "Optimizer: lbfgs (full batch, default) or adamw (minibatches).") var optimizer: String?
     @Option(help: "L2 strength λ (default 1e-4).") var l2: Double?
-    @Option(help: "AdamW learning rate (default 1e-3).") var learningRate: Double?
+    @Option(help: "AdamW learning rate (peak of the schedule; default 1e-3).") var learningRate: Double?
     @Option(help: "AdamW decoupled weight decay (default 0).") var weightDecay: Double?
     @Option(help: "AdamW minibatch size (default 256).") var batchSize: Int?
     @Option(help: "AdamW epochs (default 10).") var epochs: Int?
@@ -69,12 +74,12 @@ struct Train: ParsableCommand {
         for (key, value) in numbers { if let value { object[key] = .number(value) } }
         let integers: [(String, Int?)] = [("batch-size", batchSize), ("epochs", epochs), ("seed", seed),
                                           ("max-iterations", maxIterations), ("hash-bits", hashBits), ("boost", boost),
-                                          ("checkpoint-every", checkpointEvery)]
+                                          ("checkpoint-every", checkpointEvery), ("warmup-steps", warmupSteps), ("patience", patience)]
         for (key, value) in integers { if let value { object[key] = JSONValue(value) } }
         for (key, value) in [("model", model), ("optimizer", optimizer), ("normalize", normalize), ("out", out),
                              ("train-split", trainSplit), ("eval-split", evalSplit), ("split-field", splitField),
                              ("category-scheme", categoryScheme), ("clip-weights", clipWeights), ("weight-mode", weightMode),
-                             ("log", log)] {
+                             ("log", log), ("hidden", hidden), ("activation", activation), ("schedule", schedule)] {
             if let value { object[key] = .string(value) }
         }
         if includePrompt { object["include-prompt"] = true }

@@ -58,6 +58,22 @@ final class CheckpointTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: "\(out)/checkpoint.json"), "a finished run leaves no checkpoint")
     }
 
+    func test_mlp_sigint_with_schedule_and_early_stopping_resumes_to_the_same_bytes() throws {
+        let data = data()
+        let directory = TestSupport.temporaryDirectory(self)
+        let arguments = { (out: String) in
+            ["train", data, "--model", "mlp", "--hidden", "32", "--epochs", "60", "--batch-size", "32", "--schedule", "cosine",
+             "--warmup-steps", "50", "--holdout", "0.1", "--patience", "50", "--out", out, "--checkpoint-every", "2"]
+        }
+        XCTAssertEqual(try TestSupport.run(arguments("\(directory)/reference")).status, 0)
+        let out = "\(directory)/interrupted"
+        let stopped = try interrupt(arguments(out), out: out, signal: SIGINT)
+        XCTAssertEqual(stopped.status, 130, stopped.stderr)
+        let resumed = try TestSupport.run(arguments(out) + ["--resume"])
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+        XCTAssertEqual(try bytes("\(out)/model.safetensors"), try bytes("\(directory)/reference/model.safetensors"))
+    }
+
     func test_sigkill_at_any_moment_leaves_a_loadable_directory() throws {
         let data = data()
         let out = TestSupport.temporaryDirectory(self) + "/model"
@@ -97,6 +113,7 @@ final class CheckpointTests: XCTestCase {
         let data = data()
         let directory = TestSupport.temporaryDirectory(self)
         let variants: [[String]] = [[], ["--optimizer", "adamw", "--epochs", "2"], ["--weight-mode", "sample"],
+                                    ["--model", "mlp", "--hidden", "16,8", "--epochs", "2", "--activation", "gelu"],
                                     ["--boost", "2"], ["--group-dro", "0.5", "--optimizer", "adamw", "--epochs", "2"]]
         for (index, flags) in variants.enumerated() {
             for copy in ["a", "b"] {

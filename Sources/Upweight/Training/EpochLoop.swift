@@ -16,6 +16,16 @@ public struct Checkpoint: Sendable {
     public var state: [Tensor64]
     /// The model as it stands, so that the directory always holds a loadable model.
     public var model: RewardModel
+    /// Early stopping's best epoch so far and its held-out loss (its state is in `state`, as `best.*`).
+    public var bestEpoch: Int?
+    public var bestLoss: Double?
+
+    mutating func keep(best: (loss: Double, epoch: Int, state: [Tensor64])?) {
+        guard let best else { return }
+        bestEpoch = best.epoch
+        bestLoss = best.loss
+        state += best.state.map { Tensor64(name: "best." + $0.name, values: $0.values) }
+    }
 
     var json: JSONObject {
         var object = JSONObject([("format", "upweight-checkpoint"), ("epoch", JSONValue(epoch)), ("batch", JSONValue(batch)),
@@ -23,6 +33,10 @@ public struct Checkpoint: Sendable {
                                  ("epoch_loss_by_category", JSONValue(epochLossByCategory)),
                                  ("epoch_weight_by_category", JSONValue(epochWeightByCategory))])
         if let groupWeights { object["group_weights"] = JSONValue(groupWeights) }
+        if let bestEpoch, let bestLoss {
+            object["best_epoch"] = JSONValue(bestEpoch)
+            object["best_loss"] = .number(bestLoss)
+        }
         return object
     }
 
@@ -57,6 +71,8 @@ public struct Checkpoint: Sendable {
                   groupWeights: numbers("group_weights"), epochLoss: try number("epoch_loss"),
                   epochLossByCategory: numbers("epoch_loss_by_category") ?? [], epochWeightByCategory: numbers("epoch_weight_by_category") ?? [],
                   log: log, state: state, model: model)
+        bestEpoch = object["best_epoch"]?.numberValue.map { Int($0) }
+        bestLoss = object["best_loss"]?.numberValue
     }
 }
 
@@ -86,6 +102,8 @@ struct EpochLoop {
     let sampler: AliasSampler?
     let checkpoints: CheckpointPolicy
     let record: (_ epoch: Int, _ value: LinearObjective.Value, _ rate: Double?, _ groupWeights: [Double]?, _ model: RewardModel) -> JSONObject
+    /// The held-out loss, for early stopping with `configuration.patience` (nil: no held-out pairs).
+    var validationLoss: ((RewardModel) -> Double)? = nil
 
     func run<Model: MinibatchTrainable>(_ model: inout Model, dro: inout GroupDRO?, schedule: (Int) -> Double,
                                          reporter: Reporter) throws -> [JSONObject]
@@ -106,6 +124,11 @@ struct EpochLoop {
             if resume.batch > 0, resume.epochLossByCategory.count == categoryNames.count {
                 carried = (resume.epochLoss, resume.epochLossByCategory, resume.epochWeightByCategory)
             }
+        }
+        // Early stopping: the best epoch so far by held-out loss, and its exact state.
+        var best: (loss: Double, epoch: Int, state: [Tensor64])?
+        if let resume = checkpoints.resume, let epoch = resume.bestEpoch, let loss = resume.bestLoss {
+            best = (loss, epoch, resume.state.filter { $0.name.hasPrefix("best.") }.map { Tensor64(name: String($0.name.dropFirst(5)), values: $0.values) })
         }
         let batchSize = configuration.batchSize
         let batchesPerEpoch = (pairCount + batchSize - 1) / batchSize
@@ -140,21 +163,39 @@ struct EpochLoop {
                 reporter.progress(.init(phase: "epoch \(epoch)/\(configuration.epochs)", completed: min(start + batch.count, pairCount),
                                         total: pairCount, unit: "pairs", loss: sums.0 / Double(batchIndex - firstBatch + 1)))
                 if let signal = Interruption.pending {
-                    let position = Checkpoint(epoch: epoch - 1, batch: batchIndex + 1, generatorState: epochStart,
+                    var position = Checkpoint(epoch: epoch - 1, batch: batchIndex + 1, generatorState: epochStart,
                                               groupWeights: dro?.groupWeights, epochLoss: sums.0, epochLossByCategory: sums.1,
                                               epochWeightByCategory: sums.2, log: log, state: model.state, model: model.rewardModel)
+                    position.keep(best: best)
                     try stop(signal: signal, at: position)
                 }
             }
             let epochValue = LinearObjective.Value(value: sums.0 / Double(batchesPerEpoch), lossByCategory: sums.1, weightByCategory: sums.2)
-            log.append(record(epoch, epochValue, schedule(epoch * batchesPerEpoch - 1), dro?.groupWeights, model.rewardModel))
+            var entry = record(epoch, epochValue, schedule(epoch * batchesPerEpoch - 1), dro?.groupWeights, model.rewardModel)
+            var stopEarly = false
+            if let patience = configuration.patience, let validationLoss {
+                let loss = validationLoss(model.rewardModel)
+                if loss < best?.loss ?? .infinity { best = (loss, epoch, model.state) }
+                entry["validation_loss"] = .number(loss)
+                entry["best_epoch"] = JSONValue(best!.epoch)
+                stopEarly = epoch - best!.epoch >= patience
+            }
+            log.append(entry)
+            if stopEarly {
+                reporter.note("early stop after epoch \(epoch): the held-out loss last improved at epoch \(best!.epoch)")
+                break
+            }
             if let every = checkpoints.everyEpochs, epoch % every == 0, epoch < configuration.epochs, let write = checkpoints.write {
-                try write(Checkpoint(epoch: epoch, batch: 0, generatorState: generator.state, groupWeights: dro?.groupWeights,
-                                     epochLoss: 0, epochLossByCategory: [], epochWeightByCategory: [], log: log,
-                                     state: model.state, model: model.rewardModel))
+                var position = Checkpoint(epoch: epoch, batch: 0, generatorState: generator.state, groupWeights: dro?.groupWeights,
+                                          epochLoss: 0, epochLossByCategory: [], epochWeightByCategory: [], log: log,
+                                          state: model.state, model: model.rewardModel)
+                position.keep(best: best)
+                try write(position)
                 reporter.note("checkpoint after epoch \(epoch) written to \(checkpoints.destination ?? "the model directory")")
             }
         }
+        // The saved model is the best epoch's, when early stopping is on.
+        if let best { try model.restore(best.state) }
         return log
     }
 

@@ -19,12 +19,25 @@ struct MLPObjective {
     let threads: Int
     /// Pairs per forward/backward pass when `evaluate` is given more (e.g. every pair): memory stays bounded.
     var pairsPerPass = 256
+    /// Each pair's category, for per-category losses (group DRO, the training log); nil: one category.
+    var categories: [Int32]? = nil
+    var categoryCount = 1
 
     /// L(θ) over `pairs` (all pairs when nil), writing ∇L into `gradient`.
     func evaluate(_ model: MLPRewardModel, pairs: [Int]? = nil, gradient: inout MLPGradient) -> Double {
+        evaluate(model, pairs: pairs, categoryScale: nil, gradient: &gradient).value
+    }
+
+    /// As above, with pair i counting w_i·scale[k_i] when `categoryScale` is given, and the weighted
+    /// loss sums per category (before the scale) beside the value.
+    func evaluate(_ model: MLPRewardModel, pairs: [Int]?, categoryScale: [Double]?, gradient: inout MLPGradient) -> LinearObjective.Value {
         let pairs = pairs ?? Array(0..<features.count)
-        let weightSum = pairs.reduce(0.0) { $0 + weights[$1] }
+        func category(_ pair: Int) -> Int { categories.map { Int($0[pair]) } ?? 0 }
+        func weight(_ pair: Int) -> Double { weights[pair] * (categoryScale?[category(pair)] ?? 1) }
+        let weightSum = pairs.reduce(0.0) { $0 + weight($1) }
         let scale = weightSum > 0 ? 1 / weightSum : 0
+        var byCategory = [Double](repeating: 0, count: categoryCount)
+        var weightByCategory = byCategory
         var lossSum = 0.0
         var passStart = 0
         repeat {
@@ -38,15 +51,26 @@ struct MLPObjective {
                 let (value, dChosen, dRejected) = loss.evaluate(
                     chosen: Double(cache.rewards[position]), rejected: Double(cache.rewards[count + position]),
                     margin: margins[pair])
-                lossSum += weights[pair] * value
-                rewardGradient[position] = Float(weights[pair] * dChosen * scale)
-                rewardGradient[count + position] = Float(weights[pair] * dRejected * scale)
+                let pairWeight = weight(pair)
+                lossSum += pairWeight * value
+                byCategory[category(pair)] += weights[pair] * value
+                weightByCategory[category(pair)] += weights[pair]
+                rewardGradient[position] = Float(pairWeight * dChosen * scale)
+                rewardGradient[count + position] = Float(pairWeight * dRejected * scale)
             }
             model.backward(cache, batch: batch, rewardGradient: rewardGradient, into: &gradient,
                            accumulating: passStart > 0, threads: threads)
             passStart += pairsPerPass
         } while passStart < pairs.count
-        return lossSum * scale + 0.5 * l2 * addPenaltyGradient(model, into: &gradient)
+        let value = lossSum * scale + 0.5 * l2 * addPenaltyGradient(model, into: &gradient)
+        return LinearObjective.Value(value: value, lossByCategory: byCategory, weightByCategory: weightByCategory)
+    }
+
+    /// Σ_{i∈k} w_i over `pairs`, per category.
+    func weightByCategory(pairs: [Int]) -> [Double] {
+        var totals = [Double](repeating: 0, count: categoryCount)
+        for pair in pairs { totals[categories.map { Int($0[pair]) } ?? 0] += weights[pair] }
+        return totals
     }
 
     /// Adds λθ to the gradient of every weight tensor and returns Σθ² over them.

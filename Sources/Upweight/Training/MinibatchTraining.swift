@@ -61,3 +61,68 @@ extension AdamW {
         restoreState(step: Int(step), firstMoment: first.values, secondMoment: second.values)
     }
 }
+
+/// The MLP under Float32 AdamW (TensorAdamW), with a learning-rate schedule.
+struct MLPTrainable: MinibatchTrainable {
+    let objective: MLPObjective
+    var model: MLPRewardModel
+    var optimizer: TensorAdamW
+    private var gradient = MLPGradient()
+
+    init(objective: MLPObjective, model: MLPRewardModel, optimizer: TensorAdamW) {
+        self.objective = objective
+        self.model = model
+        self.optimizer = optimizer
+    }
+
+    mutating func step(batch: [Int], categoryScale: [Double]?, rate: Double) -> LinearObjective.Value {
+        let value = objective.evaluate(model, pairs: batch, categoryScale: categoryScale, gradient: &gradient)
+        optimizer.update(&model, gradient: gradient, rate: rate)
+        return value
+    }
+
+    func weightByCategory(pairs: [Int]) -> [Double] { objective.weightByCategory(pairs: pairs) }
+
+    var isFinite: Bool { model.parameters.allSatisfy { $0.allSatisfy(\.isFinite) } }
+
+    var rewardModel: RewardModel { .mlp(model) }
+
+    // Float32 values are stored as Float64 (exactly), next to the optimizer's moments.
+    var state: [Tensor64] {
+        model.parameters.enumerated().map { Tensor64(name: "parameter.\($0.offset)", values: $0.element.map(Double.init)) } + optimizer.state
+    }
+
+    mutating func restore(_ state: [Tensor64]) throws {
+        for index in model.parameters.indices {
+            guard let saved = state.first(where: { $0.name == "parameter.\(index)" }), saved.values.count == model.parameters[index].count else {
+                throw UsageError("the checkpoint does not hold this model's parameter tensor \(index)")
+            }
+            model.parameters[index] = saved.values.map { Float($0) }
+        }
+        try optimizer.restore(state, shapes: model.parameters.map(\.count))
+    }
+}
+
+extension TensorAdamW {
+    var state: [Tensor64] {
+        [Tensor64(name: "adam.step", values: [Double(step)])]
+            + firstMomentValues.enumerated().map { Tensor64(name: "adam.m.\($0.offset)", values: $0.element.map(Double.init)) }
+            + secondMomentValues.enumerated().map { Tensor64(name: "adam.v.\($0.offset)", values: $0.element.map(Double.init)) }
+    }
+
+    mutating func restore(_ state: [Tensor64], shapes: [Int]) throws {
+        guard let step = state.first(where: { $0.name == "adam.step" })?.values.first else {
+            throw UsageError("the checkpoint has no optimizer state (adam.step)")
+        }
+        func moments(_ prefix: String) throws -> [[Float]] {
+            try shapes.indices.map { index in
+                guard let saved = state.first(where: { $0.name == "\(prefix).\(index)" }), saved.values.count == shapes[index] else {
+                    if step == 0 { return [Float](repeating: 0, count: shapes[index]) }
+                    throw UsageError("the checkpoint has no optimizer moment \(prefix).\(index)")
+                }
+                return saved.values.map { Float($0) }
+            }
+        }
+        restoreState(step: Int(step), firstMoments: try moments("adam.m"), secondMoments: try moments("adam.v"))
+    }
+}

@@ -21,6 +21,16 @@ public struct TensorAdamW: Sendable {
     private var firstMoments: [[Float]] = []
     private var secondMoments: [[Float]] = []
 
+    var firstMomentValues: [[Float]] { firstMoments }
+    var secondMomentValues: [[Float]] { secondMoments }
+
+    /// Puts back what a checkpoint saved (MinibatchTraining.swift).
+    mutating func restoreState(step: Int, firstMoments: [[Float]], secondMoments: [[Float]]) {
+        self.step = step
+        self.firstMoments = step == 0 ? [] : firstMoments
+        self.secondMoments = step == 0 ? [] : secondMoments
+    }
+
     public init(weightDecay: Double = 0, threads: Int = 1) {
         self.weightDecay = weightDecay
         self.threads = threads

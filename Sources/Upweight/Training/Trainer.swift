@@ -30,43 +30,68 @@ public enum Trainer {
                 return report?.epochSummary ?? JSONObject()
             }
         }
-        let fit = LinearFit(features: features, categories: dataset.categoryIndices, categoryNames: dataset.categoryNames,
-                            margins: dataset.margins, configuration: configuration)
+        // Early stopping watches the held-out log loss, mean softplus(−Δ).
+        let validationLoss = try evaluation.map { evaluation in
+            let evaluationFeatures = try featurizer.features(of: evaluation, threads: threads)
+            return { (model: RewardModel) -> Double in
+                let chosen = model.rewards(evaluationFeatures.chosen, threads: threads)
+                let rejected = model.rewards(evaluationFeatures.rejected, threads: threads)
+                return zip(chosen, rejected).reduce(0) { $0 + softplus(Double($1.1) - Double($1.0)) } / Double(max(chosen.count, 1))
+            }
+        }
         var provenance = JSONObject()
         provenance["training"] = .object(configuration.json)
         provenance["weights"] = .object(summary.json)
         provenance["data"] = ["pairs": JSONValue(dataset.count), "fingerprint": .string(fingerprint(of: dataset))]
         let checkpoints = try checkpointPolicy(configuration, featurizer: featurizer, provenance: provenance)
 
+        /// One model on `pairWeights` (mean 1), as configured.
+        func fitModel(_ pairWeights: [Double], checkpoints: CheckpointPolicy) throws -> FitResult {
+            switch configuration.model {
+            case .linear:
+                let fitted = try LinearFit(features: features, categories: dataset.categoryIndices, categoryNames: dataset.categoryNames,
+                                           margins: dataset.margins, configuration: configuration)
+                    .fit(weights: pairWeights, evaluate: evaluate, checkpoints: checkpoints, reporter: reporter)
+                return FitResult(model: .linear(LinearRewardModel(weight: fitted.theta.map { Float($0) })), objective: fitted.objective,
+                                 details: fitted.details, log: fitted.log)
+            case .mlp:
+                return try MLPFit(features: features, categories: dataset.categoryIndices, categoryNames: dataset.categoryNames,
+                                  margins: dataset.margins, configuration: configuration)
+                    .fit(weights: pairWeights, evaluate: evaluate, validationLoss: validationLoss, checkpoints: checkpoints, reporter: reporter)
+            }
+        }
+
         var result = JSONObject()
         var trainingLog: [JSONObject] = []
         let model: RewardModel
         let objective: Double
         if configuration.boostRounds > 1 {
+            guard configuration.checkpointEvery == nil && !configuration.resume else {
+                throw UsageError("--boost trains several models in turn: it has no checkpoints (drop --checkpoint-every and --resume)")
+            }
             var lastObjective = 0.0
             var round = 0
             let rounds = try Boosting.run(rounds: configuration.boostRounds, weights: weights, progress: reporter.note) { roundWeights in
-                let fitted = try fit.fit(weights: roundWeights, evaluate: evaluate, reporter: reporter)
+                let fitted = try fitModel(roundWeights, checkpoints: CheckpointPolicy())
                 round += 1
                 for var entry in fitted.log {
                     entry["boost_round"] = JSONValue(round)
                     trainingLog.append(entry)
                 }
                 lastObjective = fitted.objective
-                let member = LinearRewardModel(weight: fitted.theta.map { Float($0) })
-                let chosen = member.rewards(features.chosen, threads: threads)
-                let rejected = member.rewards(features.rejected, threads: threads)
-                return (.linear(member), zip(chosen, rejected).map { Double($0) - Double($1) })
+                let chosen = fitted.model.rewards(features.chosen, threads: threads)
+                let rejected = fitted.model.rewards(features.rejected, threads: threads)
+                return (fitted.model, zip(chosen, rejected).map { Double($0) - Double($1) })
             }
             let alphaSum = rounds.reduce(0) { $0 + $1.alpha }
             model = .boosted(BoostedRewardModel(members: rounds.map(\.model), coefficients: rounds.map { Float($0.alpha / alphaSum) }))
             result["boost"] = .array(rounds.map { ["error": .number($0.error), "alpha": .number($0.alpha)] })
             objective = lastObjective
         } else {
-            let fitted = try fit.fit(weights: weights, evaluate: evaluate, checkpoints: checkpoints, reporter: reporter)
+            let fitted = try fitModel(weights, checkpoints: checkpoints)
             for (key, value) in fitted.details.members { result[key] = value }
             trainingLog = fitted.log
-            model = .linear(LinearRewardModel(weight: fitted.theta.map { Float($0) }))
+            model = fitted.model
             objective = fitted.objective
         }
         result["objective"] = .number(objective)

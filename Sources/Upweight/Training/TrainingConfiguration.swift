@@ -1,4 +1,4 @@
-public enum ModelKind: String, Sendable, CaseIterable { case linear }
+public enum ModelKind: String, Sendable, CaseIterable { case linear, mlp }
 public enum OptimizerKind: String, Sendable, CaseIterable { case lbfgs, adamw }
 /// How weights act: `loss` multiplies each pair's loss (Σwℓ/Σw); `sample` draws pairs with
 /// probability ∝ w (with replacement, an epoch = N draws), each drawn pair of weight 1.
@@ -45,14 +45,22 @@ public struct TrainingConfiguration: Sendable, Equatable {
 
     public init() {}
 
-    public var resolvedOptimizer: OptimizerKind { optimizer ?? .lbfgs }
+    /// nil: L-BFGS for a linear model, AdamW for an MLP.
+    public var resolvedOptimizer: OptimizerKind { optimizer ?? (model == .mlp ? .adamw : .lbfgs) }
+    /// MLP: hidden widths, activation; AdamW's schedule; early stopping on the held-out loss.
+    public var hidden = [256]
+    public var activation = Activation.relu
+    public var warmupSteps = 0
+    public var schedule = LearningRateSchedule.Decay.constant
+    public var patience: Int?
 
     /// Every key a config file may hold.
     public static let keys = [
         "model", "optimizer", "l2", "learning-rate", "weight-decay", "batch-size", "epochs", "seed",
         "max-iterations", "tolerance", "hash-bits", "include-prompt", "standardize", "upweight", "normalize",
         "category-scheme", "clip-weights", "weight-mode", "label-smoothing", "center-rewards", "focal-gamma",
-        "group-dro", "group-dro-adjust", "boost", "checkpoint-every", "resume",
+        "group-dro", "group-dro-adjust", "boost", "checkpoint-every", "resume", "hidden", "activation",
+        "warmup-steps", "schedule", "patience",
         "log", "holdout", "train-split", "eval-split", "split-field", "eval", "out", "threads", "on-error", "shape", "prompt-field", "chosen-field",
         "rejected-field", "category-field", "weight-field", "margin-field", "id-field", "max-memory",
     ]
@@ -100,6 +108,11 @@ public struct TrainingConfiguration: Sendable, Equatable {
             case "group-dro-adjust": groupDROAdjustment = try reader.number(atLeast: 0)
             case "boost": boostRounds = try reader.integer(in: 1...1000)
             case "checkpoint-every": checkpointEvery = try reader.integer(in: 1...1_000_000)
+            case "hidden": hidden = try reader.widths()
+            case "activation": activation = try reader.choice(Activation.self)
+            case "warmup-steps": warmupSteps = try reader.integer(in: 0...Int(Int32.max))
+            case "schedule": schedule = try reader.choice(LearningRateSchedule.Decay.self)
+            case "patience": patience = try reader.integer(in: 1...1_000_000)
             case "resume": resume = try reader.boolean()
             case "holdout": holdout = try reader.number(atLeast: 0, below: 1)
             case "train-split": trainSplit = try reader.string()
@@ -135,7 +148,14 @@ public struct TrainingConfiguration: Sendable, Equatable {
         object["model"] = .string(model.rawValue)
         object["optimizer"] = .string(resolvedOptimizer.rawValue)
         object["l2"] = .number(l2)
+        if model == .mlp {
+            object["hidden"] = .array(hidden.map { JSONValue($0) })
+            object["activation"] = .string(activation.rawValue)
+        }
         if resolvedOptimizer == .adamw {
+            object["warmup-steps"] = JSONValue(warmupSteps)
+            object["schedule"] = .string(schedule.rawValue)
+            if let patience { object["patience"] = JSONValue(patience) }
             object["learning-rate"] = .number(learningRate)
             object["weight-decay"] = .number(weightDecay)
             object["batch-size"] = JSONValue(batchSize)
@@ -239,6 +259,21 @@ struct ConfigValue {
         if let number = value.numberValue, number >= 1 { return Int(number) }
         guard case .string(let text) = value, let bytes = MemoryBudget.parse(text) else { throw wrong("a size such as 512M or 8G") }
         return bytes
+    }
+
+    /// Hidden widths: `[256, 128]` or `"256,128"`, each from 1 to 65536.
+    func widths() throws -> [Int] {
+        var numbers: [Int]?
+        switch value {
+        case .string(let text): numbers = text.split(separator: ",").map { Int($0.trimmingCharacters()) ?? 0 }
+        case .array(let items): numbers = items.map { if case .integer(let n) = $0 { return Int(n) } else { return 0 } }
+        case .integer(let n): numbers = [Int(n)]
+        default: break
+        }
+        guard let numbers, !numbers.isEmpty, numbers.allSatisfy({ (1...65536).contains($0) }) else {
+            throw wrong("hidden widths such as 256 or 256,128")
+        }
+        return numbers
     }
 
     func categoryScheme() throws -> CategoryScheme {

@@ -1,0 +1,54 @@
+/// Fits an MLP reward model with AdamW over minibatches (EpochLoop), with the weights applied in
+/// loss or sample mode, optional group DRO, a learning-rate schedule and early stopping.
+struct MLPFit {
+    let features: PairFeatures
+    let categories: [Int32]
+    let categoryNames: [String]
+    let margins: [Double]
+    let configuration: TrainingConfiguration
+
+    func fit(weights: [Double], evaluate: ((RewardModel) -> JSONObject)?, validationLoss: ((RewardModel) -> Double)?,
+             checkpoints: CheckpointPolicy, reporter: Reporter) throws -> FitResult
+    {
+        guard configuration.resolvedOptimizer == .adamw else {
+            throw UsageError("--optimizer lbfgs is for linear models: an MLP trains with adamw")
+        }
+        let threads = configuration.reading.threads
+        let sampler = configuration.weightMode == .sample ? AliasSampler(weights: weights) : nil
+        func objective(_ pairWeights: [Double]) -> MLPObjective {
+            MLPObjective(features: features, weights: pairWeights, margins: margins, loss: configuration.loss, l2: configuration.l2,
+                         threads: threads, categories: categories, categoryCount: categoryNames.count)
+        }
+        let model = MLPRewardModel(inputDimension: features.dimension, hidden: configuration.hidden,
+                                   activation: configuration.activation, seed: configuration.seed)
+        var trainable = MLPTrainable(objective: objective(sampler == nil ? weights : [Double](repeating: 1, count: weights.count)),
+                                     model: model, optimizer: TensorAdamW(weightDecay: configuration.weightDecay, threads: threads))
+        var dro = configuration.groupDRO > 0
+            ? GroupDRO(stepSize: configuration.groupDRO, adjustment: configuration.groupDROAdjustment,
+                       counts: categoryNames.indices.map { k in categories.reduce(0) { $0 + ($1 == Int32(k) ? 1 : 0) } })
+            : nil
+        let batches = (features.count + configuration.batchSize - 1) / configuration.batchSize
+        let schedule = LearningRateSchedule(peak: configuration.learningRate, warmupSteps: configuration.warmupSteps,
+                                            totalSteps: batches * configuration.epochs, decay: configuration.schedule)
+        let recorder = EpochRecorder(categoryNames: categoryNames, evaluate: evaluate)
+        let loop = EpochLoop(configuration: configuration, categoryNames: categoryNames, pairCount: features.count,
+                             sampler: sampler, checkpoints: checkpoints, record: recorder.entry, validationLoss: validationLoss)
+        let log = try loop.run(&trainable, dro: &dro, schedule: { schedule.rate(atStep: $0 + 1) }, reporter: reporter)
+        // The reported objective: the weighted objective of the final model over every pair.
+        var gradient = MLPGradient()
+        let value = objective(weights).evaluate(trainable.model, gradient: &gradient)
+        var details = JSONObject([("steps", JSONValue(trainable.optimizer.step)), ("objective", .number(value))])
+        if let dro { details["group_weights"] = .object(JSONObject(categoryNames.indices.map { (categoryNames[$0], .number(dro.groupWeights[$0])) })) }
+        if let best = log.last?["best_epoch"] { details["best_epoch"] = best }
+        return FitResult(model: .mlp(trainable.model), objective: value, details: details, log: log)
+    }
+}
+
+/// What one fit produced: the model, its objective on the training pairs, optimizer details, and
+/// the training log.
+struct FitResult {
+    var model: RewardModel
+    var objective: Double
+    var details: JSONObject
+    var log: [JSONObject]
+}
