@@ -51,3 +51,21 @@ final class FailureTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: "\(directory)/model"))
     }
 }
+
+extension FailureTests {
+    /// The memory-saving split gives exactly what two subsets would.
+    func test_split_equals_two_subsets() throws {
+        let dense = try TestSupport.read(paths: [TestSupport.fixture("linear-dense-margin/train.jsonl")])
+        let text = try TestSupport.read(paths: [TestSupport.data("llmbar.jsonl")])
+        for original in [dense, text] {
+            for (first, second) in [(Array(stride(from: 0, to: 400, by: 3)), [1, 5, 9]), ([7, 2, 5], [0, 1])] {
+                var consumed = original
+                let (a, b) = consumed.split(first, second)
+                XCTAssertEqual(fingerprint(of: a), fingerprint(of: original.subset(first)))
+                XCTAssertEqual(fingerprint(of: b), fingerprint(of: original.subset(second)))
+                XCTAssertEqual(a.ids, original.subset(first).ids)
+                XCTAssertEqual(consumed.count, 0)
+            }
+        }
+    }
+}

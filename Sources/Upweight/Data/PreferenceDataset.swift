@@ -41,6 +41,66 @@ public struct PreferenceDataset: Sendable {
 
     /// The pairs at `indices`, in that order. Categories keep their names; unused ones are dropped.
     public func subset(_ indices: [Int]) -> PreferenceDataset {
+        let picked: Responses
+        switch responses {
+        case .text(let prompts, let chosen, let rejected):
+            picked = .text(prompts: indices.map { prompts[$0] }, chosen: indices.map { chosen[$0] }, rejected: indices.map { rejected[$0] })
+        case .dense(let dimension, let chosen, let rejected):
+            picked = .dense(dimension: dimension, chosen: Self.rows(chosen, indices, dimension), rejected: Self.rows(rejected, indices, dimension))
+        }
+        return withResponses(picked, of: indices)
+    }
+
+    /// The pairs at `first` and the pairs at `second`, giving up this dataset's responses side by side
+    /// as they are copied: the peak is this data plus half of it, not twice it. Leaves `self` empty.
+    public mutating func split(_ first: [Int], _ second: [Int]) -> (PreferenceDataset, PreferenceDataset) {
+        guard case .dense(let dimension, var chosen, var rejected) = responses else {
+            let parts = (subset(first), subset(second))
+            self = subset([])
+            return parts
+        }
+        // From here the locals hold the only references to the two sides' storage: the second part
+        // is copied out, then the first is compacted in place (its rows are in ascending order), so
+        // the peak is the data plus the second part.
+        responses = .dense(dimension: dimension, chosen: [], rejected: [])
+        let ascending = zip(first, first.dropFirst()).allSatisfy { $0 < $1 }
+        let second = (Self.rows(chosen, second, dimension), Self.rows(rejected, second, dimension), second)
+        let firstResponses: Responses
+        if ascending {
+            Self.compact(&chosen, keeping: first, dimension: dimension)
+            Self.compact(&rejected, keeping: first, dimension: dimension)
+            firstResponses = .dense(dimension: dimension, chosen: chosen, rejected: rejected)
+        } else {
+            firstResponses = .dense(dimension: dimension, chosen: Self.rows(chosen, first, dimension), rejected: Self.rows(rejected, first, dimension))
+        }
+        chosen = []
+        rejected = []
+        let parts = (withResponses(firstResponses, of: first),
+                     withResponses(.dense(dimension: dimension, chosen: second.0, rejected: second.1), of: second.2))
+        self = parts.0.subset([])
+        return parts
+    }
+
+    /// Moves the rows `keeping` (ascending) to the front of `matrix`, in order, and drops the rest.
+    private static func compact(_ matrix: inout [Float], keeping rows: [Int], dimension: Int) {
+        matrix.withUnsafeMutableBufferPointer { buffer in
+            for (target, row) in rows.enumerated() where target != row {
+                // target < row: moving forward never overwrites a row still to be moved.
+                (buffer.baseAddress! + target * dimension).update(from: buffer.baseAddress! + row * dimension, count: dimension)
+            }
+        }
+        matrix.removeLast(matrix.count - rows.count * dimension)
+    }
+
+    private static func rows(_ matrix: [Float], _ indices: [Int], _ dimension: Int) -> [Float] {
+        var out: [Float] = []
+        out.reserveCapacity(indices.count * dimension)
+        for pair in indices { out.append(contentsOf: matrix[pair * dimension..<(pair + 1) * dimension]) }
+        return out
+    }
+
+    /// Every column but the responses, taken at `indices`, with `responses` (already picked).
+    private func withResponses(_ picked: Responses, of indices: [Int]) -> PreferenceDataset {
         var names: [String] = []
         var remap = [Int32](repeating: -1, count: categoryNames.count)
         var categories: [Int32] = []
@@ -53,22 +113,8 @@ public struct PreferenceDataset: Sendable {
             }
             categories.append(remap[old])
         }
-        let pickedResponses: Responses
-        switch responses {
-        case .text(let prompts, let chosen, let rejected):
-            pickedResponses = .text(prompts: indices.map { prompts[$0] }, chosen: indices.map { chosen[$0] },
-                                    rejected: indices.map { rejected[$0] })
-        case .dense(let dimension, let chosen, let rejected):
-            func rows(_ matrix: [Float]) -> [Float] {
-                var out: [Float] = []
-                out.reserveCapacity(indices.count * dimension)
-                for pair in indices { out.append(contentsOf: matrix[pair * dimension..<(pair + 1) * dimension]) }
-                return out
-            }
-            pickedResponses = .dense(dimension: dimension, chosen: rows(chosen), rejected: rows(rejected))
-        }
         return PreferenceDataset(
-            responses: pickedResponses, ids: indices.map { ids[$0] }, categoryNames: names,
+            responses: picked, ids: indices.map { ids[$0] }, categoryNames: names,
             categoryIndices: categories, exampleWeights: indices.map { exampleWeights[$0] },
             margins: indices.map { margins[$0] }, splits: indices.map { splits[$0] },
             sources: indices.map { sources[$0] }, files: files)

@@ -1,8 +1,8 @@
 /// Held-out splits that keep every category's share: within each category the pairs are shuffled
 /// with the seed and round(fraction · n_k) of them are held out.
-public func stratifiedHoldout(_ dataset: PreferenceDataset, fraction: Double, seed: UInt64) -> (train: [Int], heldOut: [Int]) {
+public func stratifiedHoldout(_ dataset: PreferenceDataset, among: [Int]? = nil, fraction: Double, seed: UInt64) -> (train: [Int], heldOut: [Int]) {
     var byCategory = [[Int]](repeating: [], count: dataset.categoryNames.count)
-    for pair in 0..<dataset.count { byCategory[Int(dataset.categoryIndices[pair])].append(pair) }
+    for pair in among ?? Array(0..<dataset.count) { byCategory[Int(dataset.categoryIndices[pair])].append(pair) }
     var generator = SplitMix64(seed: seed ^ 0x5EED_0F_5917)
     var train: [Int] = []
     var heldOut: [Int] = []

@@ -29,27 +29,36 @@ public struct TrainingSession {
         let reading = configuration.reading
         let clock = ContinuousClock()
         let started = clock.now
-        let (dataset, summary) = try PreferenceReader.read(paths: data, options: reading)
+        var (dataset, summary) = try PreferenceReader.read(paths: data, options: reading)
         reporter.progress(.init(phase: "read", completed: dataset.count, total: dataset.count, unit: "pairs"))
         log("read \(dataset.count) pairs in \(seconds(since: started))")
         logReadSummary(summary, pairs: dataset.count, log: log)
         try configuration.weighting.validate(categories: dataset.categoryNames)
-        var training = dataset
+        // Which pairs train and which evaluate, as indices first; then one split that frees the
+        // whole as it copies (the peak stays near 1.5× the data, not 2×).
+        var trainPairs = try configuration.trainSplit.map { try pairs(of: dataset, inSplit: $0) }
+        var evaluationPairs = try configuration.evalSplit.map { try pairs(of: dataset, inSplit: $0) }
         var evaluation: PreferenceDataset?
-        if let name = configuration.trainSplit { training = try pairs(of: dataset, inSplit: name) }
-        if let name = configuration.evalSplit {
-            evaluation = try pairs(of: dataset, inSplit: name)
-        } else if !configuration.eval.isEmpty {
+        if evaluationPairs == nil && !configuration.eval.isEmpty {
             let (evalSet, evalSummary) = try PreferenceReader.read(paths: configuration.eval, options: reading)
             logReadSummary(evalSummary, pairs: evalSet.count, log: log)
             evaluation = evalSet
-        } else if configuration.holdout > 0 {
-            let split = stratifiedHoldout(training, fraction: configuration.holdout, seed: configuration.seed)
+        } else if evaluationPairs == nil && configuration.holdout > 0 {
+            let among = trainPairs ?? Array(0..<dataset.count)
+            let split = stratifiedHoldout(dataset, among: among, fraction: configuration.holdout, seed: configuration.seed)
             guard !split.train.isEmpty, !split.heldOut.isEmpty else {
-                throw UsageError("--holdout \(configuration.holdout) leaves no pairs on one side of \(training.count)")
+                throw UsageError("--holdout \(configuration.holdout) leaves no pairs on one side of \(among.count)")
             }
-            evaluation = training.subset(split.heldOut)
-            training = training.subset(split.train)
+            (trainPairs, evaluationPairs) = (split.train, split.heldOut)
+        }
+        let training: PreferenceDataset
+        if trainPairs != nil || evaluationPairs != nil {
+            let parts = dataset.split(trainPairs ?? Array(0..<dataset.count), evaluationPairs ?? [])
+            training = parts.0
+            if evaluationPairs != nil { evaluation = parts.1 }
+        } else {
+            training = dataset
+            dataset = training.subset([])  // one reference to the data, not two
         }
         log("training on \(training.count) pairs in \(training.categoryNames.count) categories")
         let trainingStarted = clock.now
@@ -72,14 +81,14 @@ public struct TrainingSession {
         return Finished(report: report, trained: outcome.trained)
     }
 
-    private func pairs(of dataset: PreferenceDataset, inSplit name: String) throws -> PreferenceDataset {
+    private func pairs(of dataset: PreferenceDataset, inSplit name: String) throws -> [Int] {
         let indices = (0..<dataset.count).filter { dataset.splits[$0] == name }
         guard !indices.isEmpty else {
             let field = configuration.reading.fields.split
             let present = Set(dataset.splits.compactMap { $0 }).sorted().map { "\"\($0)\"" }.joined(separator: ", ")
             throw UsageError("no pair has \(field) \"\(name)\" (values present: \(present.isEmpty ? "none" : present))")
         }
-        return dataset.subset(indices)
+        return indices
     }
 
     private func dataProvenance(_ existing: JSONValue?) -> JSONObject {
