@@ -174,3 +174,22 @@ final class CommandLineTests: XCTestCase {
         XCTAssertTrue(run.stderr.contains("--upweight expects CATEGORY=FACTOR, got \"safety\""), run.stderr)
     }
 }
+
+extension CommandLineTests {
+    /// Help text is part of the interface: a change to it shows up here, and the snapshot is updated
+    /// on purpose (`COLUMNS=100 upweight --help > Tests/UpweightTests/Fixtures/help/upweight.txt`).
+    func test_help_text_matches_its_snapshot() throws {
+        for (arguments, snapshot) in [(["--help"], "help/upweight.txt"), (["train", "--help"], "help/train.txt")] {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: TestSupport.binary)
+            process.arguments = arguments
+            process.environment = ["COLUMNS": "100"]
+            let output = Pipe()
+            process.standardOutput = output
+            try process.run()
+            let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            XCTAssertEqual(text, try String(contentsOfFile: TestSupport.fixture(snapshot), encoding: .utf8), snapshot)
+        }
+    }
+}
