@@ -91,6 +91,10 @@ final class MLPTests: XCTestCase {
             let pairs = Array((0..<40).reversed().filter { $0 % 3 != 0 })
             XCTAssertEqual(whole.evaluate(model, pairs: pairs, gradient: &one), pieces.evaluate(model, pairs: pairs, gradient: &several), accuracy: 1e-6)
             for (a, b) in zip(one.tensors.joined(), several.tensors.joined()) { XCTAssertEqual(a, b, accuracy: 1e-6) }
+            // No pairs: zero loss, and only the L2 term in the gradient (none here).
+            let noL2 = MLPObjective(features: features, weights: whole.weights, margins: whole.margins, loss: whole.loss, l2: 0, threads: 2)
+            XCTAssertEqual(noL2.evaluate(model, pairs: [], gradient: &one), 0)
+            XCTAssertTrue(one.tensors.joined().allSatisfy { $0 == 0 })
         }
     }
 

@@ -151,7 +151,11 @@ public struct MLPRewardModel: Sendable, Equatable {
         let layers = hidden.count
         gradient.prepare(for: self, sparseInput: batch.isSparse, accumulating: accumulating)
         if case .sparse(let rows) = batch { gradient.listRows(of: rows) }
-        guard rowCount > 0 else { return }
+        guard rowCount > 0 else {
+            // No rows: a zero gradient (a dense dW₁ is otherwise left for its GEMM to overwrite).
+            if !accumulating { gradient.tensors[0].withUnsafeMutableBufferPointer { $0.update(repeating: 0) } }
+            return
+        }
         let width = widths[layers]
         // dv = H_Lᵀ·dr: (H_L, N)·(N) → (H_L);   dH_L = dr ⊗ v: (N) ⊗ (H_L) → (N, H_L)
         var dH = [Float](repeating: 0, count: rowCount * width)
