@@ -32,11 +32,25 @@ public enum PreferenceReader {
     public static func read(paths: [String], options: ReadOptions = ReadOptions()) throws
         -> (PreferenceDataset, ReadSummary)
     {
+        try read(names: paths, options: options) { path in try LineChunks(path: path, chunkBytes: options.chunkBytes) }
+    }
+
+    /// Reads JSONL held in memory, exactly as if it were the file `name` (the fuzzer's entry point).
+    public static func read(bytes: [UInt8], name: String, options: ReadOptions = ReadOptions()) throws
+        -> (PreferenceDataset, ReadSummary)
+    {
+        try read(names: [name], options: options) { _ in LineChunks(bytes: bytes, name: name, chunkBytes: options.chunkBytes) }
+    }
+
+    /// Opens each named source only when its turn comes, so one file's chunks are alive at a time.
+    private static func read(names paths: [String], options: ReadOptions, open: (String) throws -> LineChunks) throws
+        -> (PreferenceDataset, ReadSummary)
+    {
         var builder = DatasetBuilder()
         var summary = ReadSummary()
         var shapeSeen: (shape: InputShape, file: String)?
         for (fileIndex, path) in paths.enumerated() {
-            let chunks = try LineChunks(path: path, chunkBytes: options.chunkBytes)
+            let chunks = try open(path)
             var shape = options.shape
             while let chunk = try chunks.next() {
                 let lines = lineRanges(chunk)
