@@ -70,16 +70,26 @@ public enum PreferenceReader {
                     let results = parallelMap(parts: options.threads, threads: options.threads) { part in
                         decodeLines(lines, part: part, of: options.threads, buffer, decoder)
                     }
+                    func skip(_ error: DataError) throws {
+                        guard options.onError == .skip else { throw error }
+                        summary.skipped[error.reason, default: 0] += 1
+                        if summary.firstSkipped.count < 5 { summary.firstSkipped.append(error) }
+                    }
                     for result in results {
                         for outcome in result {
                             switch outcome {
                             case .success(let record):
-                                try builder.append(record, file: Int32(fileIndex), path: path, fields: options.fields)
+                                // A line can be wrong only beside earlier ones (a dense dimension that
+                                // changes): under `skip` it is skipped like any other bad line.
+                                do {
+                                    try builder.append(record, file: Int32(fileIndex), path: path, fields: options.fields)
+                                } catch let error as DataError {
+                                    try skip(error)
+                                    continue
+                                }
                                 if let warning = record.warning { summary.warnings[warning, default: 0] += 1 }
                             case .failure(let error):
-                                guard options.onError == .skip else { throw error }
-                                summary.skipped[error.reason, default: 0] += 1
-                                if summary.firstSkipped.count < 5 { summary.firstSkipped.append(error) }
+                                try skip(error)
                             }
                         }
                     }
