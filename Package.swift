@@ -36,6 +36,9 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // libFuzzer target over the reader and the config parser (scripts/fuzz); built plainly, it
+        // reruns saved inputs through the same checks.
+        .executableTarget(name: "UpweightFuzz", dependencies: ["Upweight"]),
         .testTarget(
             name: "UpweightTests",
             // The CLI tests run the built `upweight` binary, so the tests depend on it being built.

@@ -5,16 +5,20 @@ private import CZlib
 
 /// Reads a file in chunks of whole lines, decompressing `.gz` transparently (zlib's `gzread` passes
 /// plain files through unchanged, so one code path serves both). Chunks bound memory: a 1 GB file is
-/// never held whole, only `chunkBytes` of it plus the lines parsed from it.
+/// never held whole, only `chunkBytes` of it plus the lines parsed from it. Bytes already in memory
+/// go through the same chunking (the fuzzer reads that way, without files).
 public final class LineChunks {
     public let path: String
-    private let file: gzFile
+    private enum Source {
+        case file(gzFile, buffer: UnsafeMutableRawBufferPointer)
+        case memory([UInt8], consumed: Int)
+    }
+    private var source: Source
     private var pending: [UInt8] = []
     private var nextLine = 1
     private var finished = false
     private var atStart = true
     private let chunkBytes: Int
-    private let readBuffer: UnsafeMutableRawBufferPointer
 
     /// One piece of the file: whole lines, and the number of the first.
     public struct Chunk {
@@ -37,14 +41,22 @@ public final class LineChunks {
             throw DataError(file: path, message: "cannot open: \(String(cString: strerror(errno)))",
                             reason: "unreadable file")
         }
-        file = handle
-        gzbuffer(file, 1 << 20)
-        readBuffer = .allocate(byteCount: max(min(chunkBytes, 8 << 20), 1 << 16), alignment: 64)
+        gzbuffer(handle, 1 << 20)
+        source = .file(handle, buffer: .allocate(byteCount: max(min(chunkBytes, 8 << 20), 1 << 16), alignment: 64))
+    }
+
+    /// Lines held in memory; `name` stands for the file in error messages.
+    public init(bytes: [UInt8], name: String, chunkBytes: Int = 32 << 20) {
+        path = name
+        self.chunkBytes = chunkBytes
+        source = .memory(bytes, consumed: 0)
     }
 
     deinit {
-        gzclose(file)
-        readBuffer.deallocate()
+        if case .file(let file, let buffer) = source {
+            gzclose(file)
+            buffer.deallocate()
+        }
     }
 
     /// The next chunk of whole lines, or nil at the end of the file. A final line without a newline
@@ -82,24 +94,40 @@ public final class LineChunks {
     }
 
     private func fill() throws {
+        switch source {
+        case .file(let file, let buffer): try fill(from: file, through: buffer)
+        case .memory(let bytes, let consumed):
+            // Pieces of at most `chunkBytes`, so that small chunks exercise the chunk boundaries.
+            let end = min(bytes.count, consumed + max(chunkBytes, 1))
+            pending.append(contentsOf: bytes[consumed..<end])
+            source = .memory(bytes, consumed: end)
+            if end == consumed { finished = true }
+        }
+        dropByteOrderMark()
+    }
+
+    private func fill(from file: gzFile, through buffer: UnsafeMutableRawBufferPointer) throws {
         // zlib writes into a buffer of our own, appended in one copy (no zero fill of the array).
-        let got = gzread(file, readBuffer.baseAddress!, UInt32(readBuffer.count))
-        if got < 0 { throw readError() }
-        pending.append(contentsOf: UnsafeRawBufferPointer(rebasing: readBuffer[..<Int(got)]))
+        let got = gzread(file, buffer.baseAddress!, UInt32(buffer.count))
+        if got < 0 { throw readError(file) }
+        pending.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[..<Int(got)]))
         if got == 0 {
             finished = true
             // gzread returns 0 on a gzip stream cut short; gzerror tells it apart from a clean end.
             var code: Int32 = 0
             _ = gzerror(file, &code)
-            if code != Z_OK { throw readError() }
+            if code != Z_OK { throw readError(file) }
         }
+    }
+
+    private func dropByteOrderMark() {
         if atStart, pending.count >= 3, pending[0] == 0xEF, pending[1] == 0xBB, pending[2] == 0xBF {
             pending.removeFirst(3)  // a UTF-8 byte order mark is accepted and dropped
         }
         if pending.count >= 3 || finished { atStart = false }
     }
 
-    private func readError() -> DataError {
+    private func readError(_ file: gzFile) -> DataError {
         var code: Int32 = 0
         var text = gzerror(file, &code).map { String(cString: $0) } ?? "read error"
         if text.hasPrefix("\(path): ") { text.removeFirst(path.count + 2) }  // zlib prefixes the path

@@ -35,11 +35,25 @@ public enum PreferenceReader {
         -> (PreferenceDataset, ReadSummary)
     {
         try MemoryBudget.check(paths: paths, limit: options.maxMemory)
+        return try read(names: paths, options: options) { path in try LineChunks(path: path, chunkBytes: options.chunkBytes) }
+    }
+
+    /// Reads JSONL held in memory, exactly as if it were the file `name` (the fuzzer's entry point).
+    public static func read(bytes: [UInt8], name: String, options: ReadOptions = ReadOptions()) throws
+        -> (PreferenceDataset, ReadSummary)
+    {
+        try read(names: [name], options: options) { _ in LineChunks(bytes: bytes, name: name, chunkBytes: options.chunkBytes) }
+    }
+
+    /// Opens each named source only when its turn comes, so one file's chunks are alive at a time.
+    private static func read(names paths: [String], options: ReadOptions, open: (String) throws -> LineChunks) throws
+        -> (PreferenceDataset, ReadSummary)
+    {
         var builder = DatasetBuilder()
         var summary = ReadSummary()
         var shapeSeen: (shape: InputShape, file: String)?
         for (fileIndex, path) in paths.enumerated() {
-            let chunks = try LineChunks(path: path, chunkBytes: options.chunkBytes)
+            let chunks = try open(path)
             var shape = options.shape
             while let chunk = try chunks.next() {
                 let lines = lineRanges(chunk)
@@ -59,16 +73,26 @@ public enum PreferenceReader {
                     let results = parallelMap(parts: options.threads, threads: options.threads) { part in
                         decodeLines(lines, part: part, of: options.threads, buffer, decoder)
                     }
+                    func skip(_ error: DataError) throws {
+                        guard options.onError == .skip else { throw error }
+                        summary.skipped[error.reason, default: 0] += 1
+                        if summary.firstSkipped.count < 5 { summary.firstSkipped.append(error) }
+                    }
                     for result in results {
                         for outcome in result {
                             switch outcome {
                             case .success(let record):
-                                try builder.append(record, file: Int32(fileIndex), path: path, fields: options.fields)
+                                // A line can be wrong only beside earlier ones (a dense dimension that
+                                // changes): under `skip` it is skipped like any other bad line.
+                                do {
+                                    try builder.append(record, file: Int32(fileIndex), path: path, fields: options.fields)
+                                } catch let error as DataError {
+                                    try skip(error)
+                                    continue
+                                }
                                 if let warning = record.warning { summary.warnings[warning, default: 0] += 1 }
                             case .failure(let error):
-                                guard options.onError == .skip else { throw error }
-                                summary.skipped[error.reason, default: 0] += 1
-                                if summary.firstSkipped.count < 5 { summary.firstSkipped.append(error) }
+                                try skip(error)
                             }
                         }
                     }
