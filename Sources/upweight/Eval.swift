@@ -18,6 +18,7 @@ struct Eval: ParsableCommand {
     @Option(help: "JSON file of RewardBench-style sections: {\"SECTION\": {\"categories\": [...], \"weight\": w}}.")
     var sections: String?
     @Option(help: "A second model directory to compare with, on the same pairs.") var baseline: String?
+    @Flag(help: "No progress line on the terminal.") var quiet = false
     @OptionGroup var reading: ReadingFlags
 
     func validate() throws {
@@ -28,7 +29,10 @@ struct Eval: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let scored = try loadAndScore(model: model, data: data, reading: reading)
+            let progress = ProgressLine(quiet: quiet)
+            defer { progress.clear() }
+            let scored = try loadAndScore(model: model, data: data, reading: reading, reporter: progress.reporter)
+            progress.draw(.init(phase: "metrics and \(bootstrap) bootstrap resamples", completed: 0, total: nil, unit: "pairs"))
             var options = EvaluationOptions(ties: ties, bootstrapSamples: bootstrap, seed: seed)
             if let sections { options.sections = try Sections.load(sections) }
             if let baseline {
@@ -37,17 +41,19 @@ struct Eval: ParsableCommand {
             }
             let report = try EvaluationReport(dataset: scored.dataset, chosenRewards: scored.chosen,
                                               rejectedRewards: scored.rejected, options: options)
+            let text: String
             switch format {
             case .html:
                 let trained = scored.model
-                try emit(report.html(modelProvenance: trained.provenance, trainingLog: trained.trainingLog.isEmpty ? nil : trained.trainingLog),
-                         to: output)
+                text = report.html(modelProvenance: trained.provenance, trainingLog: trained.trainingLog.isEmpty ? nil : trained.trainingLog)
             case .table:
                 // Colour only on a terminal: a pipe or a file gets plain text.
-                try emit(report.table(colour: output == nil && isatty(1) != 0), to: output)
+                text = report.table(colour: output == nil && isatty(1) != 0)
             default:
-                try emit(report.render(format), to: output)
+                text = report.render(format)
             }
+            progress.clear()
+            try emit(text, to: output)
         }
     }
 }

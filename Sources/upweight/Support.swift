@@ -31,14 +31,17 @@ func printError(_ message: String) {
 
 /// Loads a model directory, reads `data` the way the model was trained to read (unless flags say
 /// otherwise) and scores both sides of every pair: the common first half of `eval` and `score`.
-func loadAndScore(model: String, data: [String], reading: ReadingFlags)
+func loadAndScore(model: String, data: [String], reading: ReadingFlags, reporter: Reporter = .silent)
     throws -> (dataset: PreferenceDataset, chosen: [Float], rejected: [Float], model: TrainedModel)
 {
     let trained = try ModelDirectory.load(model)
     let options = try reading.options(base: trained.reading)
+    reporter.progress(.init(phase: "reading", completed: 0, total: nil, unit: "pairs"))
     let (dataset, summary) = try PreferenceReader.read(paths: data, options: options)
-    logReadSummary(summary, pairs: dataset.count, log: printError)
+    logReadSummary(summary, pairs: dataset.count, log: reporter.note)
+    reporter.progress(.init(phase: "scoring", completed: 0, total: dataset.count, unit: "pairs"))
     let rewards = try trained.rewards(for: dataset, threads: options.threads)
+    reporter.progress(.init(phase: "scoring", completed: dataset.count, total: dataset.count, unit: "pairs"))
     return (dataset, rewards.chosen, rewards.rejected, trained)
 }
 
