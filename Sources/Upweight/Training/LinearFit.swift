@@ -26,10 +26,7 @@ struct LinearFit {
         let objectiveWeights = sampler == nil ? weights : [Double](repeating: 1, count: weights.count)
         let objective = LinearObjective(features: features, weights: objectiveWeights, margins: margins,
                                         categories: categories, loss: configuration.loss, l2: configuration.l2, threads: threads)
-        var dro = configuration.groupDRO > 0
-            ? GroupDRO(stepSize: configuration.groupDRO, adjustment: configuration.groupDROAdjustment,
-                       counts: categoryNames.indices.map { k in categories.reduce(0) { $0 + ($1 == Int32(k) ? 1 : 0) } })
-            : nil
+        var dro = GroupDRO(configuration, categories: categories, categoryCount: categoryNames.count)
         let recorder = EpochRecorder(categoryNames: categoryNames, evaluate: evaluate)
         var entries: [JSONObject] = []
 

@@ -23,10 +23,7 @@ struct MLPFit {
                                    activation: configuration.activation, seed: configuration.seed)
         var trainable = MLPTrainable(objective: objective(sampler == nil ? weights : [Double](repeating: 1, count: weights.count)),
                                      model: model, optimizer: TensorAdamW(weightDecay: configuration.weightDecay, threads: threads))
-        var dro = configuration.groupDRO > 0
-            ? GroupDRO(stepSize: configuration.groupDRO, adjustment: configuration.groupDROAdjustment,
-                       counts: categoryNames.indices.map { k in categories.reduce(0) { $0 + ($1 == Int32(k) ? 1 : 0) } })
-            : nil
+        var dro = GroupDRO(configuration, categories: categories, categoryCount: categoryNames.count)
         let batches = (features.count + configuration.batchSize - 1) / configuration.batchSize
         let schedule = LearningRateSchedule(peak: configuration.learningRate, warmupSteps: configuration.warmupSteps,
                                             totalSteps: batches * configuration.epochs, decay: configuration.schedule)

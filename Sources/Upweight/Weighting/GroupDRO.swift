@@ -24,6 +24,14 @@ public struct GroupDRO: Sendable, Equatable {
         groupWeights = counts.map { $0 > 0 ? 1 / Double(present) : 0 }
     }
 
+    /// Group DRO as `configuration` asks for it (nil when `--group-dro` is 0), over these pairs' categories.
+    init?(_ configuration: TrainingConfiguration, categories: [Int32], categoryCount: Int) {
+        guard configuration.groupDRO > 0 else { return nil }
+        var counts = [Int](repeating: 0, count: categoryCount)
+        for category in categories { counts[Int(category)] += 1 }
+        self.init(stepSize: configuration.groupDRO, adjustment: configuration.groupDROAdjustment, counts: counts)
+    }
+
     /// Per-category multipliers that turn the objective's weighted mean into Σ_k q_k·L_k:
     /// pair i of category k gets weight w_i·q_k/W_k, where W_k = Σ_{i∈k} w_i over the pairs in use.
     public func categoryScale(weightByCategory: [Double]) -> [Double] {
