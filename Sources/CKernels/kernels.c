@@ -7,6 +7,7 @@
 #include "CKernels.h"
 
 #include <immintrin.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -74,18 +75,22 @@ static void micro_kernel_avx512(long kc, const float *a, const float *b, float *
 }
 #endif
 
-static bool forcePortable = false;
+// Both flags are read by every thread that multiplies, so they are atomics (relaxed: each holds one
+// idempotent answer; ThreadSanitizer found the plain cache racing when two threads asked first).
+static atomic_bool forcePortable = false;
 
-void upweight_gemm_force_portable(bool force) { forcePortable = force; }
+void upweight_gemm_force_portable(bool force) { atomic_store_explicit(&forcePortable, force, memory_order_relaxed); }
 
 static bool has_avx512(void) {
 #ifdef UPWEIGHT_X86
-    static int cached = -1;
-    if (cached < 0) {
+    static atomic_int cached = -1;
+    int answer = atomic_load_explicit(&cached, memory_order_relaxed);
+    if (answer < 0) {
         __builtin_cpu_init();
-        cached = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma") ? 1 : 0;
+        answer = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma") ? 1 : 0;
+        atomic_store_explicit(&cached, answer, memory_order_relaxed);
     }
-    return cached == 1;
+    return answer == 1;
 #else
     return false;
 #endif
@@ -93,7 +98,7 @@ static bool has_avx512(void) {
 
 static MicroKernel select_kernel(void) {
 #ifdef UPWEIGHT_X86
-    if (!forcePortable && has_avx512()) return micro_kernel_avx512;
+    if (!atomic_load_explicit(&forcePortable, memory_order_relaxed) && has_avx512()) return micro_kernel_avx512;
 #endif
     return micro_kernel_portable;
 }

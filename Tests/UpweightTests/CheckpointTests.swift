@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import XCTest
 @testable import Upweight
 
@@ -20,23 +21,54 @@ final class CheckpointTests: XCTestCase {
 
     func bytes(_ path: String) throws -> Data { try Data(contentsOf: URL(fileURLWithPath: path)) }
 
-    /// Starts training, waits for its first checkpoint, and sends `signal`.
-    func interrupt(_ arguments: [String], out: String, signal: Int32) throws -> (status: Int32, stderr: String) {
+    /// Starts training, waits until `ready` holds of what it has written to standard error so far,
+    /// sends `signal`, and returns the exit status and all of standard error.
+    func interrupt(_ arguments: [String], signal: Int32, when ready: @escaping (String) -> Bool) throws -> (status: Int32, stderr: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: TestSupport.binary)
         process.arguments = arguments
         let errors = Pipe()
         process.standardError = errors
         process.standardOutput = FileHandle.nullDevice
+        let written = Mutex((text: Data(), ended: false))
+        errors.fileHandleForReading.readabilityHandler = { handle in
+            let chunk = handle.availableData
+            written.withLock { chunk.isEmpty ? ($0.ended = true) : $0.text.append(chunk) }
+            if chunk.isEmpty { handle.readabilityHandler = nil }
+        }
         try process.run()
-        let deadline = Date().addingTimeInterval(60)
-        while !FileManager.default.fileExists(atPath: "\(out)/checkpoint.json") && Date() < deadline && process.isRunning {
+        let deadline = Date().addingTimeInterval(120)
+        while process.isRunning && Date() < deadline && !ready(String(decoding: written.withLock { $0.text }, as: UTF8.self)) {
             usleep(20_000)
         }
         kill(process.processIdentifier, signal)
-        let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
-        return (process.terminationStatus, text)
+        while !written.withLock({ $0.ended }) && Date() < deadline { usleep(10_000) }  // the rest of standard error
+        return (process.terminationStatus, String(decoding: written.withLock { $0.text }, as: UTF8.self))
+    }
+
+    /// Starts training, waits for its first checkpoint, and sends `signal`.
+    func interrupt(_ arguments: [String], out: String, signal: Int32) throws -> (status: Int32, stderr: String) {
+        try interrupt(arguments, signal: signal) { _ in FileManager.default.fileExists(atPath: "\(out)/checkpoint.json") }
+    }
+
+    func test_runs_without_checkpoints_stop_on_a_signal_and_say_nothing_was_saved() throws {
+        let directory = TestSupport.temporaryDirectory(self)
+        // L-BFGS under group DRO: many full solves, so the signal lands inside one.
+        var out = "\(directory)/lbfgs"
+        var stopped = try interrupt(["train", TestSupport.data("llmbar.jsonl"), "--group-dro", "1", "--out", out],
+                                    signal: SIGTERM) { $0.contains("training on") }
+        XCTAssertEqual(stopped.status, 143, stopped.stderr)
+        XCTAssertTrue(stopped.stderr.contains("upweight: interrupted by SIGTERM at group DRO round "), stopped.stderr)
+        XCTAssertTrue(stopped.stderr.hasSuffix("; nothing was saved (L-BFGS runs are not checkpointed; run the command again, or use --optimizer adamw with --checkpoint-every)\n"), stopped.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out))
+
+        out = "\(directory)/boost"
+        stopped = try interrupt(trainArguments(data(), out: out).dropLast(2) + ["--boost", "3"], signal: SIGINT) { $0.contains("training on") }
+        XCTAssertEqual(stopped.status, 130, stopped.stderr)
+        XCTAssertTrue(stopped.stderr.contains("upweight: interrupted by SIGINT at epoch 1, step "), stopped.stderr)
+        XCTAssertTrue(stopped.stderr.hasSuffix("; nothing was saved (--boost runs are not checkpointed)\n"), stopped.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out))
     }
 
     func test_sigterm_checkpoints_and_resume_ends_with_the_same_bytes() throws {

@@ -83,12 +83,16 @@ public struct CheckpointPolicy {
     public var write: ((Checkpoint) throws -> Void)?
     public var resume: Checkpoint?
     public var destination: String?
+    /// Why an interrupted run keeps nothing, when `write` is nil.
+    public var unsavedReason: String
 
-    public init(everyEpochs: Int? = nil, destination: String? = nil, write: ((Checkpoint) throws -> Void)? = nil, resume: Checkpoint? = nil) {
+    public init(everyEpochs: Int? = nil, destination: String? = nil, write: ((Checkpoint) throws -> Void)? = nil, resume: Checkpoint? = nil,
+                unsavedReason: String = "no --out") {
         self.everyEpochs = everyEpochs
         self.destination = destination
         self.write = write
         self.resume = resume
+        self.unsavedReason = unsavedReason
     }
 }
 
@@ -202,7 +206,7 @@ struct EpochLoop {
     private func stop(signal: Int32, at position: Checkpoint) throws -> Never {
         let name = Interruption.signalName(signal)
         guard let write = checkpoints.write else {
-            throw TrainingInterrupted(signal: signal, message: "interrupted by \(name); nothing was saved (no --out)")
+            throw TrainingInterrupted(signal: signal, message: "interrupted by \(name) at epoch \(position.epoch + 1), step \(position.batch); nothing was saved (\(checkpoints.unsavedReason))")
         }
         try write(position)
         throw TrainingInterrupted(signal: signal, message: "interrupted by \(name) at epoch \(position.epoch + 1), step \(position.batch); checkpoint written to \(checkpoints.destination ?? "the model directory"). To continue, run the same command with --resume")

@@ -21,6 +21,13 @@ public enum Interruption {
         return value == 0 ? nil : value
     }
 
+    /// Stops a run that has no checkpoint to write (L-BFGS, boosting): throws `TrainingInterrupted`
+    /// when a signal has arrived, saying where it stopped and why nothing was kept.
+    static func stopIfPending(at place: String, unsaved reason: String) throws {
+        guard let signal = pending else { return }
+        throw TrainingInterrupted(signal: signal, message: "interrupted by \(signalName(signal)) at \(place); nothing was saved (\(reason))")
+    }
+
     public static func signalName(_ number: Int32) -> String {
         number == SIGINT ? "SIGINT" : number == SIGTERM ? "SIGTERM" : "signal \(number)"
     }

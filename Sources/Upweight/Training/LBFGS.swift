@@ -24,9 +24,13 @@ public struct LBFGS: Sendable {
     }
 
     /// Minimizes `objective`, which returns L(x) and writes ∇L(x) into its second argument.
-    /// `progress` sees (iteration, value, gradient norm) after every iteration.
+    public func minimize(from start: [Double], objective: ([Double], inout [Double]) -> Double) -> Outcome {
+        minimize(from: start, objective: objective) { _, _, _ in }
+    }
+
+    /// As above; `progress` sees (iteration, value, gradient norm) after every iteration, and may throw to stop.
     public func minimize(from start: [Double], objective: ([Double], inout [Double]) -> Double,
-                         progress: (Int, Double, Double) -> Void = { _, _, _ in }) -> Outcome
+                         progress: (Int, Double, Double) throws -> Void) rethrows -> Outcome
     {
         var x = start
         var gradient = [Double]()
@@ -80,7 +84,7 @@ public struct LBFGS: Sendable {
             gradient = candidateGradient
             value = candidateValue
             iteration += 1
-            progress(iteration, value, norm(gradient))
+            try progress(iteration, value, norm(gradient))
         }
         return Outcome(parameters: x, value: value, gradientNorm: norm(gradient), iterations: iteration,
                        evaluations: evaluations, stopReason: stopReason)

@@ -44,8 +44,10 @@ struct LinearFit {
             var iterations = 0
             for round in 1...rounds {
                 let scale = dro?.categoryScale(weightByCategory: objective.weightByCategory(pairs: pairs))
-                let outcome = solver.minimize(from: theta, objective: { objective.evaluate($0, pairs: pairs, categoryScale: scale, gradient: &$1).value }) { iteration, loss, gradientNorm in
+                let outcome = try solver.minimize(from: theta, objective: { objective.evaluate($0, pairs: pairs, categoryScale: scale, gradient: &$1).value }) { iteration, loss, gradientNorm in
                     reporter.progress(.init(phase: "L-BFGS", completed: iteration, total: configuration.maxIterations, unit: "iterations", loss: loss))
+                    try Interruption.stopIfPending(at: dro == nil ? "L-BFGS iteration \(iteration)" : "group DRO round \(round), L-BFGS iteration \(iteration)",
+                                                   unsaved: "L-BFGS runs are not checkpointed; run the command again, or use --optimizer adamw with --checkpoint-every")
                 }
                 theta = outcome.parameters
                 iterations += outcome.iterations

@@ -72,7 +72,7 @@ public enum Trainer {
             var lastObjective = 0.0
             var round = 0
             let rounds = try Boosting.run(rounds: configuration.boostRounds, weights: weights, progress: reporter.note) { roundWeights in
-                let fitted = try fitModel(roundWeights, checkpoints: CheckpointPolicy())
+                let fitted = try fitModel(roundWeights, checkpoints: CheckpointPolicy(unsavedReason: "--boost runs are not checkpointed"))
                 round += 1
                 for var entry in fitted.log {
                     entry["boost_round"] = JSONValue(round)
