@@ -24,6 +24,8 @@ struct Train: ParsableCommand {
     @Option(help: "Model: linear (default) or mlp.") var model: String?
     @Option(help: "MLP hidden widths, e.g. 256 or 256,128 (default 256).") var hidden: String?
     @Option(help: "MLP activation: relu (default), gelu or tanh.") var activation: String?
+    @Option(help: "MLP initial weights: he (He-normal, Xavier for tanh; zero biases; default) or torch (torch.nn.Linear's U(±1/√fan_in)).")
+    var initialization: String?
     @Option(help: "AdamW: linear warmup over this many steps (default 0).") var warmupSteps: Int?
     @Option(help: "AdamW learning-rate decay after warmup: constant (default), linear or cosine.") var schedule: String?
     @Option(help: "Early stopping: stop after N epochs without a better held-out loss; keep the best epoch.") var patience: Int?
@@ -79,7 +81,8 @@ struct Train: ParsableCommand {
         for (key, value) in [("model", model), ("optimizer", optimizer), ("normalize", normalize), ("out", out),
                              ("train-split", trainSplit), ("eval-split", evalSplit), ("split-field", splitField),
                              ("category-scheme", categoryScheme), ("clip-weights", clipWeights), ("weight-mode", weightMode),
-                             ("log", log), ("hidden", hidden), ("activation", activation), ("schedule", schedule)] {
+                             ("log", log), ("hidden", hidden), ("activation", activation),
+                             ("initialization", initialization), ("schedule", schedule)] {
             if let value { object[key] = .string(value) }
         }
         if includePrompt { object["include-prompt"] = true }

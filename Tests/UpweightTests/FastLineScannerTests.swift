@@ -54,6 +54,29 @@ final class FastLineScannerTests: XCTestCase {
         XCTAssertEqual(fast.warning, expected.warning, file: file, line: lineNumber)
     }
 
+    func test_special_bytes_at_every_offset_of_the_eight_byte_scan_agree() {
+        shape = .explicit
+        // Each special byte (escape, quote, control, multi-byte UTF-8, invalid UTF-8) at offsets 0…17
+        // of a string, so that it falls in every lane of the 8-byte words and in the byte-wise tail.
+        let specials = ["\\n", "\\\"", "\\\\", "\\u00e9", "\u{01}", "\t", "é", "日本", "🙂", "\u{7F}", "~"]
+        for special in specials {
+            for offset in 0...17 {
+                for tail in [0, 1, 9] {
+                    let text = String(repeating: "a", count: offset) + special + String(repeating: "b", count: tail)
+                    assertAgree("{\"chosen\": \"\(text)\", \"rejected\": \"x\"}")
+                }
+            }
+        }
+        // Invalid UTF-8 in the middle of a word: jansson rejects it, and so must the fast path.
+        for offset in 0...17 {
+            var bytes = Array("{\"chosen\": \"".utf8) + Array(repeating: UInt8(ascii: "a"), count: offset) + [0xC3, 0x28]
+            bytes += Array("aaaaaaaaa\", \"rejected\": \"x\"}".utf8)
+            bytes.withUnsafeBytes { buffer in
+                if case .success? = scanner.scan(buffer, number: 1) { XCTFail("accepted invalid UTF-8 at offset \(offset)") }
+            }
+        }
+    }
+
     func test_text_lines_with_escapes_and_unicode_agree() {
         for shape in [InputShape.explicit, .implicit] {
             self.shape = shape

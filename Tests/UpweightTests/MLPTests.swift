@@ -233,6 +233,31 @@ final class MLPTests: XCTestCase {
         XCTAssertEqual(once, train(threads: 1))
     }
 
+    func test_initializations_draw_from_their_distributions() {
+        // Per tensor: the bound every value stays within, and the standard deviation expected.
+        func check(_ model: MLPRewardModel, bounds: [Double], deviations: [Double], file: StaticString = #filePath, line: UInt = #line) {
+            for (index, tensor) in model.parameters.enumerated() {
+                let values = tensor.map(Double.init)
+                let mean = values.reduce(0, +) / Double(values.count)
+                let deviation = (values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(values.count)).squareRoot()
+                XCTAssertLessThanOrEqual(values.map(abs).max()!, bounds[index], "\(model.tensorNames[index])", file: file, line: line)
+                // 5 standard errors of a standard deviation estimated from n values: σ·5/√(2n).
+                XCTAssertEqual(deviation, deviations[index], accuracy: deviations[index] * 5 / (2 * Double(values.count)).squareRoot() + 1e-12,
+                               "\(model.tensorNames[index])", file: file, line: line)
+            }
+        }
+        let (d, h) = (400.0, 300.0)
+        let torch = MLPRewardModel(inputDimension: 400, hidden: [300], activation: .relu, initialization: .torch, seed: 5)
+        // U(−b, b) has standard deviation b/√3.
+        let (b1, b2) = (1 / d.squareRoot(), 1 / h.squareRoot())
+        check(torch, bounds: [b1, b1, b2], deviations: [b1 / 3.squareRoot(), b1 / 3.squareRoot(), b2 / 3.squareRoot()])
+        let he = MLPRewardModel(inputDimension: 400, hidden: [300], activation: .relu, initialization: .he, seed: 5)
+        check(he, bounds: [.infinity, 0, .infinity], deviations: [(2 / d).squareRoot(), 0, (1 / h).squareRoot()])
+        let xavier = MLPRewardModel(inputDimension: 400, hidden: [300], activation: .tanh, seed: 5)
+        check(xavier, bounds: [.infinity, 0, .infinity], deviations: [(2 / (d + h)).squareRoot(), 0, (1 / h).squareRoot()])
+        XCTAssertEqual(torch, MLPRewardModel(inputDimension: 400, hidden: [300], activation: .relu, initialization: .torch, seed: 5))
+    }
+
     func test_model_directory_round_trips_an_mlp() throws {
         let mlp = MLPRewardModel(inputDimension: 6, hidden: [5, 3], activation: .gelu, seed: 4)
         let trained = TrainedModel(featurizer: .dense(dimension: 6, standardization: nil), model: .mlp(mlp),

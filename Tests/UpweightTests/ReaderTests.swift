@@ -188,6 +188,46 @@ final class ReaderTests: XCTestCase {
         XCTAssertEqual(one.categoryNames, two.categoryNames)
     }
 
+    func test_line_numbers_are_right_across_chunks_and_threads() throws {
+        // ~400 KB of lines, some blank, some CRLF, some bad: every split into chunks and threads must
+        // number each pair and each error by its line in the file.
+        var lines: [String] = []
+        var badLines: [Int] = []
+        var goodLines: [Int] = []
+        for number in 1...3000 {
+            switch number % 97 {
+            case 5: lines.append("")
+            case 11: lines.append("{\"chosen\": \"broken"); badLines.append(number)
+            default:
+                let text = String(repeating: "word\(number % 7) ", count: 10 + number % 13)
+                lines.append("{\"chosen\": \"\(text)\", \"rejected\": \"r\(number)\"}" + (number % 5 == 0 ? "\r" : ""))
+                goodLines.append(number)
+            }
+        }
+        let path = TestSupport.write(lines.joined(separator: "\n") + "\n", "numbered.jsonl", in: TestSupport.temporaryDirectory(self))
+        for threads in [1, 2, 3, 5] {
+            for chunkBytes in [1 << 16, 100_000, 32 << 20] {
+                var options = ReadOptions()
+                options.threads = threads
+                options.chunkBytes = chunkBytes
+                options.onError = .skip
+                let (dataset, summary) = try PreferenceReader.read(paths: [path], options: options)
+                let setting = "threads \(threads), chunks of \(chunkBytes) bytes"
+                let numbers = dataset.sources.map { Int($0.line) }
+                XCTAssertTrue(numbers == goodLines, "\(setting): pair \(firstDifference(numbers, goodLines)) is numbered wrong")
+                guard case .text(_, _, let rejected) = dataset.responses else { return XCTFail("expected text") }
+                XCTAssertTrue(rejected == goodLines.map { "r\($0)" }, "\(setting): pair \(firstDifference(rejected, goodLines.map { "r\($0)" })) differs")
+                XCTAssertEqual(summary.skippedCount, badLines.count, setting)
+                XCTAssertEqual(summary.firstSkipped.map(\.line), Array(badLines.prefix(5)), setting)
+                XCTAssertEqual(summary.lines, goodLines.count + badLines.count, setting)
+            }
+        }
+    }
+
+    func firstDifference<T: Equatable>(_ a: [T], _ b: [T]) -> Int {
+        a.indices.first { $0 >= b.count || a[$0] != b[$0] } ?? a.count
+    }
+
     func test_shipped_real_datasets_read_without_a_single_error() throws {
         let (hh, hhSummary) = try PreferenceReader.read(paths: [TestSupport.data("hh-rlhf-harmless-base-test.jsonl.gz")])
         XCTAssertEqual(hh.count, 2312)

@@ -15,14 +15,18 @@ public final class LineChunks {
     }
     private var source: Source
     private var pending: [UInt8] = []
+    /// How many bytes at the front of `pending` the last chunk handed out.
+    private var handedOut = 0
     private var nextLine = 1
     private var finished = false
     private var atStart = true
     private let chunkBytes: Int
 
-    /// One piece of the file: whole lines, and the number of the first.
+    /// One piece of the file: whole lines, and the number of the first. `bytes` shares the reader's
+    /// buffer: let go of it before asking for the next chunk, and the buffer is reused in place
+    /// (no new allocation to fault in, and no copy); a chunk kept longer is copied on write instead.
     public struct Chunk {
-        public var bytes: [UInt8]
+        public var bytes: ArraySlice<UInt8>
         public var firstLine: Int
     }
 
@@ -62,25 +66,23 @@ public final class LineChunks {
     /// The next chunk of whole lines, or nil at the end of the file. A final line without a newline
     /// is returned as a line of its own.
     public func next() throws -> Chunk? {
+        if handedOut > 0 {
+            pending.removeSubrange(..<handedOut)  // in place: the partial last line moves to the front
+            handedOut = 0
+        }
         while !finished && pending.count < chunkBytes { try fill() }
         while !finished && pending.withUnsafeBytes({ $0.isEmpty || memchr($0.baseAddress!, 10, $0.count) == nil }) { try fill() }  // a line longer than a chunk
         if pending.isEmpty { return nil }
         var end = pending.count
         if !finished, let lastNewline = pending.lastIndex(of: UInt8(ascii: "\n")) { end = lastNewline + 1 }
-        // Hand over the buffer itself and keep only the partial last line (one small copy, not two large).
-        var bytes: [UInt8] = []
-        swap(&bytes, &pending)
-        if end < bytes.count {
-            pending = Array(bytes[end...])
-            bytes.removeLast(bytes.count - end)
-        }
-        let chunk = Chunk(bytes: bytes, firstLine: nextLine)
-        nextLine += Self.newlines(in: bytes)
+        handedOut = end
+        let chunk = Chunk(bytes: pending[..<end], firstLine: nextLine)
+        nextLine += Self.newlines(in: chunk.bytes)
         return chunk
     }
 
     /// How many "\n" bytes `bytes` holds (memchr runs at memory speed; a byte loop does not).
-    static func newlines(in bytes: [UInt8]) -> Int {
+    static func newlines(in bytes: ArraySlice<UInt8>) -> Int {
         bytes.withUnsafeBytes { buffer in
             guard var cursor = buffer.baseAddress else { return 0 }
             let end = cursor + buffer.count
@@ -107,6 +109,8 @@ public final class LineChunks {
     }
 
     private func fill(from file: gzFile, through buffer: UnsafeMutableRawBufferPointer) throws {
+        // The chunk's whole size at once: growing by doubling would copy it again at each step.
+        if pending.capacity < chunkBytes + buffer.count { pending.reserveCapacity(chunkBytes + buffer.count) }
         // zlib writes into a buffer of our own, appended in one copy (no zero fill of the array).
         let got = gzread(file, buffer.baseAddress!, UInt32(buffer.count))
         if got < 0 { throw readError(file) }

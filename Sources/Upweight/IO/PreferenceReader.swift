@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// What to do with a line that is not a valid pair.
 public enum ErrorPolicy: String, Sendable, CaseIterable {
     /// Stop at the first bad line (the default: nothing is dropped unless asked).
@@ -56,10 +60,10 @@ public enum PreferenceReader {
             let chunks = try open(path)
             var shape = options.shape
             while let chunk = try chunks.next() {
-                let lines = lineRanges(chunk)
-                summary.lines += lines.count
                 try chunk.bytes.withUnsafeBytes { (buffer: UnsafeRawBufferPointer) in
-                    if shape == nil { shape = detectShape(lines, buffer, path, options.fields) }
+                    if shape == nil {
+                        shape = detectShape(lineRanges(buffer, in: 0..<buffer.count, firstLine: chunk.firstLine).lines, buffer, path, options.fields)
+                    }
                     if let shape {
                         if let (previous, file) = shapeSeen, previous.isText != shape.isText {
                             throw DataError(file: path, message: "has \(shape.isText ? "text" : "dense") pairs, but \(file) has \(previous.isText ? "text" : "dense") pairs",
@@ -70,9 +74,18 @@ public enum PreferenceReader {
                     // While no line has shown the file's shape, decode as explicit text, so that each
                     // bad line still gets its own error.
                     let decoder = PairDecoder(file: path, fields: options.fields, shape: shape ?? .explicit)
-                    let results = parallelMap(parts: options.threads, threads: options.threads) { part in
-                        decodeLines(lines, part: part, of: options.threads, buffer, decoder)
+                    // Each thread splits its share of the chunk into lines (numbered from 0 within the
+                    // share, as the numbers before it are not known yet), then decodes them.
+                    let parts = partition(buffer, parts: options.threads)
+                    let split = parallelMap(parts: parts.count, threads: options.threads) { part in
+                        lineRanges(buffer, in: parts[part], firstLine: 0)
                     }
+                    var firstLines = [chunk.firstLine]
+                    for share in split.dropLast() { firstLines.append(firstLines[firstLines.count - 1] + share.newlines) }
+                    let results = parallelMap(parts: parts.count, threads: options.threads) { part in
+                        decodeLines(split[part].lines, numberedFrom: firstLines[part], buffer, decoder)
+                    }
+                    summary.lines += split.reduce(0) { $0 + $1.lines.count }
                     func skip(_ error: DataError) throws {
                         guard options.onError == .skip else { throw error }
                         summary.skipped[error.reason, default: 0] += 1
@@ -117,23 +130,38 @@ public enum PreferenceReader {
         var number: Int
     }
 
-    static func lineRanges(_ chunk: LineChunks.Chunk) -> [Line] {
+    /// The non-blank lines of `bytes[range]` (which starts at a line start), numbered from
+    /// `firstLine`, and how many newlines the range holds.
+    static func lineRanges(_ bytes: UnsafeRawBufferPointer, in range: Range<Int>, firstLine: Int) -> (lines: [Line], newlines: Int) {
         var lines: [Line] = []
-        chunk.bytes.withUnsafeBufferPointer { bytes in
-            var start = 0
-            var number = chunk.firstLine
-            while start < bytes.count {
-                var end = start
-                while end < bytes.count && bytes[end] != 10 { end += 1 }
-                var contentEnd = end
-                if contentEnd > start && bytes[contentEnd - 1] == 13 { contentEnd -= 1 }  // CRLF
-                let blank = bytes[start..<contentEnd].allSatisfy { $0 == 32 || $0 == 9 || $0 == 13 }
-                if !blank { lines.append(Line(range: start..<contentEnd, number: number)) }
-                number += 1
-                start = end + 1
-            }
+        guard let base = bytes.baseAddress else { return (lines, 0) }
+        var newlines = 0
+        var start = range.lowerBound
+        var number = firstLine
+        while start < range.upperBound {
+            // memchr: libc's vectorized search, several times faster than a byte loop.
+            let end = memchr(base + start, 10, range.upperBound - start).map { UnsafeRawPointer($0) - base } ?? range.upperBound
+            var contentEnd = end
+            if contentEnd > start && bytes[contentEnd - 1] == 13 { contentEnd -= 1 }  // CRLF
+            let blank = bytes[start..<contentEnd].allSatisfy { $0 == 32 || $0 == 9 || $0 == 13 }
+            if !blank { lines.append(Line(range: start..<contentEnd, number: number)) }
+            number += 1
+            if end < range.upperBound { newlines += 1 }
+            start = end + 1
         }
-        return lines
+        return (lines, newlines)
+    }
+
+    /// Splits `bytes` into up to `parts` ranges of about equal size, each starting at a line start.
+    static func partition(_ bytes: UnsafeRawBufferPointer, parts: Int) -> [Range<Int>] {
+        guard let base = bytes.baseAddress, parts > 1, bytes.count >= 1 << 16 else { return [0..<bytes.count] }
+        var bounds = [0]
+        for part in 1..<parts {
+            let nominal = max(bytes.count * part / parts, bounds[bounds.count - 1])
+            bounds.append(memchr(base + nominal, 10, bytes.count - nominal).map { UnsafeRawPointer($0) - base + 1 } ?? bytes.count)
+        }
+        bounds.append(bytes.count)
+        return (0..<parts).map { bounds[$0]..<bounds[$0 + 1] }.filter { !$0.isEmpty }
     }
 
     /// The shape of the first line that holds a recognisable pair.
@@ -150,29 +178,29 @@ public enum PreferenceReader {
         return nil
     }
 
-    private static func decodeLines(_ lines: [Line], part: Int, of parts: Int, _ buffer: UnsafeRawBufferPointer,
+    /// Decodes `lines`, whose numbers count from 0 and become `firstLine`, `firstLine + 1`, ….
+    private static func decodeLines(_ lines: [Line], numberedFrom firstLine: Int, _ buffer: UnsafeRawBufferPointer,
                                     _ decoder: PairDecoder) -> [Result<PairRecord, DataError>]
     {
         let scanner = FastLineScanner(decoder: decoder)
-        return contiguousRanges(count: lines.count, parts: parts).dropFirst(part).first.map { range in
-            lines[range].map { line in
-                let bytes = UnsafeRawBufferPointer(rebasing: buffer[line.range])
-                if let outcome = scanner.scan(bytes, number: line.number) { return outcome }
-                do {
-                    let value: JSONValue
-                    switch Result(catching: { () throws(JSONSyntaxError) in try JSONParser.parse(bytes) }) {
-                    case .success(let parsed): value = parsed
-                    case .failure(let error):
-                        return .failure(DataError(file: decoder.file, line: line.number, column: error.column,
-                                                  message: "invalid JSON: \(error.message)", reason: "invalid JSON"))
-                    }
-                    return .success(try decoder.decode(value, line: line.number, bytes: bytes))
-                } catch let error as DataError {
-                    return .failure(error)
-                } catch {
-                    preconditionFailure("PairDecoder throws only DataError")
+        return lines.map { relative in
+            let line = Line(range: relative.range, number: relative.number + firstLine)
+            let bytes = UnsafeRawBufferPointer(rebasing: buffer[line.range])
+            if let outcome = scanner.scan(bytes, number: line.number) { return outcome }
+            do {
+                let value: JSONValue
+                switch Result(catching: { () throws(JSONSyntaxError) in try JSONParser.parse(bytes) }) {
+                case .success(let parsed): value = parsed
+                case .failure(let error):
+                    return .failure(DataError(file: decoder.file, line: line.number, column: error.column,
+                                              message: "invalid JSON: \(error.message)", reason: "invalid JSON"))
                 }
+                return .success(try decoder.decode(value, line: line.number, bytes: bytes))
+            } catch let error as DataError {
+                return .failure(error)
+            } catch {
+                preconditionFailure("PairDecoder throws only DataError")
             }
-        } ?? []
+        }
     }
 }

@@ -23,22 +23,43 @@ public struct MLPRewardModel: Sendable, Equatable {
     /// [W₁, b₁, …, W_L, b_L, v]; gradients use the same layout (`MLPGradient`).
     public var parameters: [[Float]]
 
-    /// He-initialized weights (relu, gelu: N(0, 2/fan_in)) or Xavier (tanh: N(0, 2/(fan_in + fan_out))),
-    /// v ~ N(0, 1/fan_in) (the output is linear), zero biases; the same seed gives the same bytes.
-    public init(inputDimension: Int, hidden: [Int], activation: Activation, seed: UInt64) {
+    /// Random initial parameters, drawn from `seed` (the same seed gives the same bytes):
+    /// - `.he`: He-normal weights (relu, gelu: N(0, 2/fan_in)) or Xavier-normal (tanh: N(0, 2/(fan_in + fan_out))),
+    ///   v ~ N(0, 1/fan_in) (the output is linear), zero biases;
+    /// - `.torch`: `torch.nn.Linear`'s default, every weight and bias ~ U(−1/√fan_in, 1/√fan_in)
+    ///   (kaiming_uniform with a = √5), v too.
+    public init(inputDimension: Int, hidden: [Int], activation: Activation, initialization: Initialization = .he, seed: UInt64) {
         precondition(inputDimension > 0 && !hidden.isEmpty && hidden.allSatisfy { $0 > 0 }, "an MLP needs positive widths")
         var normals = NormalSampler(seed: seed)
+        var uniforms = SplitMix64(seed: seed)
+        /// `count` values for a layer with `fanIn` inputs; `deviation` is He/Xavier's standard deviation (0: zeros).
+        func draw(_ count: Int, fanIn: Int, deviation: Double) -> [Float] {
+            switch initialization {
+            case .he: return (0..<count).map { _ in Float(deviation * normals.next()) }
+            case .torch:
+                let bound = 1 / Double(fanIn).squareRoot()
+                return (0..<count).map { _ in Float(bound * (2 * uniforms.nextUnit() - 1)) }
+            }
+        }
         let widths = [inputDimension] + hidden
         var parameters: [[Float]] = []
         for layer in hidden.indices {
             let (fanIn, fanOut) = (Double(widths[layer]), Double(widths[layer + 1]))
             let deviation = activation == .tanh ? (2 / (fanIn + fanOut)).squareRoot() : (2 / fanIn).squareRoot()
-            parameters.append((0..<widths[layer] * widths[layer + 1]).map { _ in Float(deviation * normals.next()) })
-            parameters.append([Float](repeating: 0, count: widths[layer + 1]))
+            parameters.append(draw(widths[layer] * widths[layer + 1], fanIn: widths[layer], deviation: deviation))
+            parameters.append(draw(widths[layer + 1], fanIn: widths[layer], deviation: 0))
         }
-        let last = Double(hidden[hidden.count - 1])
-        parameters.append((0..<hidden[hidden.count - 1]).map { _ in Float((1 / last).squareRoot() * normals.next()) })
+        let last = hidden[hidden.count - 1]
+        parameters.append(draw(last, fanIn: last, deviation: (1 / Double(last)).squareRoot()))
         self.init(inputDimension: inputDimension, hidden: hidden, activation: activation, parameters: parameters)
+    }
+
+    /// How `init(…seed:)` draws the first parameters.
+    public enum Initialization: String, CaseIterable, Sendable {
+        /// He-normal (Xavier-normal for tanh), zero biases.
+        case he
+        /// torch.nn.Linear's default: U(±1/√fan_in) for weights and biases.
+        case torch
     }
 
     /// A model from its tensors, in the order of `parameters`.

@@ -20,7 +20,7 @@ struct MLPFit {
                          threads: threads, categories: categories, categoryCount: categoryNames.count)
         }
         let model = MLPRewardModel(inputDimension: features.dimension, hidden: configuration.hidden,
-                                   activation: configuration.activation, seed: configuration.seed)
+                                   activation: configuration.activation, initialization: configuration.initialization, seed: configuration.seed)
         var trainable = MLPTrainable(objective: objective(sampler == nil ? weights : [Double](repeating: 1, count: weights.count)),
                                      model: model, optimizer: TensorAdamW(weightDecay: configuration.weightDecay, threads: threads))
         var dro = GroupDRO(configuration, categories: categories, categoryCount: categoryNames.count)

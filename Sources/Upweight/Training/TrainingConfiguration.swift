@@ -50,6 +50,7 @@ public struct TrainingConfiguration: Sendable, Equatable {
     /// MLP: hidden widths, activation; AdamW's schedule; early stopping on the held-out loss.
     public var hidden = [256]
     public var activation = Activation.relu
+    public var initialization = MLPRewardModel.Initialization.he
     public var warmupSteps = 0
     public var schedule = LearningRateSchedule.Decay.constant
     public var patience: Int?
@@ -59,7 +60,7 @@ public struct TrainingConfiguration: Sendable, Equatable {
         "model", "optimizer", "l2", "learning-rate", "weight-decay", "batch-size", "epochs", "seed",
         "max-iterations", "tolerance", "hash-bits", "include-prompt", "standardize", "upweight", "normalize",
         "category-scheme", "clip-weights", "weight-mode", "label-smoothing", "center-rewards", "focal-gamma",
-        "group-dro", "group-dro-adjust", "boost", "checkpoint-every", "resume", "hidden", "activation",
+        "group-dro", "group-dro-adjust", "boost", "checkpoint-every", "resume", "hidden", "activation", "initialization",
         "warmup-steps", "schedule", "patience",
         "log", "holdout", "train-split", "eval-split", "split-field", "eval", "out", "threads", "on-error", "shape", "prompt-field", "chosen-field",
         "rejected-field", "category-field", "weight-field", "margin-field", "id-field", "max-memory",
@@ -110,6 +111,7 @@ public struct TrainingConfiguration: Sendable, Equatable {
             case "checkpoint-every": checkpointEvery = try reader.integer(in: 1...1_000_000)
             case "hidden": hidden = try reader.widths()
             case "activation": activation = try reader.choice(Activation.self)
+            case "initialization": initialization = try reader.choice(MLPRewardModel.Initialization.self)
             case "warmup-steps": warmupSteps = try reader.integer(in: 0...Int(Int32.max))
             case "schedule": schedule = try reader.choice(LearningRateSchedule.Decay.self)
             case "patience": patience = try reader.integer(in: 1...1_000_000)
@@ -151,6 +153,7 @@ public struct TrainingConfiguration: Sendable, Equatable {
         if model == .mlp {
             object["hidden"] = .array(hidden.map { JSONValue($0) })
             object["activation"] = .string(activation.rawValue)
+            object["initialization"] = .string(initialization.rawValue)
         }
         if resolvedOptimizer == .adamw {
             object["warmup-steps"] = JSONValue(warmupSteps)
