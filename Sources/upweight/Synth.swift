@@ -9,11 +9,11 @@ struct Synth: ParsableCommand {
     @Option(help: "Dense feature dimension (default 32).") var dim: Int?
     @Flag(help: "Text pairs (pseudo-words) instead of dense vectors.") var text = false
     @Option(help: "Categories and their shares, NAME:SHARE,... (default general:0.7,safety:0.2,math:0.1).") var categories: String?
-    @Option(help: "How much the categories' true rewards disagree (default 0.5).") var categoryStrength = 0.5
-    @Option(help: "Dense: weight of a quadratic term no linear model can fit (default 0).") var nonlinear = 0.0
-    @Option(help: "Bradley-Terry temperature: P(a ≻ b) = σ((r(a) − r(b))/noise) (default 1).") var noise = 1.0
+    @Option(help: "How much the categories' true rewards disagree.") var categoryStrength = 0.5
+    @Option(help: "Dense: weight of a quadratic term no linear model can fit.") var nonlinear = 0.0
+    @Option(help: "Bradley-Terry temperature: P(a ≻ b) = σ((r(a) − r(b))/noise).") var noise = 1.0
     @Option(help: "Label flip rate: RATE for every category, or NAME:RATE,...") var labelFlip: String?
-    @Option(help: "Fraction of pairs marked \"split\": \"test\" (default 0.2).") var testFraction = 0.2
+    @Option(help: "Fraction of pairs marked \"split\": \"test\".") var testFraction = 0.2
     @Option(help: "Random seed.") var seed = 0
     @Option(help: "Output JSONL file (written atomically).") var out: String
 

@@ -24,6 +24,18 @@ final class FuzzFindingsTests: XCTestCase {
         }
     }
 
+    /// A carriage return between a key and its colon (JSON whitespace) put the error's column at the
+    /// CR instead of at the value (found by `scripts/fuzz 660`, after 123,872 inputs).
+    func test_the_column_skips_carriage_returns_before_the_value() throws {
+        let text = "{\"chosen\"\r\r: \"hi\", \"rejected\"\r:\r[{\"role\": \"assistant\", \"content\": \"x\"}]}\n"
+        var options = ReadOptions()
+        options.shape = .conversational
+        XCTAssertThrowsError(try PreferenceReader.read(bytes: Array(text.utf8), name: "fuzz.jsonl", options: options)) { error in
+            XCTAssertEqual((error as? DataError)?.description,
+                           "fuzz.jsonl:1:14: expected a list of {\"role\", \"content\"} messages, got a string (field chosen)")
+        }
+    }
+
     /// The in-memory entry point the fuzzer uses reads exactly as the file path does, in any chunking.
     func test_reading_bytes_matches_reading_the_file() throws {
         let path = TestSupport.data("llmbar.jsonl")
