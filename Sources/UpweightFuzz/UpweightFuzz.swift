@@ -52,12 +52,13 @@ enum FuzzChecks {
     private typealias Outcome = Result<(PreferenceDataset, ReadSummary), any Error>
 
     private static func read(_ bytes: [UInt8], shape: InputShape?, onError: ErrorPolicy,
-                             chunkBytes: Int = 32 << 20, threads: Int = 1) -> Outcome {
+                             chunkBytes: Int = 32 << 20, threads: Int = 1, minimumPartBytes: Int = 1 << 16) -> Outcome {
         var options = ReadOptions()
         options.shape = shape
         options.onError = onError
         options.chunkBytes = chunkBytes
         options.threads = threads
+        options.minimumPartBytes = minimumPartBytes
         return Result { try PreferenceReader.read(bytes: bytes, name: dataName, options: options) }
     }
 
@@ -66,6 +67,8 @@ enum FuzzChecks {
         let lenient = read(bytes, shape: shape, onError: .skip)
         // Tiny chunks on two threads: line numbers and results must not depend on how the file is cut.
         let chunked = read(bytes, shape: shape, onError: .skip, chunkBytes: 7, threads: 2)
+        // One chunk split into 3 parts at arbitrary bytes (each part starts after a newline).
+        let parted = read(bytes, shape: shape, onError: .skip, threads: 3, minimumPartBytes: 1)
 
         switch strict {
         case .success(let (dataset, summary)):
@@ -95,11 +98,17 @@ enum FuzzChecks {
             check(same(dataset, chunkedDataset), "small chunks read different pairs")
             check(chunkedSummary.lines == summary.lines && chunkedSummary.skippedCount == summary.skippedCount,
                          "small chunks counted other lines: \(chunkedSummary) vs \(summary)")
+            guard case .success(let (partedDataset, partedSummary)) = parted else {
+                fatalError("three parts rejected what one accepted: \(parted)")
+            }
+            check(same(dataset, partedDataset), "three parts read different pairs")
+            check(partedSummary == summary, "three parts summed up otherwise: \(partedSummary) vs \(summary)")
         case .failure(let error):
             // Skipping bad lines leaves only one way to fail: nothing left to read.
             let failure = checkError(error, lines: lines)
             check(failure.reason == "no pairs", "skip stopped at a line: \(failure)")
             if case .success = chunked { fatalError("small chunks accepted what one chunk rejected") }
+            if case .success = parted { fatalError("three parts accepted what one rejected") }
         }
     }
 

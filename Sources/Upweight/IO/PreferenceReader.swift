@@ -18,6 +18,9 @@ public struct ReadOptions: Sendable, Equatable {
     public var threads = defaultThreadCount()
     /// Bytes read and parsed at a time; the peak memory of reading is about this much over the data.
     public var chunkBytes = 32 << 20
+    /// A chunk smaller than this is decoded on one thread (splitting it would cost more than it saves;
+    /// the fuzzer sets 1 to split even tiny inputs).
+    public var minimumPartBytes = 1 << 16
     /// Refuse data whose estimated footprint exceeds this many bytes (nil: the available memory).
     public var maxMemory: Int?
     public init() {}
@@ -76,7 +79,7 @@ public enum PreferenceReader {
                     let decoder = PairDecoder(file: path, fields: options.fields, shape: shape ?? .explicit)
                     // Each thread splits its share of the chunk into lines (numbered from 0 within the
                     // share, as the numbers before it are not known yet), then decodes them.
-                    let parts = partition(buffer, parts: options.threads)
+                    let parts = partition(buffer, parts: buffer.count >= options.minimumPartBytes ? options.threads : 1)
                     let split = parallelMap(parts: parts.count, threads: options.threads) { part in
                         lineRanges(buffer, in: parts[part], firstLine: 0)
                     }
@@ -154,7 +157,7 @@ public enum PreferenceReader {
 
     /// Splits `bytes` into up to `parts` ranges of about equal size, each starting at a line start.
     static func partition(_ bytes: UnsafeRawBufferPointer, parts: Int) -> [Range<Int>] {
-        guard let base = bytes.baseAddress, parts > 1, bytes.count >= 1 << 16 else { return [0..<bytes.count] }
+        guard let base = bytes.baseAddress, parts > 1 else { return [0..<bytes.count] }
         var bounds = [0]
         for part in 1..<parts {
             let nominal = max(bytes.count * part / parts, bounds[bounds.count - 1])
