@@ -253,6 +253,11 @@ final class MLPTests: XCTestCase {
         check(torch, bounds: [b1, b1, b2], deviations: [b1 / 3.squareRoot(), b1 / 3.squareRoot(), b2 / 3.squareRoot()])
         let he = MLPRewardModel(inputDimension: 400, hidden: [300], activation: .relu, initialization: .he, seed: 5)
         check(he, bounds: [.infinity, 0, .infinity], deviations: [(2 / d).squareRoot(), 0, (1 / h).squareRoot()])
+        // He biases are +0 and draw nothing: v continues the normal stream right after W₁.
+        XCTAssertTrue(he.parameters[1].allSatisfy { $0.bitPattern == 0 })
+        var normals = NormalSampler(seed: 5)
+        for _ in 0..<(400 * 300) { _ = normals.next() }
+        XCTAssertEqual(he.parameters[2], (0..<300).map { _ in Float((1 / h).squareRoot() * normals.next()) })
         let xavier = MLPRewardModel(inputDimension: 400, hidden: [300], activation: .tanh, seed: 5)
         check(xavier, bounds: [.infinity, 0, .infinity], deviations: [(2 / (d + h)).squareRoot(), 0, (1 / h).squareRoot()])
         XCTAssertEqual(torch, MLPRewardModel(inputDimension: 400, hidden: [300], activation: .relu, initialization: .torch, seed: 5))

@@ -32,9 +32,11 @@ public struct MLPRewardModel: Sendable, Equatable {
         precondition(inputDimension > 0 && !hidden.isEmpty && hidden.allSatisfy { $0 > 0 }, "an MLP needs positive widths")
         var normals = NormalSampler(seed: seed)
         var uniforms = SplitMix64(seed: seed)
-        /// `count` values for a layer with `fanIn` inputs; `deviation` is He/Xavier's standard deviation (0: zeros).
+        /// `count` values for a layer with `fanIn` inputs; `deviation` is He/Xavier's standard deviation
+        /// (0: zeros, drawing nothing, so that the weights after it come from the same stream as before).
         func draw(_ count: Int, fanIn: Int, deviation: Double) -> [Float] {
             switch initialization {
+            case .he where deviation == 0: return [Float](repeating: 0, count: count)
             case .he: return (0..<count).map { _ in Float(deviation * normals.next()) }
             case .torch:
                 let bound = 1 / Double(fanIn).squareRoot()
