@@ -45,9 +45,9 @@ enum FieldLocator {
         return nil
     }
 
-    /// JSON's whitespace (space, tab, CR, LF; a CR can sit inside a line) or the colon.
+    /// JSON's whitespace (a CR can sit inside a line) or the colon.
     private static func isSpaceOrColon(_ byte: UInt8) -> Bool {
-        byte == 0x20 || byte == 0x09 || byte == 0x0D || byte == 0x0A || byte == UInt8(ascii: ":")
+        JSONCursor.isSpace(byte) || byte == UInt8(ascii: ":")
     }
 
     /// Counts code points in `line[0..<offset]`: every byte that does not continue a UTF-8 sequence.

@@ -17,8 +17,10 @@ struct JSONCursor {
     }
 
     /// JSON whitespace: space, tab, newline, carriage return.
+    static func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D }
+
     mutating func skipSpace() {
-        while let byte = peek, byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D { index += 1 }
+        while let byte = peek, Self.isSpace(byte) { index += 1 }
     }
 
     /// Skips string bytes that need no attention, 8 at a time: stops at (or a little before) the first

@@ -64,9 +64,13 @@ public enum PreferenceReader {
             var shape = options.shape
             while let chunk = try chunks.next() {
                 try chunk.bytes.withUnsafeBytes { (buffer: UnsafeRawBufferPointer) in
-                    if shape == nil {
-                        shape = detectShape(lineRanges(buffer, in: 0..<buffer.count, firstLine: chunk.firstLine).lines, buffer, path, options.fields)
+                    // Each thread splits its share of the chunk into lines (numbered from 0 within the
+                    // share, as the numbers before it are not known yet); the shares are decoded below.
+                    let parts = partition(buffer, parts: buffer.count >= options.minimumPartBytes ? options.threads : 1)
+                    let split = parallelMap(parts: parts.count, threads: options.threads) { part in
+                        lineRanges(buffer, in: parts[part], firstLine: 0)
                     }
+                    if shape == nil { shape = detectShape(split.lazy.flatMap(\.lines), buffer, path, options.fields) }
                     if let shape {
                         if let (previous, file) = shapeSeen, previous.isText != shape.isText {
                             throw DataError(file: path, message: "has \(shape.isText ? "text" : "dense") pairs, but \(file) has \(previous.isText ? "text" : "dense") pairs",
@@ -77,12 +81,6 @@ public enum PreferenceReader {
                     // While no line has shown the file's shape, decode as explicit text, so that each
                     // bad line still gets its own error.
                     let decoder = PairDecoder(file: path, fields: options.fields, shape: shape ?? .explicit)
-                    // Each thread splits its share of the chunk into lines (numbered from 0 within the
-                    // share, as the numbers before it are not known yet), then decodes them.
-                    let parts = partition(buffer, parts: buffer.count >= options.minimumPartBytes ? options.threads : 1)
-                    let split = parallelMap(parts: parts.count, threads: options.threads) { part in
-                        lineRanges(buffer, in: parts[part], firstLine: 0)
-                    }
                     var firstLines = [chunk.firstLine]
                     for share in split.dropLast() { firstLines.append(firstLines[firstLines.count - 1] + share.newlines) }
                     let results = parallelMap(parts: parts.count, threads: options.threads) { part in
@@ -146,7 +144,7 @@ public enum PreferenceReader {
             let end = memchr(base + start, 10, range.upperBound - start).map { UnsafeRawPointer($0) - base } ?? range.upperBound
             var contentEnd = end
             if contentEnd > start && bytes[contentEnd - 1] == 13 { contentEnd -= 1 }  // CRLF
-            let blank = bytes[start..<contentEnd].allSatisfy { $0 == 32 || $0 == 9 || $0 == 13 }
+            let blank = bytes[start..<contentEnd].allSatisfy(JSONCursor.isSpace)
             if !blank { lines.append(Line(range: start..<contentEnd, number: number)) }
             number += 1
             if end < range.upperBound { newlines += 1 }
@@ -168,7 +166,7 @@ public enum PreferenceReader {
     }
 
     /// The shape of the first line that holds a recognisable pair.
-    private static func detectShape(_ lines: [Line], _ buffer: UnsafeRawBufferPointer, _ path: String,
+    private static func detectShape(_ lines: some Sequence<Line>, _ buffer: UnsafeRawBufferPointer, _ path: String,
                                     _ fields: FieldNames) -> InputShape?
     {
         for line in lines {

@@ -204,11 +204,9 @@ struct EpochLoop {
     }
 
     private func stop(signal: Int32, at position: Checkpoint) throws -> Never {
-        let name = Interruption.signalName(signal)
-        guard let write = checkpoints.write else {
-            throw TrainingInterrupted(signal: signal, message: "interrupted by \(name) at epoch \(position.epoch + 1), step \(position.batch); nothing was saved (\(checkpoints.unsavedReason))")
-        }
+        let place = "epoch \(position.epoch + 1), step \(position.batch)"
+        guard let write = checkpoints.write else { throw TrainingInterrupted(signal: signal, at: place, unsaved: checkpoints.unsavedReason) }
         try write(position)
-        throw TrainingInterrupted(signal: signal, message: "interrupted by \(name) at epoch \(position.epoch + 1), step \(position.batch); checkpoint written to \(checkpoints.destination ?? "the model directory"). To continue, run the same command with --resume")
+        throw TrainingInterrupted(signal: signal, message: "interrupted by \(Interruption.signalName(signal)) at \(place); checkpoint written to \(checkpoints.destination ?? "the model directory"). To continue, run the same command with --resume")
     }
 }

@@ -25,7 +25,7 @@ public enum Interruption {
     /// when a signal has arrived, saying where it stopped and why nothing was kept.
     static func stopIfPending(at place: String, unsaved reason: String) throws {
         guard let signal = pending else { return }
-        throw TrainingInterrupted(signal: signal, message: "interrupted by \(signalName(signal)) at \(place); nothing was saved (\(reason))")
+        throw TrainingInterrupted(signal: signal, at: place, unsaved: reason)
     }
 
     public static func signalName(_ number: Int32) -> String {
@@ -44,4 +44,14 @@ public struct TrainingInterrupted: Error, Sendable, CustomStringConvertible {
     public var signal: Int32
     public var message: String
     public var description: String { message }
+
+    public init(signal: Int32, message: String) {
+        self.signal = signal
+        self.message = message
+    }
+
+    /// Stopped at `place` with nothing written, for `reason`.
+    init(signal: Int32, at place: String, unsaved reason: String) {
+        self.init(signal: signal, message: "interrupted by \(Interruption.signalName(signal)) at \(place); nothing was saved (\(reason))")
+    }
 }
