@@ -8,6 +8,23 @@ final class FastLineScannerTests: XCTestCase {
     var decoder: PairDecoder { PairDecoder(file: "F", fields: FieldNames(), shape: shape) }
     var scanner: FastLineScanner { FastLineScanner(decoder: decoder) }
 
+    /// The scanner's outcome with a text pair's texts put back into its record from the text buffer,
+    /// checking that a line it does not accept leaves nothing in the buffer.
+    func scan(_ buffer: UnsafeRawBufferPointer) -> Result<PairRecord, DataError>? {
+        var texts = PairTexts()
+        let outcome = scanner.scan(buffer, number: 1, texts: &texts)
+        guard case .success(var record)? = outcome, shape.isText else {
+            XCTAssertEqual(texts.mark, 0, "a line not accepted left bytes in the text buffer")
+            XCTAssertEqual(texts.count, 0)
+            return outcome
+        }
+        XCTAssertEqual(texts.count, 1)
+        XCTAssertEqual([record.prompt, record.chosen, record.rejected], ["", "", ""], "texts left in the record")
+        let columns = texts.columns
+        (record.prompt, record.chosen, record.rejected) = (columns.prompts[0], columns.chosen[0], columns.rejected[0])
+        return .success(record)
+    }
+
     /// The fast path's record (nil: handed to jansson, or a fast-path error — which must equal the
     /// decoder's error on jansson's tree), and the jansson path's record or error.
     func bothPaths(_ line: String) -> (fast: PairRecord?, full: Result<PairRecord, DataError>) {
@@ -21,7 +38,7 @@ final class FastLineScannerTests: XCTestCase {
                 full = .failure(DataError(file: "F", line: 1, column: error.column, message: error.message, reason: "invalid JSON"))
             }
             var fast: PairRecord?
-            switch scanner.scan(buffer, number: 1) {
+            switch scan(buffer) {
             case .success(let record)?: fast = record
             case .failure(let error)?:
                 if case .failure(let expected) = full, expected.reason != "invalid JSON" {
@@ -72,7 +89,7 @@ final class FastLineScannerTests: XCTestCase {
             var bytes = Array("{\"chosen\": \"".utf8) + Array(repeating: UInt8(ascii: "a"), count: offset) + [0xC3, 0x28]
             bytes += Array("aaaaaaaaa\", \"rejected\": \"x\"}".utf8)
             bytes.withUnsafeBytes { buffer in
-                if case .success? = scanner.scan(buffer, number: 1) { XCTFail("accepted invalid UTF-8 at offset \(offset)") }
+                if case .success? = scan(buffer) { XCTFail("accepted invalid UTF-8 at offset \(offset)") }
             }
         }
     }
@@ -91,13 +108,21 @@ final class FastLineScannerTests: XCTestCase {
                 #"{"prompt":"p","chosen":"a","rejected":"b","category":7}"#,
                 #"{"prompt":"p","chosen":"a"}"#,
                 #"{"prompt":"p","chosen":"a","rejected":"b","weight":"2"}"#,
+                #"{"prompt":"p","chosen":"a","rejected":"b","weight":null,"margin":null,"id":null,"category":null,"split":5}"#,
+                #"{"prompt":"p","chosen":"a","rejected":"b","id":2.5}"#,
+                #"{"prompt":"p","chosen":"a","rejected":"b","id":true}"#,
+                #"{"prompt":"p","chosen":"a","rejected":"b","margin":"x"}"#,
+                #"{"prompt":"p","chosen":"a","rejected":"b","chosen_features":[1]}"#,
+                #"{"prompt":7,"chosen":"a","rejected":"b"}"#,
+                #"{"chosen":"a","rejected":"b","prompt":"p","split":"test","id":"x","category":"c"}"#,
+                #"{"prompt":"p","chosen":"été","rejected":"été"}"#,
             ]
             var fast = 0
             for line in lines {
                 if bothPaths(line).fast != nil { fast += 1 }
                 assertAgree(line)
             }
-            XCTAssertGreaterThanOrEqual(fast, 3, "\(shape)")
+            XCTAssertGreaterThanOrEqual(fast, 7, "\(shape)")  // the valid pairs, at least
         }
     }
 
@@ -108,7 +133,7 @@ final class FastLineScannerTests: XCTestCase {
                      #"{"prompt":"p","chosen":"a","rejected":"b","tags":["x"]}"#, #"{"prompt":"p","chosen":"a","chosen":"b","rejected":"c"}"#,
                      #"{"prompt":"p","chosen":"a","rejected":"b",}"#, #"{"prompt":"p","chosen":"a","rejected":"b"} x"#] {
             let bytes = Array(line.utf8)
-            bytes.withUnsafeBytes { XCTAssertNil(scanner.scan($0, number: 1), line) }
+            bytes.withUnsafeBytes { XCTAssertNil(scan($0), line) }
         }
     }
 
@@ -118,6 +143,10 @@ final class FastLineScannerTests: XCTestCase {
         assertAgree(line)
         assertAgree(#"  { "id" : 7 , "chosen_features" : [ 1 , 2 ] , "rejected_features":[3,4] }  "#)
         assertAgree(#"{"id":-0,"chosen_features":[-0],"rejected_features":[0]}"#)
+        // null is "absent" to the decoder (weight 1, margin 0, no id, the default category), so also here.
+        let nulls = #"{"chosen_features":[1],"rejected_features":[1],"weight":null,"margin":null,"id":null,"category":null}"#
+        XCTAssertNotNil(bothPaths(nulls).fast)
+        assertAgree(nulls)
         XCTAssertNotNil(bothPaths(#"{"chosen_features":[1],"rejected_features":[1],"category":"a\u0062"}"#).fast)
         assertAgree(#"{"chosen_features":[1],"rejected_features":[1],"category":"a\u0062"}"#)
     }
@@ -178,7 +207,6 @@ final class FastLineScannerTests: XCTestCase {
             #"{"chosen_features":[1],"rejected_features":[1,2]}"#,
             #"{"chosen_features":[],"rejected_features":[]}"#,
             #"{"chosen_features":[1],"chosen_features":[2],"rejected_features":[1]}"#,  // duplicate key
-            #"{"chosen_features":[1],"rejected_features":[1],"weight":null}"#,
             #"{"chosen_features":[1],"rejected_features":[1]} x"#,
             #"{"chosen_features":[1],"rejected_features":[1e39]}"#,            // beyond Float32
             "{\"chosen_features\":[1],\"rejected_features\":[1],\"category\":\"\u{1}\"}",
@@ -188,9 +216,9 @@ final class FastLineScannerTests: XCTestCase {
             assertAgree(line)
         }
         let invalidUTF8: [UInt8] = Array(#"{"chosen_features":[1],"rejected_features":[1],"category":""#.utf8) + [0xC0, 0x80] + Array(#""}"#.utf8)
-        invalidUTF8.withUnsafeBytes { XCTAssertNil(scanner.scan($0, number: 1)) }
+        invalidUTF8.withUnsafeBytes { XCTAssertNil(scan($0)) }
         shape = .explicit
         let invalidText: [UInt8] = Array(#"{"prompt":"p","chosen":"a"#.utf8) + [0xED, 0xA0, 0x80] + Array(#"","rejected":"b"}"#.utf8)
-        invalidText.withUnsafeBytes { XCTAssertNil(scanner.scan($0, number: 1)) }
+        invalidText.withUnsafeBytes { XCTAssertNil(scan($0)) }
     }
 }

@@ -12,7 +12,7 @@ func syntheticDataset(categories: [String], weights: [Double]? = nil, chosenText
         return Int32(names.count - 1)
     }
     let responses: PreferenceDataset.Responses = chosenTexts.map { chosen in
-        .text(prompts: categories.map { _ in "p" }, chosen: chosen, rejected: rejectedTexts!)
+        .text(prompts: TextColumn(categories.map { _ in "p" }), chosen: TextColumn(chosen), rejected: TextColumn(rejectedTexts!))
     } ?? .dense(dimension: 0, chosen: [], rejected: [])
     return PreferenceDataset(responses: responses, ids: categories.map { _ in nil }, categoryNames: names, categoryIndices: indices,
                              exampleWeights: weights ?? categories.map { _ in 1 }, margins: categories.map { _ in 0 },

@@ -204,22 +204,29 @@ final class ReaderTests: XCTestCase {
                 goodLines.append(number)
             }
         }
-        let path = TestSupport.write(lines.joined(separator: "\n") + "\n", "numbered.jsonl", in: TestSupport.temporaryDirectory(self))
-        for threads in [1, 2, 3, 5] {
-            for chunkBytes in [1 << 16, 100_000, 32 << 20] {
-                var options = ReadOptions()
-                options.threads = threads
-                options.chunkBytes = chunkBytes
-                options.onError = .skip
-                let (dataset, summary) = try PreferenceReader.read(paths: [path], options: options)
-                let setting = "threads \(threads), chunks of \(chunkBytes) bytes"
-                let numbers = dataset.sources.map { Int($0.line) }
-                XCTAssertTrue(numbers == goodLines, "\(setting): pair \(firstDifference(numbers, goodLines)) is numbered wrong")
-                guard case .text(_, _, let rejected) = dataset.responses else { return XCTFail("expected text") }
-                XCTAssertTrue(rejected == goodLines.map { "r\($0)" }, "\(setting): pair \(firstDifference(rejected, goodLines.map { "r\($0)" })) differs")
-                XCTAssertEqual(summary.skippedCount, badLines.count, setting)
-                XCTAssertEqual(summary.firstSkipped.map(\.line), Array(badLines.prefix(5)), setting)
-                XCTAssertEqual(summary.lines, goodLines.count + badLines.count, setting)
+        let directory = TestSupport.temporaryDirectory(self)
+        let text = lines.joined(separator: "\n") + "\n"
+        // A plain file is read through a mapping, a gzip file through zlib's buffer: both paths.
+        let plain = TestSupport.write(text, "numbered.jsonl", in: directory)
+        let gzipped = "\(directory)/numbered.jsonl.gz"
+        try gzip(text).write(to: URL(fileURLWithPath: gzipped))
+        for path in [plain, gzipped] {
+            for threads in [1, 2, 3, 5] {
+                for chunkBytes in [100, 1 << 16, 100_000, 32 << 20] {  // 100: shorter than most lines
+                    var options = ReadOptions()
+                    options.threads = threads
+                    options.chunkBytes = chunkBytes
+                    options.onError = .skip
+                    let (dataset, summary) = try PreferenceReader.read(paths: [path], options: options)
+                    let setting = "\(path): threads \(threads), chunks of \(chunkBytes) bytes"
+                    let numbers = dataset.sources.map { Int($0.line) }
+                    XCTAssertTrue(numbers == goodLines, "\(setting): pair \(firstDifference(numbers, goodLines)) is numbered wrong")
+                    guard case .text(_, _, let rejected) = dataset.responses else { return XCTFail("expected text") }
+                    XCTAssertTrue(Array(rejected) == goodLines.map { "r\($0)" }, "\(setting): pair \(firstDifference(Array(rejected), goodLines.map { "r\($0)" })) differs")
+                    XCTAssertEqual(summary.skippedCount, badLines.count, setting)
+                    XCTAssertEqual(summary.firstSkipped.map(\.line), Array(badLines.prefix(5)), setting)
+                    XCTAssertEqual(summary.lines, goodLines.count + badLines.count, setting)
+                }
             }
         }
     }

@@ -1,9 +1,9 @@
 /// Appends decoded lines to the columns of a `PreferenceDataset`, interning category names and
 /// checking that every dense vector has the dimension of the first.
 struct DatasetBuilder {
-    private var prompts: [String] = []
-    private var chosenTexts: [String] = []
-    private var rejectedTexts: [String] = []
+    private var prompts = TextColumn()
+    private var chosenTexts = TextColumn()
+    private var rejectedTexts = TextColumn()
     private var chosenVectors: [Float] = []
     private var rejectedVectors: [Float] = []
     private var dimension: Int?
@@ -32,10 +32,6 @@ struct DatasetBuilder {
             }
             chosenVectors.append(contentsOf: record.chosenFeatures)
             rejectedVectors.append(contentsOf: record.rejectedFeatures)
-        } else {
-            prompts.append(record.prompt)
-            chosenTexts.append(record.chosen)
-            rejectedTexts.append(record.rejected)
         }
         let category: Int32
         if let known = categoryLookup[record.category] {
@@ -51,6 +47,14 @@ struct DatasetBuilder {
         margins.append(record.margin)
         splits.append(record.split)
         sources.append(SourceLocation(file: file, line: Int32(record.line)))
+    }
+
+    /// The texts of the text pairs appended since the last call, in order.
+    mutating func append(_ texts: PairTexts) {
+        let columns = texts.columns
+        prompts.append(contentsOf: columns.prompts)
+        chosenTexts.append(contentsOf: columns.chosen)
+        rejectedTexts.append(contentsOf: columns.rejected)
     }
 
     func dataset(files: [String]) -> PreferenceDataset {

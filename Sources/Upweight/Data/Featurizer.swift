@@ -30,7 +30,7 @@ public enum Featurizer: Sendable, Equatable {
         switch (self, dataset.responses) {
         case (.hashed(let bits, let includePrompt), .text(let prompts, let chosen, let rejected)):
             let hasher = TextHasher(hashBits: bits)
-            func rows(_ texts: [String]) -> SparseRows {
+            func rows(_ texts: TextColumn) -> SparseRows {
                 let parts = parallelMap(parts: threads, threads: threads) { part -> SparseRows in
                     var rows = SparseRows(dimension: 1 << bits)
                     for pair in contiguousRanges(count: texts.count, parts: threads).dropFirst(part).first ?? 0..<0 {

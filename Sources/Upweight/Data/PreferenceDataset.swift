@@ -1,8 +1,9 @@
 /// Pairwise preference data in columns: one entry per pair in every array, in input order.
-/// Responses are text (featurized later) or dense vectors stored row-major in one Float32 buffer per side.
+/// Responses are text (featurized later), each side's texts in one buffer, or dense vectors stored
+/// row-major in one Float32 buffer per side.
 public struct PreferenceDataset: Sendable {
     public enum Responses: Sendable {
-        case text(prompts: [String], chosen: [String], rejected: [String])
+        case text(prompts: TextColumn, chosen: TextColumn, rejected: TextColumn)
         /// Row-major: pair i's chosen vector is `chosen[i*dimension ..< (i+1)*dimension]`.
         case dense(dimension: Int, chosen: [Float], rejected: [Float])
     }
@@ -44,7 +45,7 @@ public struct PreferenceDataset: Sendable {
         let picked: Responses
         switch responses {
         case .text(let prompts, let chosen, let rejected):
-            picked = .text(prompts: indices.map { prompts[$0] }, chosen: indices.map { chosen[$0] }, rejected: indices.map { rejected[$0] })
+            picked = .text(prompts: prompts.subset(indices), chosen: chosen.subset(indices), rejected: rejected.subset(indices))
         case .dense(let dimension, let chosen, let rejected):
             picked = .dense(dimension: dimension, chosen: Self.rows(chosen, indices, dimension), rejected: Self.rows(rejected, indices, dimension))
         }

@@ -8,19 +8,25 @@
 /// jansson's verdict and error position. So it never accepts what jansson rejects, strings decode to
 /// the same text, and numbers come out bit for bit as jansson's (JSONCursor.number).
 ///
-/// Text lines become the same `JSONValue` jansson's tree would, and go through the same
-/// `PairDecoder`: one set of rules for both paths. Dense lines skip the tree: their numbers go
-/// straight into Float32, and only fully valid pairs are built here.
+/// Valid explicit and dense pairs are built here directly: texts are decoded straight into the
+/// thread's text buffer and numbers straight into Float32, with no JSON tree or `String` for them.
+/// Any other line becomes the same `JSONValue` jansson's tree would and goes through `PairDecoder`,
+/// which words every error: one set of rules for both paths.
 struct FastLineScanner {
     let decoder: PairDecoder
 
-    /// The line's outcome, or nil: "ask jansson".
-    func scan(_ line: UnsafeRawBufferPointer, number: Int) -> Result<PairRecord, DataError>? {
+    /// The line's outcome, or nil: "ask jansson". A text pair's texts are appended to `texts`.
+    func scan(_ line: UnsafeRawBufferPointer, number: Int, texts: inout PairTexts) -> Result<PairRecord, DataError>? {
         switch decoder.shape {
         case .dense: return dense(line, number: number).map { .success($0) }
         case .explicit, .implicit:
+            if decoder.shape == .explicit, let record = explicit(line, number: number, texts: &texts) { return .success(record) }
             guard let object = flatObject(line) else { return nil }
-            do { return .success(try decoder.decode(.object(object), line: number, bytes: line)) } catch {
+            do {
+                var record = try decoder.decode(.object(object), line: number, bytes: line)
+                texts.take(from: &record)  // a text shape here
+                return .success(record)
+            } catch {
                 return .failure(error as! DataError)
             }
         case .conversational: return nil  // lists of messages: jansson's path
@@ -50,39 +56,92 @@ struct FastLineScanner {
         }
     }
 
+    /// A valid explicit pair, its texts decoded into `texts`; nil (with `texts` as it was) for
+    /// anything else, including every invalid pair, so that the decoder words the error.
+    private func explicit(_ line: UnsafeRawBufferPointer, number: Int, texts: inout PairTexts) -> PairRecord? {
+        let fields = decoder.fields
+        var cursor = JSONCursor(bytes: line)
+        var record = PairRecord(line: number, id: nil, category: "default", weight: 1, margin: 0, split: nil)
+        var seen: [String] = []
+        var prompt, chosen, rejected: TextColumn.Span?
+        let mark = texts.mark
+        let complete = members(&cursor) { key, cursor in
+            guard !seen.contains(key) else { return false }  // a duplicate key: jansson rejects it
+            seen.append(key)
+            let side = (key == fields.prompt, key == fields.chosen, key == fields.rejected)
+            guard side.0 || side.1 || side.2 else { return metadata(key, &cursor, into: &record) }
+            guard cursor.peek == UInt8(ascii: "\""), let span = texts.decode(&cursor) else { return false }
+            if side.0 { prompt = span }
+            if side.1 { chosen = span }
+            if side.2 { rejected = span }
+            return true
+        }
+        guard complete, let prompt, let chosen, let rejected, chosen.count + rejected.count > 0 else {
+            texts.discard(after: mark)
+            return nil
+        }
+        if chosen.count == 0 || rejected.count == 0 {
+            record.warning = "empty response"
+        } else if texts.same(chosen, rejected) {
+            record.warning = "chosen identical to rejected"
+        }
+        texts.append(prompt: prompt, chosen: chosen, rejected: rejected)
+        return record
+    }
+
     /// A valid dense pair read straight into Float32, or nil (including for every invalid pair, so
     /// that the decoder words the error).
     private func dense(_ line: UnsafeRawBufferPointer, number: Int) -> PairRecord? {
         let fields = decoder.fields
         var cursor = JSONCursor(bytes: line)
         var record = PairRecord(line: number, id: nil, category: "default", weight: 1, margin: 0, split: nil)
-        var seen: Set<String> = []
+        var seen: [String] = []
         let complete = members(&cursor) { key, cursor in
-            guard seen.insert(key).inserted else { return false }
-            if key == fields.chosenFeatures || key == fields.rejectedFeatures {
-                guard let values = cursor.floatArray() else { return false }
-                if key == fields.chosenFeatures { record.chosenFeatures = values } else { record.rejectedFeatures = values }
-                return true
+            guard !seen.contains(key) else { return false }
+            seen.append(key)
+            guard key == fields.chosenFeatures || key == fields.rejectedFeatures else {
+                return key != fields.chosen && metadata(key, &cursor, into: &record)  // text in a dense file: the decoder's call
             }
-            guard let value = scalar(&cursor) else { return false }
-            switch (key, value) {
-            case (fields.id, .string(let text)): record.id = text
-            case (fields.id, .integer(let integer)): record.id = String(integer)
-            case (fields.category, .string(let text)): record.category = text
-            case (fields.split, .string(let text)): record.split = text
-            case (fields.weight, .integer), (fields.weight, .number):
-                guard let weight = value.numberValue, weight >= 0 else { return false }
-                record.weight = weight
-            case (fields.margin, .integer), (fields.margin, .number): record.margin = value.numberValue!
-            case (fields.id, _), (fields.category, _), (fields.weight, _), (fields.margin, _), (fields.split, _),
-                 (fields.chosen, _):
-                return false  // a null, a wrong type, or text in a dense file: the decoder's call
-            default: break
-            }
+            guard let values = cursor.floatArray() else { return false }
+            if key == fields.chosenFeatures { record.chosenFeatures = values } else { record.rejectedFeatures = values }
             return true
         }
         guard complete, !record.chosenFeatures.isEmpty, record.chosenFeatures.count == record.rejectedFeatures.count else { return nil }
         return record
+    }
+
+    /// Reads the scalar value of a key other than the responses into `record` as `PairDecoder`
+    /// would; false for anything it would refuse (a wrong type, a negative weight) or that is not a
+    /// scalar, and for the other shape's response fields.
+    private func metadata(_ key: String, _ cursor: inout JSONCursor, into record: inout PairRecord) -> Bool {
+        let fields = decoder.fields
+        if key == fields.chosenFeatures || key == fields.rejectedFeatures { return false }  // mixed shapes
+        guard let value = scalar(&cursor) else { return false }
+        if key == fields.id {
+            switch value {
+            case .string(let text): record.id = text
+            case .integer(let integer): record.id = String(integer)
+            case .null: break
+            default: return false
+            }
+        }
+        if key == fields.category {
+            switch value {
+            case .string(let text): record.category = text
+            case .null: break
+            default: return false
+            }
+        }
+        if key == fields.split, case .string(let text) = value { record.split = text }
+        if key == fields.weight {
+            guard let weight = value == .null ? 1 : value.numberValue, weight >= 0 else { return false }
+            record.weight = weight
+        }
+        if key == fields.margin {
+            guard let margin = value == .null ? 0 : value.numberValue else { return false }
+            record.margin = margin
+        }
+        return true
     }
 
     /// Reads `{ "key": value, ... }` and nothing after it but whitespace, calling `member` with each

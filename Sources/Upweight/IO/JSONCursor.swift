@@ -46,6 +46,37 @@ struct JSONCursor {
     /// combined), valid UTF-8. Nil for what jansson rejects (control characters, a lone surrogate,
     /// \u0000, invalid UTF-8, an unknown escape), so that jansson can say why.
     mutating func string() -> String? {
+        let opening = index
+        if let (raw, ascii) = plainString() {  // the common case: no escapes, one copy
+            // ASCII needs no validation (and String(validating:) costs a generic lookup per call).
+            return ascii ? String(decoding: raw, as: UTF8.self) : String(validating: raw, as: UTF8.self)
+        }
+        index = opening
+        var decoded: [UInt8] = []
+        guard string(appendingTo: &decoded) else { return nil }
+        return String(decoding: decoded, as: UTF8.self)  // validated as it was decoded
+    }
+
+    /// The same string's decoded UTF-8 appended to `output`, with no `String` made; false (and
+    /// `output` as it was) for what jansson rejects.
+    mutating func string(appendingTo output: inout [UInt8]) -> Bool {
+        let opening = index, length = output.count
+        if let (raw, ascii) = plainString() {
+            guard ascii || String(validating: raw, as: UTF8.self) != nil else { return false }
+            output.append(contentsOf: raw)
+            return true
+        }
+        index = opening
+        guard escapedString(appendingTo: &output) else {
+            output.removeSubrange(length...)
+            return false
+        }
+        return true
+    }
+
+    /// A string without escapes: its bytes (between the quotes, which the cursor is then past) and
+    /// whether they are all ASCII. Nil for anything else, with the cursor somewhere inside.
+    private mutating func plainString() -> (UnsafeRawBufferPointer, ascii: Bool)? {
         guard take(UInt8(ascii: "\"")) else { return nil }
         let start = index
         var ascii = true
@@ -56,42 +87,51 @@ struct JSONCursor {
             ascii = ascii && byte < 0x80
             index += 1
         }
-        guard let stop = peek else { return nil }
-        if stop == UInt8(ascii: "\"") {  // the common case: no escapes, one copy
-            let raw = UnsafeRawBufferPointer(rebasing: bytes[start..<index])
-            // ASCII needs no validation (and String(validating:) costs a generic lookup per call).
-            let text = ascii ? String(decoding: raw, as: UTF8.self) : String(validating: raw, as: UTF8.self)
-            index += 1
-            return text
+        guard peek == UInt8(ascii: "\"") else { return nil }
+        index += 1
+        return (UnsafeRawBufferPointer(rebasing: bytes[start..<index - 1]), ascii)
+    }
+
+    /// The general case, a byte at a time. Runs between escapes are validated on their own: an escape
+    /// is ASCII, so it cannot sit inside a valid multi-byte sequence.
+    private mutating func escapedString(appendingTo output: inout [UInt8]) -> Bool {
+        guard take(UInt8(ascii: "\"")) else { return false }
+        var runStart = index
+        func endRun(_ end: Int) -> Bool {
+            let run = UnsafeRawBufferPointer(rebasing: bytes[runStart..<end])
+            guard run.allSatisfy({ $0 < 0x80 }) || String(validating: run, as: UTF8.self) != nil else { return false }
+            output.append(contentsOf: run)
+            return true
         }
-        var decoded = Array(UnsafeRawBufferPointer(rebasing: bytes[start..<index]))
         while let byte = peek, byte != UInt8(ascii: "\"") {
+            if byte < 0x20 { return false }
+            guard byte == UInt8(ascii: "\\") else { index += 1; continue }
+            guard endRun(index) else { return false }
             index += 1
-            if byte < 0x20 { return nil }
-            guard byte == UInt8(ascii: "\\") else { decoded.append(byte); continue }
-            guard let escape = peek else { return nil }
+            guard let escape = peek else { return false }
             index += 1
             switch escape {
-            case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): decoded.append(escape)
-            case UInt8(ascii: "b"): decoded.append(0x08)
-            case UInt8(ascii: "f"): decoded.append(0x0C)
-            case UInt8(ascii: "n"): decoded.append(0x0A)
-            case UInt8(ascii: "r"): decoded.append(0x0D)
-            case UInt8(ascii: "t"): decoded.append(0x09)
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): output.append(escape)
+            case UInt8(ascii: "b"): output.append(0x08)
+            case UInt8(ascii: "f"): output.append(0x0C)
+            case UInt8(ascii: "n"): output.append(0x0A)
+            case UInt8(ascii: "r"): output.append(0x0D)
+            case UInt8(ascii: "t"): output.append(0x09)
             case UInt8(ascii: "u"):
-                guard var scalar = hex4() else { return nil }
+                guard var scalar = hex4() else { return false }
                 if (0xD800...0xDBFF).contains(scalar) {
-                    guard take(UInt8(ascii: "\\")), take(UInt8(ascii: "u")), let low = hex4(), (0xDC00...0xDFFF).contains(low) else { return nil }
+                    guard take(UInt8(ascii: "\\")), take(UInt8(ascii: "u")), let low = hex4(), (0xDC00...0xDFFF).contains(low) else { return false }
                     scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
                 } else if (0xDC00...0xDFFF).contains(scalar) || scalar == 0 {
-                    return nil
+                    return false
                 }
-                decoded.append(contentsOf: String(Character(Unicode.Scalar(scalar)!)).utf8)
-            default: return nil
+                output.append(contentsOf: UTF8.encode(Unicode.Scalar(scalar)!)!)
+            default: return false
             }
+            runStart = index
         }
-        guard take(UInt8(ascii: "\"")) else { return nil }
-        return String(validating: decoded, as: UTF8.self)
+        guard endRun(index), take(UInt8(ascii: "\"")) else { return false }
+        return true
     }
 
     private mutating func hex4() -> UInt32? {

@@ -3,13 +3,16 @@ import Glibc
 #endif
 private import CZlib
 
-/// Reads a file in chunks of whole lines, decompressing `.gz` transparently (zlib's `gzread` passes
-/// plain files through unchanged, so one code path serves both). Chunks bound memory: a 1 GB file is
-/// never held whole, only `chunkBytes` of it plus the lines parsed from it. Bytes already in memory
-/// go through the same chunking (the fuzzer reads that way, without files).
+/// Reads a file in chunks of whole lines. A plain file is mapped into memory and its chunks are
+/// views of the mapping: no serial copy through a buffer, and the decoding threads fault its pages
+/// in as they read their shares. A `.gz` file (or anything that cannot be mapped) goes through
+/// zlib's `gzread` into a buffer. Chunks bound memory: a 1 GB file is never held whole, only
+/// `chunkBytes` of it (a mapping's pages are let go once their chunk is done) plus the lines parsed
+/// from it. Bytes already in memory go through the same chunking (the fuzzer reads that way).
 public final class LineChunks {
     public let path: String
     private enum Source {
+        case mapped(UnsafeRawBufferPointer, consumed: Int)
         case file(gzFile, buffer: UnsafeMutableRawBufferPointer)
         case memory([UInt8], consumed: Int)
     }
@@ -17,17 +20,27 @@ public final class LineChunks {
     private var pending: [UInt8] = []
     /// How many bytes at the front of `pending` the last chunk handed out.
     private var handedOut = 0
-    private var nextLine = 1
     private var finished = false
     private var atStart = true
+    /// How much of the mapping's front has been let go of (whole pages).
+    private var released = 0
     private let chunkBytes: Int
 
-    /// One piece of the file: whole lines, and the number of the first. `bytes` shares the reader's
-    /// buffer: let go of it before asking for the next chunk, and the buffer is reused in place
-    /// (no new allocation to fault in, and no copy); a chunk kept longer is copied on write instead.
+    /// One piece of the file: whole lines. It shares the reader's memory (the mapping, or a buffer
+    /// reused in place for the next chunk): let go of it before asking for the next one.
     public struct Chunk {
-        public var bytes: ArraySlice<UInt8>
-        public var firstLine: Int
+        fileprivate enum Storage {
+            case buffer(ArraySlice<UInt8>)
+            case mapped(UnsafeRawBufferPointer)
+        }
+        fileprivate let storage: Storage
+
+        public func withUnsafeBytes<Result>(_ body: (UnsafeRawBufferPointer) throws -> Result) rethrows -> Result {
+            switch storage {
+            case .buffer(let bytes): return try bytes.withUnsafeBytes(body)
+            case .mapped(let bytes): return try body(bytes)
+            }
+        }
     }
 
     public init(path: String, chunkBytes: Int = 32 << 20) throws {
@@ -41,12 +54,32 @@ public final class LineChunks {
         if (status.st_mode & S_IFMT) == S_IFDIR {
             throw DataError(file: path, message: "is a directory, expected a JSONL file", reason: "unreadable file")
         }
+        if let mapping = Self.map(path) {
+            source = .mapped(mapping, consumed: Self.byteOrderMarkLength(mapping))
+            return
+        }
         guard let handle = gzopen(path, "rb") else {
             throw DataError(file: path, message: "cannot open: \(String(cString: strerror(errno)))",
                             reason: "unreadable file")
         }
         gzbuffer(handle, 1 << 20)
         source = .file(handle, buffer: .allocate(byteCount: max(min(chunkBytes, 8 << 20), 1 << 16), alignment: 64))
+    }
+
+    /// A read-only mapping of a non-empty regular file that is not gzip (magic 1f 8b); nil otherwise.
+    private static func map(_ path: String) -> UnsafeRawBufferPointer? {
+        let descriptor = open(path, O_RDONLY)
+        guard descriptor >= 0 else { return nil }
+        defer { close(descriptor) }
+        var status = stat()
+        var magic: (UInt8, UInt8) = (0, 0)
+        guard fstat(descriptor, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG, status.st_size > 0,
+              pread(descriptor, &magic, 2, 0) >= 1, !(magic.0 == 0x1F && magic.1 == 0x8B)
+        else { return nil }
+        guard let address = mmap(nil, Int(status.st_size), PROT_READ, MAP_PRIVATE, descriptor, 0),
+              address != MAP_FAILED
+        else { return nil }
+        return UnsafeRawBufferPointer(start: address, count: Int(status.st_size))
     }
 
     /// Lines held in memory; `name` stands for the file in error messages.
@@ -57,15 +90,20 @@ public final class LineChunks {
     }
 
     deinit {
-        if case .file(let file, let buffer) = source {
+        switch source {
+        case .file(let file, let buffer):
             gzclose(file)
             buffer.deallocate()
+        case .mapped(let mapping, _):
+            munmap(UnsafeMutableRawPointer(mutating: mapping.baseAddress!), mapping.count)
+        case .memory: break
         }
     }
 
     /// The next chunk of whole lines, or nil at the end of the file. A final line without a newline
     /// is returned as a line of its own.
     public func next() throws -> Chunk? {
+        if case .mapped(let mapping, let consumed) = source { return nextMapped(mapping, consumed) }
         if handedOut > 0 {
             pending.removeSubrange(..<handedOut)  // in place: the partial last line moves to the front
             handedOut = 0
@@ -76,28 +114,43 @@ public final class LineChunks {
         var end = pending.count
         if !finished, let lastNewline = pending.lastIndex(of: UInt8(ascii: "\n")) { end = lastNewline + 1 }
         handedOut = end
-        let chunk = Chunk(bytes: pending[..<end], firstLine: nextLine)
-        nextLine += Self.newlines(in: chunk.bytes)
-        return chunk
+        return Chunk(storage: .buffer(pending[..<end]))
     }
 
-    /// How many "\n" bytes `bytes` holds (memchr runs at memory speed; a byte loop does not).
-    static func newlines(in bytes: ArraySlice<UInt8>) -> Int {
-        bytes.withUnsafeBytes { buffer in
-            guard var cursor = buffer.baseAddress else { return 0 }
-            let end = cursor + buffer.count
-            var count = 0
-            while cursor < end, let found = memchr(cursor, 10, end - cursor) {
-                count += 1
-                cursor = UnsafeRawPointer(found) + 1
-            }
-            return count
+    /// The mapping's next `chunkBytes` or so, cut after a newline (or at the next one, for a line
+    /// longer than a chunk). The pages of the chunks before are dropped from this process (the page
+    /// cache keeps them), so that resident memory holds about one chunk of the file, not all of it.
+    private func nextMapped(_ mapping: UnsafeRawBufferPointer, _ consumed: Int) -> Chunk? {
+        let base = mapping.baseAddress!
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        if consumed / page * page > released {
+            madvise(UnsafeMutableRawPointer(mutating: base + released), consumed / page * page - released, MADV_DONTNEED)
+            released = consumed / page * page
         }
+        guard consumed < mapping.count else { return nil }
+        var end = min(mapping.count, consumed + max(chunkBytes, 1))
+        if end < mapping.count {
+            var lastNewline = end - 1
+            while lastNewline >= consumed && mapping[lastNewline] != 10 { lastNewline -= 1 }
+            if lastNewline >= consumed {
+                end = lastNewline + 1
+            } else {
+                end = memchr(base + end, 10, mapping.count - end).map { UnsafeRawPointer($0) - base + 1 } ?? mapping.count
+            }
+        }
+        source = .mapped(mapping, consumed: end)
+        return Chunk(storage: .mapped(UnsafeRawBufferPointer(rebasing: mapping[consumed..<end])))
+    }
+
+    /// 3 when `bytes` start with a UTF-8 byte order mark (accepted and dropped), else 0.
+    private static func byteOrderMarkLength(_ bytes: UnsafeRawBufferPointer) -> Int {
+        bytes.count >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF ? 3 : 0
     }
 
     private func fill() throws {
         switch source {
         case .file(let file, let buffer): try fill(from: file, through: buffer)
+        case .mapped: preconditionFailure("a mapping is never filled")
         case .memory(let bytes, let consumed):
             // Pieces of at most `chunkBytes`, so that small chunks exercise the chunk boundaries.
             let end = min(bytes.count, consumed + max(chunkBytes, 1))

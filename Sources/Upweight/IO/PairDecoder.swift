@@ -54,10 +54,16 @@ struct PairRecord: Sendable {
 }
 
 /// Turns one parsed line into a `PairRecord`, checking every value's type before reading it.
-struct PairDecoder {
+final class PairDecoder: Sendable {
     let file: String
     let fields: FieldNames
     let shape: InputShape
+
+    // A class: every line's decoding (and its error closures) shares one reference instead of
+    // copying the eleven strings of the file name and field names.
+    init(file: String, fields: FieldNames, shape: InputShape) {
+        (self.file, self.fields, self.shape) = (file, fields, shape)
+    }
 
     func decode(_ value: JSONValue, line: Int, bytes: UnsafeRawBufferPointer) throws -> PairRecord {
         func fail(_ message: String, field: String? = nil, reason: String) -> DataError {

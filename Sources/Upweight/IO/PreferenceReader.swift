@@ -62,8 +62,9 @@ public enum PreferenceReader {
         for (fileIndex, path) in paths.enumerated() {
             let chunks = try open(path)
             var shape = options.shape
+            var nextLine = 1
             while let chunk = try chunks.next() {
-                try chunk.bytes.withUnsafeBytes { (buffer: UnsafeRawBufferPointer) in
+                try chunk.withUnsafeBytes { (buffer: UnsafeRawBufferPointer) in
                     // Each thread splits its share of the chunk into lines (numbered from 0 within the
                     // share, as the numbers before it are not known yet); the shares are decoded below.
                     let parts = partition(buffer, parts: buffer.count >= options.minimumPartBytes ? options.threads : 1)
@@ -81,8 +82,9 @@ public enum PreferenceReader {
                     // While no line has shown the file's shape, decode as explicit text, so that each
                     // bad line still gets its own error.
                     let decoder = PairDecoder(file: path, fields: options.fields, shape: shape ?? .explicit)
-                    var firstLines = [chunk.firstLine]
+                    var firstLines = [nextLine]
                     for share in split.dropLast() { firstLines.append(firstLines[firstLines.count - 1] + share.newlines) }
+                    nextLine = firstLines[firstLines.count - 1] + split[split.count - 1].newlines
                     let results = parallelMap(parts: parts.count, threads: options.threads) { part in
                         decodeLines(split[part].lines, numberedFrom: firstLines[part], buffer, decoder)
                     }
@@ -92,8 +94,8 @@ public enum PreferenceReader {
                         summary.skipped[error.reason, default: 0] += 1
                         if summary.firstSkipped.count < 5 { summary.firstSkipped.append(error) }
                     }
-                    for result in results {
-                        for outcome in result {
+                    for (outcomes, texts) in results {
+                        for outcome in outcomes {
                             switch outcome {
                             case .success(let record):
                                 // A line can be wrong only beside earlier ones (a dense dimension that
@@ -109,6 +111,7 @@ public enum PreferenceReader {
                                 try skip(error)
                             }
                         }
+                        builder.append(texts)
                     }
                 }
             }
@@ -179,29 +182,41 @@ public enum PreferenceReader {
         return nil
     }
 
-    /// Decodes `lines`, whose numbers count from 0 and become `firstLine`, `firstLine + 1`, ….
+    /// Decodes `lines`, whose numbers count from 0 and become `firstLine`, `firstLine + 1`, …. The
+    /// texts of the text pairs among them go to `texts`, in order (the builder never refuses a text
+    /// pair, so they line up with the successes).
     private static func decodeLines(_ lines: [Line], numberedFrom firstLine: Int, _ buffer: UnsafeRawBufferPointer,
-                                    _ decoder: PairDecoder) -> [Result<PairRecord, DataError>]
+                                    _ decoder: PairDecoder) -> (outcomes: [Result<PairRecord, DataError>], texts: PairTexts)
     {
         let scanner = FastLineScanner(decoder: decoder)
-        return lines.map { relative in
-            let line = Line(range: relative.range, number: relative.number + firstLine)
-            let bytes = UnsafeRawBufferPointer(rebasing: buffer[line.range])
-            if let outcome = scanner.scan(bytes, number: line.number) { return outcome }
-            do {
-                let value: JSONValue
-                switch Result(catching: { () throws(JSONSyntaxError) in try JSONParser.parse(bytes) }) {
-                case .success(let parsed): value = parsed
-                case .failure(let error):
-                    return .failure(DataError(file: decoder.file, line: line.number, column: error.column,
-                                              message: "invalid JSON: \(error.message)", reason: "invalid JSON"))
-                }
-                return .success(try decoder.decode(value, line: line.number, bytes: bytes))
-            } catch let error as DataError {
-                return .failure(error)
-            } catch {
-                preconditionFailure("PairDecoder throws only DataError")
+        var texts = PairTexts(reserving: decoder.shape.isText ? lines.reduce(0) { $0 + $1.range.count } : 0)
+        let outcomes = lines.map { relative in
+            decodeLine(Line(range: relative.range, number: relative.number + firstLine), buffer, scanner, &texts)
+        }
+        return (outcomes, texts)
+    }
+
+    private static func decodeLine(_ line: Line, _ buffer: UnsafeRawBufferPointer, _ scanner: FastLineScanner,
+                                   _ texts: inout PairTexts) -> Result<PairRecord, DataError>
+    {
+        let bytes = UnsafeRawBufferPointer(rebasing: buffer[line.range])
+        if let outcome = scanner.scan(bytes, number: line.number, texts: &texts) { return outcome }
+        let decoder = scanner.decoder
+        do {
+            let value: JSONValue
+            switch Result(catching: { () throws(JSONSyntaxError) in try JSONParser.parse(bytes) }) {
+            case .success(let parsed): value = parsed
+            case .failure(let error):
+                return .failure(DataError(file: decoder.file, line: line.number, column: error.column,
+                                          message: "invalid JSON: \(error.message)", reason: "invalid JSON"))
             }
+            var record = try decoder.decode(value, line: line.number, bytes: bytes)
+            if decoder.shape.isText { texts.take(from: &record) }
+            return .success(record)
+        } catch let error as DataError {
+            return .failure(error)
+        } catch {
+            preconditionFailure("PairDecoder throws only DataError")
         }
     }
 }
