@@ -231,6 +231,44 @@ final class ReaderTests: XCTestCase {
         }
     }
 
+    func test_dense_dimensions_are_checked_against_the_first_pair_in_any_split() throws {
+        // The first valid dense pair (line 4, after bad lines) sets the dimension; pairs of another
+        // dimension are scattered through the file, and a run of them opens a later stretch, so
+        // that some thread's share starts with the wrong dimension. Every split must skip the same
+        // lines with the same messages (naming line 4) and keep the same vectors.
+        var lines: [String] = []
+        for number in 1...2500 {
+            let dimension = number < 4 ? 0 : (number % 31 == 0 || (1200...1260).contains(number)) ? 3 : 2
+            if dimension == 0 {
+                lines.append(#"{"chosen_features": "no", "rejected_features": [1]}"#)
+            } else {
+                let values = (0..<dimension).map { String(number * 10 + $0) }.joined(separator: ",")
+                lines.append(#"{"chosen_features": [\#(values)], "rejected_features": [\#(values)], "category": "c\#(number % 3)"}"#)
+            }
+        }
+        let path = TestSupport.write(lines.joined(separator: "\n") + "\n", "dims.jsonl", in: TestSupport.temporaryDirectory(self))
+        func read(threads: Int, chunkBytes: Int) throws -> (PreferenceDataset, ReadSummary) {
+            var options = ReadOptions()
+            options.threads = threads
+            options.chunkBytes = chunkBytes
+            options.minimumPartBytes = 1
+            options.onError = .skip
+            return try PreferenceReader.read(paths: [path], options: options)
+        }
+        let (expected, expectedSummary) = try read(threads: 1, chunkBytes: 32 << 20)
+        guard case .dense(2, let chosen, _) = expected.responses else { return XCTFail("expected dimension 2") }
+        XCTAssertEqual(chosen[0], 40)
+        XCTAssertEqual(expectedSummary.skipped, ["wrong type": 3, "dimension mismatch": 2500 - 3 - expected.count])
+        XCTAssertEqual(expectedSummary.firstSkipped.last?.description, "\(path):62:1: expected 2 numbers as on \(path):4, got 3 (field chosen_features)")
+        for threads in [2, 3, 5] {
+            for chunkBytes in [3000, 50_000, 32 << 20] {
+                let (dataset, summary) = try read(threads: threads, chunkBytes: chunkBytes)
+                XCTAssertEqual(String(describing: dataset), String(describing: expected), "threads \(threads), chunks of \(chunkBytes)")
+                XCTAssertEqual(summary, expectedSummary, "threads \(threads), chunks of \(chunkBytes)")
+            }
+        }
+    }
+
     func firstDifference<T: Equatable>(_ a: [T], _ b: [T]) -> Int {
         a.indices.first { $0 >= b.count || a[$0] != b[$0] } ?? a.count
     }

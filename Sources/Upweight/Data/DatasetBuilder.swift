@@ -1,13 +1,16 @@
 /// Appends decoded lines to the columns of a `PreferenceDataset`, interning category names and
-/// checking that every dense vector has the dimension of the first.
+/// checking that every dense vector has the dimension of the first. Each reading thread fills one
+/// for its share of a chunk; the shares are then joined in order with `append(contentsOf:)`.
 struct DatasetBuilder {
     private var prompts = TextColumn()
     private var chosenTexts = TextColumn()
     private var rejectedTexts = TextColumn()
     private var chosenVectors: [Float] = []
     private var rejectedVectors: [Float] = []
-    private var dimension: Int?
-    private var firstDenseLine = ""
+    /// The first dense pair's dimension and where it is ("file:line"): every other must match it.
+    private(set) var denseReference: (dimension: Int, line: String)?
+    /// How many pairs `append` refused for their dimension.
+    private(set) var dimensionMismatches = 0
     private var ids: [String?] = []
     private var categoryNames: [String] = []
     private var categoryLookup: [String: Int32] = [:]
@@ -17,36 +20,40 @@ struct DatasetBuilder {
     private var splits: [String?] = []
     private var sources: [SourceLocation] = []
 
+    /// `denseReference`: the dimension the data before these pairs set, where known.
+    init(denseReference: (dimension: Int, line: String)? = nil) {
+        self.denseReference = denseReference
+    }
+
     var count: Int { categoryIndices.count }
 
-    mutating func append(_ record: PairRecord, file: Int32, path: String, fields: FieldNames) throws {
+    /// Appends a decoded pair. A text pair's texts are not in `record`: they go in with `append(_:)`.
+    mutating func append(_ record: PairRecord, file: Int32, path: String, fields: FieldNames) throws(DataError) {
         if !record.chosenFeatures.isEmpty {
-            if let dimension, dimension != record.chosenFeatures.count {
+            if let (dimension, line) = denseReference, dimension != record.chosenFeatures.count {
+                dimensionMismatches += 1
                 throw DataError(file: path, line: record.line, column: 1,
-                                message: "expected \(dimension) numbers as on \(firstDenseLine), got \(record.chosenFeatures.count)",
+                                message: "expected \(dimension) numbers as on \(line), got \(record.chosenFeatures.count)",
                                 field: fields.chosenFeatures, reason: "dimension mismatch")
             }
-            if dimension == nil {
-                dimension = record.chosenFeatures.count
-                firstDenseLine = "\(path):\(record.line)"
-            }
+            if denseReference == nil { denseReference = (record.chosenFeatures.count, "\(path):\(record.line)") }
             chosenVectors.append(contentsOf: record.chosenFeatures)
             rejectedVectors.append(contentsOf: record.rejectedFeatures)
         }
-        let category: Int32
-        if let known = categoryLookup[record.category] {
-            category = known
-        } else {
-            category = Int32(categoryNames.count)
-            categoryLookup[record.category] = category
-            categoryNames.append(record.category)
-        }
         ids.append(record.id)
-        categoryIndices.append(category)
+        categoryIndices.append(index(of: record.category))
         weights.append(record.weight)
         margins.append(record.margin)
         splits.append(record.split)
         sources.append(SourceLocation(file: file, line: Int32(record.line)))
+    }
+
+    private mutating func index(of category: String) -> Int32 {
+        if let known = categoryLookup[category] { return known }
+        let index = Int32(categoryNames.count)
+        categoryLookup[category] = index
+        categoryNames.append(category)
+        return index
     }
 
     /// The texts of the text pairs appended since the last call, in order.
@@ -57,9 +64,27 @@ struct DatasetBuilder {
         rejectedTexts.append(contentsOf: columns.rejected)
     }
 
+    /// Appends every pair of `other`, whose dense pairs the caller has made sure were checked against
+    /// this builder's reference (or set it, this builder having none).
+    mutating func append(contentsOf other: DatasetBuilder) {
+        if denseReference == nil { denseReference = other.denseReference }
+        chosenVectors.append(contentsOf: other.chosenVectors)
+        rejectedVectors.append(contentsOf: other.rejectedVectors)
+        prompts.append(contentsOf: other.prompts)
+        chosenTexts.append(contentsOf: other.chosenTexts)
+        rejectedTexts.append(contentsOf: other.rejectedTexts)
+        let remap = other.categoryNames.map { index(of: $0) }
+        categoryIndices.append(contentsOf: other.categoryIndices.lazy.map { remap[Int($0)] })
+        ids.append(contentsOf: other.ids)
+        weights.append(contentsOf: other.weights)
+        margins.append(contentsOf: other.margins)
+        splits.append(contentsOf: other.splits)
+        sources.append(contentsOf: other.sources)
+    }
+
     func dataset(files: [String]) -> PreferenceDataset {
         let responses: PreferenceDataset.Responses
-        if let dimension {
+        if let (dimension, _) = denseReference {
             responses = .dense(dimension: dimension, chosen: chosenVectors, rejected: rejectedVectors)
         } else {
             responses = .text(prompts: prompts, chosen: chosenTexts, rejected: rejectedTexts)

@@ -85,33 +85,33 @@ public enum PreferenceReader {
                     var firstLines = [nextLine]
                     for share in split.dropLast() { firstLines.append(firstLines[firstLines.count - 1] + share.newlines) }
                     nextLine = firstLines[firstLines.count - 1] + split[split.count - 1].newlines
-                    let results = parallelMap(parts: parts.count, threads: options.threads) { part in
-                        decodeLines(split[part].lines, numberedFrom: firstLines[part], buffer, decoder)
+                    // Each share is decoded into columns of its own, against the dense dimension the
+                    // data before this chunk set (if any), and the shares are joined in order.
+                    let reference = builder.denseReference
+                    func decodeShare(_ part: Int, against reference: (dimension: Int, line: String)?) -> DecodedShare {
+                        decodeLines(split[part].lines, numberedFrom: firstLines[part], buffer, decoder, file: Int32(fileIndex),
+                                    against: reference)
                     }
+                    var shares = parallelMap(parts: parts.count, threads: options.threads) { part in decodeShare(part, against: reference) }
                     summary.lines += split.reduce(0) { $0 + $1.lines.count }
                     func skip(_ error: DataError) throws {
                         guard options.onError == .skip else { throw error }
                         summary.skipped[error.reason, default: 0] += 1
                         if summary.firstSkipped.count < 5 { summary.firstSkipped.append(error) }
                     }
-                    for (outcomes, texts) in results {
-                        for outcome in outcomes {
-                            switch outcome {
-                            case .success(let record):
-                                // A line can be wrong only beside earlier ones (a dense dimension that
-                                // changes): under `skip` it is skipped like any other bad line.
-                                do {
-                                    try builder.append(record, file: Int32(fileIndex), path: path, fields: options.fields)
-                                } catch let error as DataError {
-                                    try skip(error)
-                                    continue
-                                }
-                                if let warning = record.warning { summary.warnings[warning, default: 0] += 1 }
-                            case .failure(let error):
-                                try skip(error)
-                            }
+                    for part in shares.indices {
+                        // A share that had to take its first dense pair as the reference is right
+                        // unless an earlier share set another one (of another dimension, or one its
+                        // mismatch errors should have named): then it is decoded again against that.
+                        if reference == nil, let known = builder.denseReference, let own = shares[part].pairs.denseReference,
+                           own.dimension != known.dimension || shares[part].pairs.dimensionMismatches > 0
+                        {
+                            shares[part] = decodeShare(part, against: known)
                         }
-                        builder.append(texts)
+                        // Under `skip` a pair refused for its dimension is skipped like any other bad line.
+                        for error in shares[part].errors { try skip(error) }
+                        builder.append(contentsOf: shares[part].pairs)
+                        summary.warnings.merge(shares[part].warnings, uniquingKeysWith: +)
                     }
                 }
             }
@@ -182,20 +182,42 @@ public enum PreferenceReader {
         return nil
     }
 
-    /// Decodes `lines`, whose numbers count from 0 and become `firstLine`, `firstLine + 1`, …. The
-    /// texts of the text pairs among them go to `texts`, in order (the builder never refuses a text
-    /// pair, so they line up with the successes).
+    /// One thread's share of a chunk, decoded: its pairs in columns, ready to join the others', and
+    /// the errors of its lines in order (bad lines, and pairs refused for their dimension).
+    struct DecodedShare {
+        var pairs: DatasetBuilder
+        var errors: [DataError] = []
+        var warnings: [String: Int] = [:]
+    }
+
+    /// Decodes `lines`, whose numbers count from 0 and become `firstLine`, `firstLine + 1`, …, checking
+    /// dense pairs against `reference` (or the share's first dense pair, without one).
     private static func decodeLines(_ lines: [Line], numberedFrom firstLine: Int, _ buffer: UnsafeRawBufferPointer,
-                                    _ decoder: PairDecoder) -> (outcomes: [Result<PairRecord, DataError>], texts: PairTexts)
+                                    _ decoder: PairDecoder, file: Int32, against reference: (dimension: Int, line: String)?)
+        -> DecodedShare
     {
         let scanner = FastLineScanner(decoder: decoder)
         var texts = PairTexts(reserving: decoder.shape.isText ? lines.reduce(0) { $0 + $1.range.count } : 0)
-        let outcomes = lines.map { relative in
-            decodeLine(Line(range: relative.range, number: relative.number + firstLine), buffer, scanner, &texts)
+        var share = DecodedShare(pairs: DatasetBuilder(denseReference: reference))
+        for relative in lines {
+            let line = Line(range: relative.range, number: relative.number + firstLine)
+            switch decodeLine(line, buffer, scanner, &texts) {
+            case .success(let record):
+                // The builder refuses only dense pairs, so text pairs stay in line with `texts`.
+                do { try share.pairs.append(record, file: file, path: decoder.file, fields: decoder.fields) } catch {
+                    share.errors.append(error)
+                    continue
+                }
+                if let warning = record.warning { share.warnings[warning, default: 0] += 1 }
+            case .failure(let error):
+                share.errors.append(error)
+            }
         }
-        return (outcomes, texts)
+        share.pairs.append(texts)
+        return share
     }
 
+    /// One line's pair or error. A text pair's texts go to `texts` (the record keeps none).
     private static func decodeLine(_ line: Line, _ buffer: UnsafeRawBufferPointer, _ scanner: FastLineScanner,
                                    _ texts: inout PairTexts) -> Result<PairRecord, DataError>
     {
