@@ -37,7 +37,7 @@ func loadAndScore(model: String, data: [String], reading: ReadingFlags, reporter
     let trained = try ModelDirectory.load(model)
     let options = try reading.options(base: trained.reading)
     reporter.progress(.init(phase: "reading", completed: 0, total: nil, unit: "pairs"))
-    let (dataset, summary) = try PreferenceReader.read(paths: data, options: options)
+    let (dataset, summary) = try PreferenceReader.read(paths: data, options: options, featurizingWith: trained.featurizer)
     logReadSummary(summary, pairs: dataset.count, log: reporter.note)
     reporter.progress(.init(phase: "scoring", completed: 0, total: dataset.count, unit: "pairs"))
     let rewards = try trained.rewards(for: dataset, threads: options.threads)

@@ -28,7 +28,9 @@ struct Tune: ParsableCommand {
             try base.apply(overrides, from: .commandLine)
             let threads = base.reading.threads
             let candidates = try CrossValidation.candidates(fromGrid: try Files.readJSONObject(grid), file: grid)
-            let (dataset, summary) = try PreferenceReader.read(paths: data, options: base.reading)
+            let (dataset, summary) = try PreferenceReader.read(
+                paths: data, options: base.reading,
+                featurizingWith: .hashed(hashBits: base.hashBits, includePrompt: base.includePrompt))
             logReadSummary(summary, pairs: dataset.count, log: printError)
             let validation = CrossValidation(folds: folds, objective: try TuneObjective(objective), base: base,
                                              candidates: candidates, gridFile: grid)

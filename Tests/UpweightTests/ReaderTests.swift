@@ -269,6 +269,42 @@ final class ReaderTests: XCTestCase {
         }
     }
 
+    func test_text_hashed_as_it_is_read_equals_hashing_afterwards() throws {
+        func rows(_ matrix: FeatureMatrix) -> SparseRows? {
+            if case .sparse(let rows) = matrix { return rows }
+            return nil
+        }
+        let path = TestSupport.data("llmbar.jsonl")
+        let plain = try PreferenceReader.read(paths: [path]).0
+        XCTAssertNil(plain.hashedTexts)
+        for includePrompt in [false, true] {
+            let featurizer = Featurizer.hashed(hashBits: 12, includePrompt: includePrompt)
+            let expected = try featurizer.features(of: plain, threads: 1)
+            for (threads, chunkBytes) in [(1, 32 << 20), (2, 50_000), (3, 7_000)] {
+                var options = ReadOptions()
+                options.threads = threads
+                options.chunkBytes = chunkBytes
+                options.minimumPartBytes = 1
+                let dataset = try PreferenceReader.read(paths: [path], options: options, featurizingWith: featurizer).0
+                let setting = "prompt \(includePrompt), threads \(threads), chunks of \(chunkBytes)"
+                let hashed = try XCTUnwrap(dataset.hashedTexts, setting)
+                XCTAssertEqual(hashed.chosen.count, 1198)
+                XCTAssertTrue(hashed.chosen == rows(expected.chosen) && hashed.rejected == rows(expected.rejected), setting)
+                // The rows travel with their pairs through a subset, and the featurizer takes them.
+                let picked = [5, 3, 1100, 3, 0]
+                let fromRead = try featurizer.features(of: dataset.subset(picked), threads: 2)
+                let fromScratch = try featurizer.features(of: plain.subset(picked), threads: 2)
+                XCTAssertEqual(rows(fromRead.chosen), rows(fromScratch.chosen), setting)
+                XCTAssertEqual(rows(fromRead.rejected), rows(fromScratch.rejected), setting)
+            }
+        }
+        // A featurizer with other settings hashes again rather than taking rows that are not its own.
+        let dataset = try PreferenceReader.read(paths: [path], featurizingWith: .hashed(hashBits: 12, includePrompt: false)).0
+        let other = Featurizer.hashed(hashBits: 10, includePrompt: false)
+        XCTAssertEqual(rows(try other.features(of: dataset, threads: 2).chosen), rows(try other.features(of: plain, threads: 2).chosen))
+        XCTAssertEqual(rows(try other.features(of: dataset, threads: 2).chosen)?.dimension, 1 << 10)
+    }
+
     func firstDifference<T: Equatable>(_ a: [T], _ b: [T]) -> Int {
         a.indices.first { $0 >= b.count || a[$0] != b[$0] } ?? a.count
     }

@@ -19,6 +19,7 @@ struct DatasetBuilder {
     private var margins: [Double] = []
     private var splits: [String?] = []
     private var sources: [SourceLocation] = []
+    private var hashedTexts: HashedTexts?
 
     /// `denseReference`: the dimension the data before these pairs set, where known.
     init(denseReference: (dimension: Int, line: String)? = nil) {
@@ -57,11 +58,15 @@ struct DatasetBuilder {
     }
 
     /// The texts of the text pairs appended since the last call, in order.
-    mutating func append(_ texts: PairTexts) {
-        let columns = texts.columns
-        prompts.append(contentsOf: columns.prompts)
-        chosenTexts.append(contentsOf: columns.chosen)
-        rejectedTexts.append(contentsOf: columns.rejected)
+    mutating func append(_ texts: (prompts: TextColumn, chosen: TextColumn, rejected: TextColumn)) {
+        prompts.append(contentsOf: texts.prompts)
+        chosenTexts.append(contentsOf: texts.chosen)
+        rejectedTexts.append(contentsOf: texts.rejected)
+    }
+
+    /// The features of the text pairs appended since the last call, in order.
+    mutating func append(_ hashed: HashedTexts) {
+        if hashedTexts == nil { hashedTexts = hashed } else { hashedTexts!.append(contentsOf: hashed) }
     }
 
     /// Appends every pair of `other`, whose dense pairs the caller has made sure were checked against
@@ -73,6 +78,7 @@ struct DatasetBuilder {
         prompts.append(contentsOf: other.prompts)
         chosenTexts.append(contentsOf: other.chosenTexts)
         rejectedTexts.append(contentsOf: other.rejectedTexts)
+        if let hashed = other.hashedTexts { append(hashed) }
         let remap = other.categoryNames.map { index(of: $0) }
         categoryIndices.append(contentsOf: other.categoryIndices.lazy.map { remap[Int($0)] })
         ids.append(contentsOf: other.ids)
@@ -91,6 +97,7 @@ struct DatasetBuilder {
         }
         return PreferenceDataset(responses: responses, ids: ids, categoryNames: categoryNames,
                                  categoryIndices: categoryIndices, exampleWeights: weights, margins: margins,
-                                 splits: splits, sources: sources, files: files)
+                                 splits: splits, sources: sources, files: files,
+                                 hashedTexts: denseReference == nil ? hashedTexts : nil)
     }
 }

@@ -32,7 +32,7 @@ public struct DenseRows: Sendable {
 }
 
 /// Compressed sparse rows: row i's entries are `indices[rowStarts[i] ..< rowStarts[i+1]]` with their `values`.
-public struct SparseRows: Sendable {
+public struct SparseRows: Sendable, Equatable {
     public var dimension: Int
     public var rowStarts: [Int] = [0]
     public var indices: [Int32] = []
@@ -48,6 +48,19 @@ public struct SparseRows: Sendable {
         rowStarts.append(contentsOf: other.rowStarts.dropFirst().map { $0 + offset })
         indices.append(contentsOf: other.indices)
         values.append(contentsOf: other.values)
+    }
+
+    /// The rows at `positions`, in that order.
+    public func subset(_ positions: [Int]) -> SparseRows {
+        var picked = SparseRows(dimension: dimension)
+        picked.rowStarts.reserveCapacity(positions.count + 1)
+        for row in positions {
+            let entries = rowStarts[row]..<rowStarts[row + 1]
+            picked.indices.append(contentsOf: indices[entries])
+            picked.values.append(contentsOf: values[entries])
+            picked.rowStarts.append(picked.indices.count)
+        }
+        return picked
     }
 }
 

@@ -29,16 +29,14 @@ public enum Featurizer: Sendable, Equatable {
     public func features(of dataset: PreferenceDataset, threads: Int) throws -> PairFeatures {
         switch (self, dataset.responses) {
         case (.hashed(let bits, let includePrompt), .text(let prompts, let chosen, let rejected)):
+            if let hashed = dataset.hashedTexts, hashed.hashBits == bits, hashed.includePrompt == includePrompt {
+                return PairFeatures(chosen: .sparse(hashed.chosen), rejected: .sparse(hashed.rejected))  // hashed as read
+            }
             let hasher = TextHasher(hashBits: bits)
             func rows(_ texts: TextColumn) -> SparseRows {
-                let parts = parallelMap(parts: threads, threads: threads) { part -> SparseRows in
-                    var rows = SparseRows(dimension: 1 << bits)
-                    for pair in contiguousRanges(count: texts.count, parts: threads).dropFirst(part).first ?? 0..<0 {
-                        let text = includePrompt ? prompts[pair] + "\n" + texts[pair] : texts[pair]
-                        hasher.appendRow(of: text, indices: &rows.indices, values: &rows.values)
-                        rows.rowStarts.append(rows.indices.count)
-                    }
-                    return rows
+                let parts = parallelMap(parts: threads, threads: threads) { part in
+                    HashedTexts.rows(of: texts, prompts: includePrompt ? prompts : nil, in: contiguousRanges(count: texts.count, parts: threads).dropFirst(part).first ?? 0..<0,
+                                     hasher: hasher)
                 }
                 var all = SparseRows(dimension: 1 << bits)
                 for part in parts { all.append(contentsOf: part) }
@@ -62,6 +60,49 @@ public enum Featurizer: Sendable, Equatable {
         case (.dense, .text):
             throw UsageError("the model reads dense feature vectors, but the data holds text")
         }
+    }
+}
+
+/// Both sides of text pairs, hashed: the reader hashes each thread's share of a chunk right after
+/// decoding it (`PreferenceReader.read(…, featurizingWith:)`), and `Featurizer.features` takes these
+/// rows instead of hashing again when its settings match.
+public struct HashedTexts: Sendable, Equatable {
+    public var hashBits: Int
+    public var includePrompt: Bool
+    public var chosen: SparseRows
+    public var rejected: SparseRows
+
+    /// The rows of every pair of the columns.
+    init(prompts: TextColumn, chosen: TextColumn, rejected: TextColumn, hashBits: Int, includePrompt: Bool) {
+        let hasher = TextHasher(hashBits: hashBits)
+        let prompts = includePrompt ? prompts : nil
+        self.init(hashBits: hashBits, includePrompt: includePrompt,
+                  chosen: Self.rows(of: chosen, prompts: prompts, in: chosen.indices, hasher: hasher),
+                  rejected: Self.rows(of: rejected, prompts: prompts, in: rejected.indices, hasher: hasher))
+    }
+
+    init(hashBits: Int, includePrompt: Bool, chosen: SparseRows, rejected: SparseRows) {
+        (self.hashBits, self.includePrompt, self.chosen, self.rejected) = (hashBits, includePrompt, chosen, rejected)
+    }
+
+    /// The rows of `texts[range]`, each hashed as `prompt + "\n" + text` when `prompts` are given.
+    static func rows(of texts: TextColumn, prompts: TextColumn?, in range: Range<Int>, hasher: TextHasher) -> SparseRows {
+        var rows = SparseRows(dimension: hasher.featureCount)
+        for pair in range {
+            hasher.appendRow(of: prompts.map { $0[pair] + "\n" + texts[pair] } ?? texts[pair], indices: &rows.indices, values: &rows.values)
+            rows.rowStarts.append(rows.indices.count)
+        }
+        return rows
+    }
+
+    func subset(_ positions: [Int]) -> HashedTexts {
+        HashedTexts(hashBits: hashBits, includePrompt: includePrompt, chosen: chosen.subset(positions), rejected: rejected.subset(positions))
+    }
+
+    mutating func append(contentsOf other: HashedTexts) {
+        precondition(other.hashBits == hashBits && other.includePrompt == includePrompt, "texts hashed two ways")
+        chosen.append(contentsOf: other.chosen)
+        rejected.append(contentsOf: other.rejected)
     }
 }
 

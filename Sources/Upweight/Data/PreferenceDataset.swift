@@ -23,6 +23,8 @@ public struct PreferenceDataset: Sendable {
     public var sources: [SourceLocation]
     /// The files `sources` index into.
     public var files: [String] = []
+    /// Text pairs' features, when they were hashed as they were read.
+    public var hashedTexts: HashedTexts?
 
     public var count: Int { categoryIndices.count }
 
@@ -118,7 +120,7 @@ public struct PreferenceDataset: Sendable {
             responses: picked, ids: indices.map { ids[$0] }, categoryNames: names,
             categoryIndices: categories, exampleWeights: indices.map { exampleWeights[$0] },
             margins: indices.map { margins[$0] }, splits: indices.map { splits[$0] },
-            sources: indices.map { sources[$0] }, files: files)
+            sources: indices.map { sources[$0] }, files: files, hashedTexts: hashedTexts?.subset(indices))
     }
 }
 

@@ -38,22 +38,26 @@ public struct ReadSummary: Sendable, Equatable {
 /// Reads JSONL preference files into a `PreferenceDataset`. Lines are parsed in parallel chunks;
 /// the result does not depend on the thread count.
 public enum PreferenceReader {
-    public static func read(paths: [String], options: ReadOptions = ReadOptions()) throws
-        -> (PreferenceDataset, ReadSummary)
+    /// With a hashing `featurizer`, text is also hashed as it is read (each thread hashes the pairs
+    /// it has just decoded), and the dataset carries the rows for `Featurizer.features` to use.
+    public static func read(paths: [String], options: ReadOptions = ReadOptions(), featurizingWith featurizer: Featurizer? = nil)
+        throws -> (PreferenceDataset, ReadSummary)
     {
         try MemoryBudget.check(paths: paths, limit: options.maxMemory)
-        return try read(names: paths, options: options) { path in try LineChunks(path: path, chunkBytes: options.chunkBytes) }
+        return try read(names: paths, options: options, featurizer: featurizer) { path in
+            try LineChunks(path: path, chunkBytes: options.chunkBytes)
+        }
     }
 
     /// Reads JSONL held in memory, exactly as if it were the file `name` (the fuzzer's entry point).
     public static func read(bytes: [UInt8], name: String, options: ReadOptions = ReadOptions()) throws
         -> (PreferenceDataset, ReadSummary)
     {
-        try read(names: [name], options: options) { _ in LineChunks(bytes: bytes, name: name, chunkBytes: options.chunkBytes) }
+        try read(names: [name], options: options, featurizer: nil) { _ in LineChunks(bytes: bytes, name: name, chunkBytes: options.chunkBytes) }
     }
 
     /// Opens each named source only when its turn comes, so one file's chunks are alive at a time.
-    private static func read(names paths: [String], options: ReadOptions, open: (String) throws -> LineChunks) throws
+    private static func read(names paths: [String], options: ReadOptions, featurizer: Featurizer?, open: (String) throws -> LineChunks) throws
         -> (PreferenceDataset, ReadSummary)
     {
         var builder = DatasetBuilder()
@@ -90,7 +94,7 @@ public enum PreferenceReader {
                     let reference = builder.denseReference
                     func decodeShare(_ part: Int, against reference: (dimension: Int, line: String)?) -> DecodedShare {
                         decodeLines(split[part].lines, numberedFrom: firstLines[part], buffer, decoder, file: Int32(fileIndex),
-                                    against: reference)
+                                    against: reference, featurizer: featurizer)
                     }
                     var shares = parallelMap(parts: parts.count, threads: options.threads) { part in decodeShare(part, against: reference) }
                     summary.lines += split.reduce(0) { $0 + $1.lines.count }
@@ -193,8 +197,8 @@ public enum PreferenceReader {
     /// Decodes `lines`, whose numbers count from 0 and become `firstLine`, `firstLine + 1`, …, checking
     /// dense pairs against `reference` (or the share's first dense pair, without one).
     private static func decodeLines(_ lines: [Line], numberedFrom firstLine: Int, _ buffer: UnsafeRawBufferPointer,
-                                    _ decoder: PairDecoder, file: Int32, against reference: (dimension: Int, line: String)?)
-        -> DecodedShare
+                                    _ decoder: PairDecoder, file: Int32, against reference: (dimension: Int, line: String)?,
+                                    featurizer: Featurizer?) -> DecodedShare
     {
         let scanner = FastLineScanner(decoder: decoder)
         var texts = PairTexts(reserving: decoder.shape.isText ? lines.reduce(0) { $0 + $1.range.count } : 0)
@@ -213,7 +217,13 @@ public enum PreferenceReader {
                 share.errors.append(error)
             }
         }
-        share.pairs.append(texts)
+        let columns = texts.columns
+        share.pairs.append(columns)
+        if case .hashed(let bits, let includePrompt)? = featurizer, decoder.shape.isText {
+            // Hashed here, while the share's texts are fresh in this core's cache.
+            share.pairs.append(HashedTexts(prompts: columns.prompts, chosen: columns.chosen, rejected: columns.rejected,
+                                           hashBits: bits, includePrompt: includePrompt))
+        }
         return share
     }
 

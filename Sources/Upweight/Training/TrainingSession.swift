@@ -29,7 +29,9 @@ public struct TrainingSession {
         let reading = configuration.reading
         let clock = ContinuousClock()
         let started = clock.now
-        var (dataset, summary) = try PreferenceReader.read(paths: data, options: reading)
+        // Text is hashed as it is read, as training's featurizer will (dense data ignores this).
+        let hashing = Featurizer.hashed(hashBits: configuration.hashBits, includePrompt: configuration.includePrompt)
+        var (dataset, summary) = try PreferenceReader.read(paths: data, options: reading, featurizingWith: hashing)
         reporter.progress(.init(phase: "read", completed: dataset.count, total: dataset.count, unit: "pairs"))
         log("read \(dataset.count) pairs in \(seconds(since: started))")
         logReadSummary(summary, pairs: dataset.count, log: log)
@@ -40,7 +42,7 @@ public struct TrainingSession {
         var evaluationPairs = try configuration.evalSplit.map { try pairs(of: dataset, inSplit: $0) }
         var evaluation: PreferenceDataset?
         if evaluationPairs == nil && !configuration.eval.isEmpty {
-            let (evalSet, evalSummary) = try PreferenceReader.read(paths: configuration.eval, options: reading)
+            let (evalSet, evalSummary) = try PreferenceReader.read(paths: configuration.eval, options: reading, featurizingWith: hashing)
             logReadSummary(evalSummary, pairs: evalSet.count, log: log)
             evaluation = evalSet
         } else if evaluationPairs == nil && configuration.holdout > 0 {
