@@ -50,6 +50,26 @@ public struct SparseRows: Sendable, Equatable {
         values.append(contentsOf: other.values)
     }
 
+    /// Keeps only the rows `kept` (ascending), moved to the front in place: no second copy.
+    public mutating func compact(keeping kept: [Int]) {
+        var written = 0
+        var starts = [0]
+        starts.reserveCapacity(kept.count + 1)
+        for row in kept {
+            let entries = rowStarts[row]..<rowStarts[row + 1]
+            // written ≤ entries.lowerBound: moving forward never overwrites an entry still to be moved.
+            for entry in entries {
+                indices[written] = indices[entry]
+                values[written] = values[entry]
+                written += 1
+            }
+            starts.append(written)
+        }
+        indices.removeLast(indices.count - written)
+        values.removeLast(values.count - written)
+        rowStarts = starts
+    }
+
     /// The rows at `positions`, in that order.
     public func subset(_ positions: [Int]) -> SparseRows {
         var picked = SparseRows(dimension: dimension)

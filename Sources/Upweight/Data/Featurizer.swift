@@ -99,6 +99,11 @@ public struct HashedTexts: Sendable, Equatable {
         HashedTexts(hashBits: hashBits, includePrompt: includePrompt, chosen: chosen.subset(positions), rejected: rejected.subset(positions))
     }
 
+    mutating func compact(keeping kept: [Int]) {
+        chosen.compact(keeping: kept)
+        rejected.compact(keeping: kept)
+    }
+
     mutating func append(contentsOf other: HashedTexts) {
         precondition(other.hashBits == hashBits && other.includePrompt == includePrompt, "texts hashed two ways")
         chosen.append(contentsOf: other.chosen)

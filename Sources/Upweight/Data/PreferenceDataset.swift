@@ -57,8 +57,16 @@ public struct PreferenceDataset: Sendable {
     /// The pairs at `first` and the pairs at `second`, giving up this dataset's responses side by side
     /// as they are copied: the peak is this data plus half of it, not twice it. Leaves `self` empty.
     public mutating func split(_ first: [Int], _ second: [Int]) -> (PreferenceDataset, PreferenceDataset) {
+        let ascending = zip(first, first.dropFirst()).allSatisfy { $0 < $1 }
         guard case .dense(let dimension, var chosen, var rejected) = responses else {
-            let parts = (subset(first), subset(second))
+            // Text: the parts share the texts' buffers; hashed rows are copied out for `second` and
+            // compacted in place for `first`, as dense rows are below.
+            var hashed = hashedTexts
+            hashedTexts = nil
+            let secondHashed = hashed?.subset(second)
+            if ascending { hashed?.compact(keeping: first) } else { hashed = hashed?.subset(first) }
+            var parts = (subset(first), subset(second))
+            (parts.0.hashedTexts, parts.1.hashedTexts) = (hashed, secondHashed)
             self = subset([])
             return parts
         }
@@ -66,7 +74,6 @@ public struct PreferenceDataset: Sendable {
         // is copied out, then the first is compacted in place (its rows are in ascending order), so
         // the peak is the data plus the second part.
         responses = .dense(dimension: dimension, chosen: [], rejected: [])
-        let ascending = zip(first, first.dropFirst()).allSatisfy { $0 < $1 }
         let second = (Self.rows(chosen, second, dimension), Self.rows(rejected, second, dimension), second)
         let firstResponses: Responses
         if ascending {

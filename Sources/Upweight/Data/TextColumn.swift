@@ -52,11 +52,13 @@ public struct TextColumn: Sendable, RandomAccessCollection, ExpressibleByArrayLi
         spans.append(contentsOf: other.spans.lazy.map { Span(buffer: $0.buffer + offset, start: $0.start, count: $0.count) })
     }
 
-    /// The texts at `positions`, in that order, copied into one buffer of their own.
+    /// The texts at `positions`, in that order. They share this column's buffers (no bytes are
+    /// copied, so a train/eval split costs no second copy of the text); an empty subset keeps none.
     public func subset(_ positions: [Int]) -> TextColumn {
-        var writer = TextBuffer()
-        let picked = positions.map { position in withUTF8(position) { writer.write($0) } }
-        return TextColumn(buffer: writer.bytes, spans: picked)
+        var picked = TextColumn()
+        if !positions.isEmpty { picked.buffers = buffers }
+        picked.spans = positions.map { spans[$0] }
+        return picked
     }
 }
 
