@@ -52,14 +52,15 @@ enum FuzzChecks {
     private typealias Outcome = Result<(PreferenceDataset, ReadSummary), any Error>
 
     private static func read(_ bytes: [UInt8], shape: InputShape?, onError: ErrorPolicy,
-                             chunkBytes: Int = 32 << 20, threads: Int = 1, minimumPartBytes: Int = 1 << 16) -> Outcome {
+                             chunkBytes: Int = 32 << 20, threads: Int = 1, minimumPartBytes: Int = 1 << 16,
+                             featurizer: Featurizer? = nil) -> Outcome {
         var options = ReadOptions()
         options.shape = shape
         options.onError = onError
         options.chunkBytes = chunkBytes
         options.threads = threads
         options.minimumPartBytes = minimumPartBytes
-        return Result { try PreferenceReader.read(bytes: bytes, name: dataName, options: options) }
+        return Result { try PreferenceReader.read(bytes: bytes, name: dataName, options: options, featurizingWith: featurizer) }
     }
 
     private static func checkReader(_ bytes: [UInt8], shape: InputShape?, lines: Lines) {
@@ -67,8 +68,9 @@ enum FuzzChecks {
         let lenient = read(bytes, shape: shape, onError: .skip)
         // Tiny chunks on two threads: line numbers and results must not depend on how the file is cut.
         let chunked = read(bytes, shape: shape, onError: .skip, chunkBytes: 7, threads: 2)
-        // One chunk split into 3 parts at arbitrary bytes (each part starts after a newline).
-        let parted = read(bytes, shape: shape, onError: .skip, threads: 3, minimumPartBytes: 1)
+        // One chunk split into 3 parts at arbitrary bytes (each part starts after a newline), with
+        // text hashed as it is read.
+        let parted = read(bytes, shape: shape, onError: .skip, threads: 3, minimumPartBytes: 1, featurizer: hashing)
 
         switch strict {
         case .success(let (dataset, summary)):
@@ -101,7 +103,10 @@ enum FuzzChecks {
             guard case .success(let (partedDataset, partedSummary)) = parted else {
                 fatalError("three parts rejected what one accepted: \(parted)")
             }
-            check(same(dataset, partedDataset), "three parts read different pairs")
+            var unhashed = partedDataset
+            unhashed.hashedTexts = nil
+            check(same(dataset, unhashed), "three parts read different pairs")
+            checkHashedAsRead(partedDataset, against: dataset)
             check(partedSummary == summary, "three parts summed up otherwise: \(partedSummary) vs \(summary)")
         case .failure(let error):
             // Skipping bad lines leaves only one way to fail: nothing left to read.
@@ -110,6 +115,17 @@ enum FuzzChecks {
             if case .success = chunked { fatalError("small chunks accepted what one chunk rejected") }
             if case .success = parted { fatalError("three parts accepted what one rejected") }
         }
+    }
+
+    private static let hashing = Featurizer.hashed(hashBits: 8, includePrompt: true)
+
+    /// Text hashed as it was read gives the rows hashing afterwards gives; dense data carries none.
+    private static func checkHashedAsRead(_ read: PreferenceDataset, against plain: PreferenceDataset) {
+        guard plain.isText else { return check(read.hashedTexts == nil, "dense data with hashed rows") }
+        guard let hashed = read.hashedTexts, let features = try? hashing.features(of: plain, threads: 1),
+              case .sparse(let chosen) = features.chosen, case .sparse(let rejected) = features.rejected
+        else { fatalError("text read without hashed rows, or not hashable") }
+        check(hashed.chosen == chosen && hashed.rejected == rejected, "hashed as read differs from hashed after reading")
     }
 
     /// Every error about the data is a DataError naming the file; one about a line names a real,

@@ -50,10 +50,12 @@ public enum PreferenceReader {
     }
 
     /// Reads JSONL held in memory, exactly as if it were the file `name` (the fuzzer's entry point).
-    public static func read(bytes: [UInt8], name: String, options: ReadOptions = ReadOptions()) throws
-        -> (PreferenceDataset, ReadSummary)
+    public static func read(bytes: [UInt8], name: String, options: ReadOptions = ReadOptions(),
+                            featurizingWith featurizer: Featurizer? = nil) throws -> (PreferenceDataset, ReadSummary)
     {
-        try read(names: [name], options: options, featurizer: nil) { _ in LineChunks(bytes: bytes, name: name, chunkBytes: options.chunkBytes) }
+        try read(names: [name], options: options, featurizer: featurizer) { _ in
+            LineChunks(bytes: bytes, name: name, chunkBytes: options.chunkBytes)
+        }
     }
 
     /// Opens each named source only when its turn comes, so one file's chunks are alive at a time.
