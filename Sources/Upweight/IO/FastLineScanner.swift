@@ -38,7 +38,6 @@ struct FastLineScanner {
         var cursor = JSONCursor(bytes: line)
         var object = JSONObject()
         let complete = members(&cursor) { key, cursor in
-            guard object[key] == nil else { return false }  // a duplicate key: jansson rejects it
             guard let value = scalar(&cursor) else { return false }
             object[key] = value
             return true
@@ -62,12 +61,9 @@ struct FastLineScanner {
         let fields = decoder.fields
         var cursor = JSONCursor(bytes: line)
         var record = PairRecord(line: number, id: nil, category: "default", weight: 1, margin: 0, split: nil)
-        var seen: [String] = []
         var prompt, chosen, rejected: TextColumn.Span?
         let mark = texts.mark
         let complete = members(&cursor) { key, cursor in
-            guard !seen.contains(key) else { return false }  // a duplicate key: jansson rejects it
-            seen.append(key)
             let side = (key == fields.prompt, key == fields.chosen, key == fields.rejected)
             guard side.0 || side.1 || side.2 else { return metadata(key, &cursor, into: &record) }
             guard cursor.peek == UInt8(ascii: "\""), let span = texts.decode(&cursor) else { return false }
@@ -80,11 +76,8 @@ struct FastLineScanner {
             texts.discard(after: mark)
             return nil
         }
-        if chosen.count == 0 || rejected.count == 0 {
-            record.warning = "empty response"
-        } else if texts.same(chosen, rejected) {
-            record.warning = "chosen identical to rejected"
-        }
+        record.warning = PairDecoder.warning(chosenIsEmpty: chosen.count == 0, rejectedIsEmpty: rejected.count == 0,
+                                             identical: texts.same(chosen, rejected))
         texts.append(prompt: prompt, chosen: chosen, rejected: rejected)
         return record
     }
@@ -95,10 +88,7 @@ struct FastLineScanner {
         let fields = decoder.fields
         var cursor = JSONCursor(bytes: line)
         var record = PairRecord(line: number, id: nil, category: "default", weight: 1, margin: 0, split: nil)
-        var seen: [String] = []
         let complete = members(&cursor) { key, cursor in
-            guard !seen.contains(key) else { return false }
-            seen.append(key)
             guard key == fields.chosenFeatures || key == fields.rejectedFeatures else {
                 return key != fields.chosen && metadata(key, &cursor, into: &record)  // text in a dense file: the decoder's call
             }
@@ -145,14 +135,17 @@ struct FastLineScanner {
     }
 
     /// Reads `{ "key": value, ... }` and nothing after it but whitespace, calling `member` with each
-    /// key and the cursor at its value. False when anything is not as expected.
+    /// key and the cursor at its value. False when anything is not as expected, including a key
+    /// seen before (jansson rejects duplicates), so no caller has to check for them.
     private func members(_ cursor: inout JSONCursor, _ member: (String, inout JSONCursor) -> Bool) -> Bool {
         cursor.skipSpace()
         guard cursor.take(UInt8(ascii: "{")) else { return false }
         cursor.skipSpace()
         if cursor.take(UInt8(ascii: "}")) { cursor.skipSpace(); return cursor.atEnd }
+        var seen: [String] = []
         while true {
-            guard let key = cursor.string() else { return false }
+            guard let key = cursor.string(), !seen.contains(key) else { return false }
+            seen.append(key)
             cursor.skipSpace()
             guard cursor.take(UInt8(ascii: ":")) else { return false }
             cursor.skipSpace()

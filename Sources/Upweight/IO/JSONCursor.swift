@@ -53,7 +53,7 @@ struct JSONCursor {
         }
         index = opening
         var decoded: [UInt8] = []
-        guard string(appendingTo: &decoded) else { return nil }
+        guard escapedString(appendingTo: &decoded) else { return nil }
         return String(decoding: decoded, as: UTF8.self)  // validated as it was decoded
     }
 

@@ -123,9 +123,10 @@ public final class LineChunks {
     private func nextMapped(_ mapping: UnsafeRawBufferPointer, _ consumed: Int) -> Chunk? {
         let base = mapping.baseAddress!
         let page = Int(sysconf(Int32(_SC_PAGESIZE)))
-        if consumed / page * page > released {
-            madvise(UnsafeMutableRawPointer(mutating: base + released), consumed / page * page - released, MADV_DONTNEED)
-            released = consumed / page * page
+        let done = consumed / page * page  // whole pages only: the next chunk may start mid-page
+        if done > released {
+            madvise(UnsafeMutableRawPointer(mutating: base + released), done - released, MADV_DONTNEED)
+            released = done
         }
         guard consumed < mapping.count else { return nil }
         var end = min(mapping.count, consumed + max(chunkBytes, 1))
@@ -178,9 +179,7 @@ public final class LineChunks {
     }
 
     private func dropByteOrderMark() {
-        if atStart, pending.count >= 3, pending[0] == 0xEF, pending[1] == 0xBB, pending[2] == 0xBF {
-            pending.removeFirst(3)  // a UTF-8 byte order mark is accepted and dropped
-        }
+        if atStart { pending.removeFirst(pending.withUnsafeBytes(Self.byteOrderMarkLength)) }
         if pending.count >= 3 || finished { atStart = false }
     }
 

@@ -154,12 +154,16 @@ final class PairDecoder: Sendable {
         if record.chosen.isEmpty && record.rejected.isEmpty {
             throw fail("chosen and rejected are both empty", field: fields.chosen, reason: "empty responses")
         }
-        if record.chosen.isEmpty || record.rejected.isEmpty {
-            record.warning = "empty response"
-        } else if record.chosen == record.rejected {
-            record.warning = "chosen identical to rejected"
-        }
+        record.warning = Self.warning(chosenIsEmpty: record.chosen.isEmpty, rejectedIsEmpty: record.rejected.isEmpty,
+                                      identical: record.chosen == record.rejected)
         return record
+    }
+
+    /// The warning a text pair gets (not both responses empty: that is an error): one empty
+    /// response, or two identical ones. The fast path asks here too, so both word it alike.
+    static func warning(chosenIsEmpty: Bool, rejectedIsEmpty: Bool, identical: Bool) -> String? {
+        if chosenIsEmpty || rejectedIsEmpty { return "empty response" }
+        return identical ? "chosen identical to rejected" : nil
     }
 
     private typealias Fail = (String, String?, String) -> DataError
