@@ -53,6 +53,7 @@ struct Eval: ParsableCommand {
                 text = report.render(format)
             }
             progress.clear()
+            if let training = scored.model.trainingTexts { Contamination(scored.dataset, training: training).lines.forEach(printError) }
             try emit(text, to: output)
         }
     }

@@ -35,7 +35,9 @@ func loadAndScore(model: String, data: [String], reading: ReadingFlags, reporter
     throws -> (dataset: PreferenceDataset, chosen: [Float], rejected: [Float], model: TrainedModel)
 {
     let trained = try ModelDirectory.load(model)
-    let options = try reading.options(base: trained.reading)
+    var options = try reading.options(base: trained.reading)
+    // Dense lines' prompts, for the contamination check (text pairs have theirs anyway).
+    if trained.trainingTexts != nil { options.fields.group = options.fields.prompt }
     reporter.progress(.init(phase: "reading", completed: 0, total: nil, unit: "pairs"))
     let (dataset, summary) = try PreferenceReader.read(paths: data, options: options, featurizingWith: trained.featurizer)
     logReadSummary(summary, pairs: dataset.count, log: reporter.note)

@@ -16,7 +16,9 @@ struct Train: ParsableCommand {
     var data: [String]
     @Option(help: "Model directory to write (config.json + model.safetensors).") var out: String?
     @Option(help: "JSONL file(s) to evaluate on after training (repeatable).") var eval: [String] = []
-    @Option(help: "Hold out this fraction of the training pairs (stratified by category) for evaluation.") var holdout: Double?
+    @Option(help: "Hold out this fraction of the training pairs (stratified by category, groups kept whole) for evaluation.") var holdout: Double?
+    @Option(help: "Keep pairs together in --holdout: prompt (pairs sharing a prompt; default), none, or a field name (e.g. a conversation id).")
+    var groupBy: String?
     @Option(help: "Train only on pairs whose split field (--split-field, default split) has this value.") var trainSplit: String?
     @Option(help: "Evaluate on the pairs whose split field has this value.") var evalSplit: String?
     @Option(help: "Field holding the split name (default: split).") var splitField: String?
@@ -79,7 +81,7 @@ struct Train: ParsableCommand {
                                           ("checkpoint-every", checkpointEvery), ("warmup-steps", warmupSteps), ("patience", patience)]
         for (key, value) in integers { if let value { object[key] = JSONValue(value) } }
         for (key, value) in [("model", model), ("optimizer", optimizer), ("normalize", normalize), ("out", out),
-                             ("train-split", trainSplit), ("eval-split", evalSplit), ("split-field", splitField),
+                             ("group-by", groupBy), ("train-split", trainSplit), ("eval-split", evalSplit), ("split-field", splitField),
                              ("category-scheme", categoryScheme), ("clip-weights", clipWeights), ("weight-mode", weightMode),
                              ("log", log), ("hidden", hidden), ("activation", activation),
                              ("initialization", initialization), ("schedule", schedule)] {

@@ -6,7 +6,9 @@ struct Tune: ParsableCommand {
         abstract: "Cross-validate a grid of weighting choices (stratified k-fold) and write the winner as a config file.")
 
     @Argument(help: "JSONL files of preference pairs.") var data: [String]
-    @Option(help: "Number of folds (stratified by category).") var folds = 5
+    @Option(help: "Number of folds (stratified by category, groups kept whole).") var folds = 5
+    @Option(help: "Keep pairs together in one fold: prompt (pairs sharing a prompt; default), none, or a field name.")
+    var groupBy: String?
     @Option(help: "macro, worst, category:NAME or category:NAME,max-drop:D.") var objective = "macro"
     @Option(help: "JSON object mapping config keys to lists of candidate values.") var grid: String
     @Option(help: "Where to write the winning config (train --config reads it).") var out: String
@@ -25,15 +27,17 @@ struct Tune: ParsableCommand {
             }
             var overrides = reading.settings
             if let seed { overrides["seed"] = JSONValue(seed) }
+            if let groupBy { overrides["group-by"] = .string(groupBy) }
             try base.apply(overrides, from: .commandLine)
             let threads = base.reading.threads
             let candidates = try CrossValidation.candidates(fromGrid: try Files.readJSONObject(grid), file: grid)
             let (dataset, summary) = try PreferenceReader.read(
-                paths: data, options: base.reading,
+                paths: data, options: base.readingWithGroups,
                 featurizingWith: .hashed(hashBits: base.hashBits, includePrompt: base.includePrompt))
             logReadSummary(summary, pairs: dataset.count, log: printError)
             let validation = CrossValidation(folds: folds, objective: try TuneObjective(objective), base: base,
                                              candidates: candidates, gridFile: grid)
+            printError("folds: " + HoldoutNote(dataset: dataset, grouping: base.grouping, keys: dataset.groupKeys(by: base.grouping), of: dataset.count).text)
             printError("tuning \(candidates.count) candidates × \(folds) folds on \(dataset.count) pairs, \(threads) threads")
             let progress = ProgressLine(quiet: quiet)
             let outcome = try validation.run(dataset: dataset, threads: threads, reporter: progress.reporter)

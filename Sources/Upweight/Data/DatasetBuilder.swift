@@ -18,6 +18,7 @@ struct DatasetBuilder {
     private var weights: [Double] = []
     private var margins: [Double] = []
     private var splits: [String?] = []
+    private var groups: [UInt64] = []
     private var sources: [SourceLocation] = []
     private var hashedTexts: HashedTexts?
 
@@ -46,6 +47,7 @@ struct DatasetBuilder {
         weights.append(record.weight)
         margins.append(record.margin)
         splits.append(record.split)
+        groups.append(record.group)
         sources.append(SourceLocation(file: file, line: Int32(record.line)))
     }
 
@@ -85,6 +87,7 @@ struct DatasetBuilder {
         weights.append(contentsOf: other.weights)
         margins.append(contentsOf: other.margins)
         splits.append(contentsOf: other.splits)
+        groups.append(contentsOf: other.groups)
         sources.append(contentsOf: other.sources)
     }
 
@@ -97,7 +100,7 @@ struct DatasetBuilder {
         }
         return PreferenceDataset(responses: responses, ids: ids, categoryNames: categoryNames,
                                  categoryIndices: categoryIndices, exampleWeights: weights, margins: margins,
-                                 splits: splits, sources: sources, files: files,
+                                 splits: splits, groupFieldKeys: groups, sources: sources, files: files,
                                  hashedTexts: denseReference == nil ? hashedTexts : nil)
     }
 }

@@ -19,6 +19,8 @@ public struct PreferenceDataset: Sendable {
     public var margins: [Double]
     /// The split field ("train", "test", ...) where the data has one.
     public var splits: [String?]
+    /// `groupHash(of:)` of each pair's group field (`FieldNames.group`), 0 where it had none.
+    public var groupFieldKeys: [UInt64] = []
     /// Where each pair came from, for messages that point back at the input.
     public var sources: [SourceLocation]
     /// The files `sources` index into.
@@ -127,6 +129,7 @@ public struct PreferenceDataset: Sendable {
             responses: picked, ids: indices.map { ids[$0] }, categoryNames: names,
             categoryIndices: categories, exampleWeights: indices.map { exampleWeights[$0] },
             margins: indices.map { margins[$0] }, splits: indices.map { splits[$0] },
+            groupFieldKeys: groupFieldKeys.isEmpty ? [] : indices.map { groupFieldKeys[$0] },
             sources: indices.map { sources[$0] }, files: files, hashedTexts: hashedTexts?.subset(indices))
     }
 }

@@ -15,6 +15,23 @@ public func stratifiedHoldout(_ dataset: PreferenceDataset, among: [Int]? = nil,
     return (train.sorted(), heldOut.sorted())
 }
 
+/// Fold of each pair: within every category the pairs are shuffled with the seed and dealt round-robin.
+func stratifiedFolds(_ dataset: PreferenceDataset, folds: Int, seed: UInt64) -> [Int] {
+    var byCategory = [[Int]](repeating: [], count: dataset.categoryNames.count)
+    for pair in 0..<dataset.count { byCategory[Int(dataset.categoryIndices[pair])].append(pair) }
+    var generator = SplitMix64(seed: seed ^ 0xF01D)
+    var assignment = [Int](repeating: 0, count: dataset.count)
+    var next = 0
+    for var pairs in byCategory {
+        pairs.seededShuffle(using: &generator)
+        for pair in pairs {
+            assignment[pair] = next % folds
+            next += 1
+        }
+    }
+    return assignment
+}
+
 /// A 64-bit fingerprint of the data a model was trained on (FNV-1a over 8-byte words): the same
 /// pairs in the same order give the same fingerprint.
 public func fingerprint(of dataset: PreferenceDataset) -> String {

@@ -123,6 +123,14 @@ struct FastLineScanner {
             }
         }
         if key == fields.split, case .string(let text) = value { record.split = text }
+        if key == fields.group {
+            switch value {
+            case .string(let text): record.group = groupHash(of: text.utf8)
+            case .integer(let integer): record.group = groupHash(of: String(integer).utf8)
+            case .null: break
+            default: return false
+            }
+        }
         if key == fields.weight {
             guard let weight = value == .null ? 1 : value.numberValue, weight >= 0 else { return false }
             record.weight = weight

@@ -18,6 +18,7 @@ public enum ModelDirectory {
         var files: [(name: String, bytes: [UInt8])] = [("config.json", Array(JSONValue.object(config).prettyText.utf8)),
                                                        ("model.safetensors", tensors)]
         if !trained.trainingLog.isEmpty { files.append(("training_log.jsonl", Array(trainingLogText(trained.trainingLog).utf8))) }
+        if let texts = trained.trainingTexts { files.append(("training_hashes.bin", texts.encoded)) }
         if let checkpoint {
             files.append(("checkpoint.json", Array(JSONValue.object(checkpoint.json).prettyText.utf8)))
             files.append(("checkpoint.safetensors", Safetensors.encode([], doubles: checkpoint.state)))
@@ -48,6 +49,8 @@ public enum ModelDirectory {
         var trained = TrainedModel(featurizer: decodedFeaturizer, model: model, reading: reading, provenance: provenance)
         let logPath = "\(path)/training_log.jsonl"
         if Files.exists(logPath) { trained.trainingLog = try readTrainingLog(logPath) }
+        let hashesPath = "\(path)/training_hashes.bin"
+        if Files.exists(hashesPath) { trained.trainingTexts = try TextFingerprints(decoding: try Files.read(hashesPath), file: hashesPath) }
         return trained
     }
 

@@ -10,6 +10,8 @@ public struct FieldNames: Sendable, Equatable {
     public var split = "split"
     public var chosenFeatures = "chosen_features"
     public var rejectedFeatures = "rejected_features"
+    /// A field whose value (a string or an integer) groups pairs (`Grouping.field(_:)`); nil: none read.
+    public var group: String?
     public init() {}
 }
 
@@ -44,6 +46,8 @@ struct PairRecord: Sendable {
     var weight: Double
     var margin: Double
     var split: String?
+    /// `groupHash(of:)` of the group field's value; 0 where there is none.
+    var group: UInt64 = 0
     var prompt = ""
     var chosen = ""
     var rejected = ""
@@ -97,6 +101,15 @@ final class PairDecoder: Sendable {
         switch object[fields.split] {
         case .string(let text)?: record.split = text
         default: break
+        }
+        // By prompt, text pairs are grouped by the prompt they are read with, whatever their shape.
+        if let field = fields.group, shape == .dense || field != fields.prompt {
+            switch object[field] {
+            case nil, .null?: break
+            case .string(let text)?: record.group = groupHash(of: text.utf8)
+            case .integer(let number)?: record.group = groupHash(of: String(number).utf8)
+            case let other?: throw wrongType(field, "a string or an integer", other)
+            }
         }
         record.weight = try optionalNumber(fields.weight, default: 1)
         guard record.weight >= 0, record.weight.isFinite else {

@@ -8,6 +8,8 @@ public struct TrainedModel: Sendable {
     public var provenance: JSONObject
     /// One JSON object per epoch (training_log.jsonl in the model directory).
     public var trainingLog: [JSONObject] = []
+    /// Hashes of the training prompts and responses (training_hashes.bin), for `eval`'s contamination check.
+    public var trainingTexts: TextFingerprints?
 
     public init(featurizer: Featurizer, model: RewardModel, reading: ReadOptions, provenance: JSONObject) {
         self.featurizer = featurizer

@@ -34,6 +34,8 @@ public struct TrainingConfiguration: Sendable, Equatable {
     /// Boosting rounds T (1: a single model).
     public var boostRounds = 1
     public var holdout = 0.0
+    /// Which pairs stay together in the held-out split and in `tune`'s folds.
+    public var grouping = Grouping.prompt
     /// Train only on pairs whose split field has this value (e.g. "train"), evaluate on `evalSplit`.
     public var trainSplit: String?
     public var evalSplit: String?
@@ -44,6 +46,13 @@ public struct TrainingConfiguration: Sendable, Equatable {
     public var reading = ReadOptions()
 
     public init() {}
+
+    /// How to read the data: `reading`, with the group field `grouping` needs.
+    public var readingWithGroups: ReadOptions {
+        var options = reading
+        options.fields.group = grouping.field(options.fields)
+        return options
+    }
 
     /// nil: L-BFGS for a linear model, AdamW for an MLP.
     public var resolvedOptimizer: OptimizerKind { optimizer ?? (model == .mlp ? .adamw : .lbfgs) }
@@ -62,7 +71,7 @@ public struct TrainingConfiguration: Sendable, Equatable {
         "category-scheme", "clip-weights", "weight-mode", "label-smoothing", "center-rewards", "focal-gamma",
         "group-dro", "group-dro-adjust", "boost", "checkpoint-every", "resume", "hidden", "activation", "initialization",
         "warmup-steps", "schedule", "patience",
-        "log", "holdout", "train-split", "eval-split", "split-field", "eval", "out", "threads", "on-error", "shape", "prompt-field", "chosen-field",
+        "log", "holdout", "group-by", "train-split", "eval-split", "split-field", "eval", "out", "threads", "on-error", "shape", "prompt-field", "chosen-field",
         "rejected-field", "category-field", "weight-field", "margin-field", "id-field", "max-memory",
     ]
 
@@ -117,6 +126,7 @@ public struct TrainingConfiguration: Sendable, Equatable {
             case "patience": patience = try reader.integer(in: 1...1_000_000)
             case "resume": resume = try reader.boolean()
             case "holdout": holdout = try reader.number(atLeast: 0, below: 1)
+            case "group-by": grouping = Grouping(try reader.nonEmptyString())
             case "train-split": trainSplit = try reader.string()
             case "eval-split": evalSplit = try reader.string()
             case "split-field": reading.fields.split = try reader.string()
@@ -184,7 +194,10 @@ public struct TrainingConfiguration: Sendable, Equatable {
             object["group-dro-adjust"] = .number(groupDROAdjustment)
         }
         if boostRounds > 1 { object["boost"] = JSONValue(boostRounds) }
-        if holdout > 0 { object["holdout"] = .number(holdout) }
+        if holdout > 0 {
+            object["holdout"] = .number(holdout)
+            object["group-by"] = .string(grouping.description)
+        }
         if let trainSplit { object["train-split"] = .string(trainSplit) }
         if let evalSplit { object["eval-split"] = .string(evalSplit) }
         return object
@@ -235,6 +248,11 @@ struct ConfigValue {
 
     func string() throws -> String {
         guard case .string(let text) = value else { throw wrong("a string") }
+        return text
+    }
+
+    func nonEmptyString() throws -> String {
+        guard case .string(let text) = value, !text.isEmpty else { throw wrong("\"prompt\", \"none\" or a field name") }
         return text
     }
 

@@ -26,7 +26,7 @@ public struct TrainingSession {
         if configuration.out == nil && (configuration.checkpointEvery != nil || configuration.resume) {
             throw UsageError("--checkpoint-every and --resume need --out: checkpoints live in the model directory")
         }
-        let reading = configuration.reading
+        let reading = configuration.readingWithGroups
         let clock = ContinuousClock()
         let started = clock.now
         // Text is hashed as it is read, as training's featurizer will (dense data ignores this).
@@ -42,15 +42,18 @@ public struct TrainingSession {
         var evaluationPairs = try configuration.evalSplit.map { try pairs(of: dataset, inSplit: $0) }
         var evaluation: PreferenceDataset?
         if evaluationPairs == nil && !configuration.eval.isEmpty {
-            let (evalSet, evalSummary) = try PreferenceReader.read(paths: configuration.eval, options: reading, featurizingWith: hashing)
+            let (evalSet, evalSummary) = try PreferenceReader.read(paths: configuration.eval, options: configuration.reading, featurizingWith: hashing)
             logReadSummary(evalSummary, pairs: evalSet.count, log: log)
             evaluation = evalSet
         } else if evaluationPairs == nil && configuration.holdout > 0 {
             let among = trainPairs ?? Array(0..<dataset.count)
-            let split = stratifiedHoldout(dataset, among: among, fraction: configuration.holdout, seed: configuration.seed)
+            let keys = dataset.groupKeys(by: configuration.grouping)
+            let split = groupedHoldout(dataset, among: among, fraction: configuration.holdout, seed: configuration.seed, keys: keys)
             guard !split.train.isEmpty, !split.heldOut.isEmpty else {
                 throw UsageError("--holdout \(configuration.holdout) leaves no pairs on one side of \(among.count)")
             }
+            log(HoldoutNote(dataset: dataset, grouping: configuration.grouping, keys: keys,
+                            heldOut: split.heldOut.count, of: among.count).text)
             (trainPairs, evaluationPairs) = (split.train, split.heldOut)
         }
         let training: PreferenceDataset
@@ -63,10 +66,13 @@ public struct TrainingSession {
             dataset = training.subset([])  // one reference to the data, not two
         }
         log("training on \(training.count) pairs in \(training.categoryNames.count) categories")
+        let trainingTexts = TextFingerprints(training)
+        if let evaluation { Contamination(evaluation, training: trainingTexts).lines.forEach(log) }
         let trainingStarted = clock.now
         var outcome = try Trainer.train(training, configuration: configuration, evaluation: evaluation, reporter: reporter)
         log("trained in \(seconds(since: trainingStarted)): \(outcome.description)")
         outcome.trained.provenance["data"] = .object(dataProvenance(outcome.trained.provenance["data"]))
+        outcome.trained.trainingTexts = trainingTexts
         log(outcome.weightSummary.table)
         log("weights: effective sample size \(fixed(outcome.weightSummary.effectiveSampleSize, 1)) of \(training.count) pairs; heaviest 1% hold \(fixed(100 * outcome.weightSummary.topOnePercentShare, 1))% of the weight")
         if let path = configuration.logFile {

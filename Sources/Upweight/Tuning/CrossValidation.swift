@@ -106,7 +106,7 @@ public struct CrossValidation {
             try configuration.weighting.validate(categories: dataset.categoryNames)
             return configuration
         }
-        let assignment = stratifiedFolds(dataset, folds: folds, seed: base.seed)
+        let assignment = groupedFolds(dataset, folds: folds, seed: base.seed, keys: dataset.groupKeys(by: base.grouping))
         let jobs = configurations.indices.flatMap { candidate in (0..<folds).map { (candidate, $0) } }
         let finished = Counter()
         let results = parallelMap(parts: jobs.count, threads: threads) { job -> Result<[String: Double], Error> in
@@ -153,21 +153,4 @@ public struct CrossValidation {
         }
         return products
     }
-}
-
-/// Fold of each pair: within every category the pairs are shuffled with the seed and dealt round-robin.
-func stratifiedFolds(_ dataset: PreferenceDataset, folds: Int, seed: UInt64) -> [Int] {
-    var byCategory = [[Int]](repeating: [], count: dataset.categoryNames.count)
-    for pair in 0..<dataset.count { byCategory[Int(dataset.categoryIndices[pair])].append(pair) }
-    var generator = SplitMix64(seed: seed ^ 0xF01D)
-    var assignment = [Int](repeating: 0, count: dataset.count)
-    var next = 0
-    for var pairs in byCategory {
-        pairs.seededShuffle(using: &generator)
-        for pair in pairs {
-            assignment[pair] = next % folds
-            next += 1
-        }
-    }
-    return assignment
 }
