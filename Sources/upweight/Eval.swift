@@ -9,7 +9,8 @@ struct Eval: ParsableCommand {
         abstract: "Report a model's alignment metrics per category: accuracy with 95% intervals, margins, calibration.")
 
     @Argument(help: "Model directory (from train --out).") var model: String
-    @Argument(help: "JSONL files of preference pairs.") var data: [String]
+    @Argument(help: "JSONL files of preference pairs (with --holdout-of: default, the files that model was trained on).") var data: [String] = []
+    @Option(help: "Evaluate on exactly the pairs this model directory held out in training (train --holdout).") var holdoutOf: String?
     @Option(help: "Report format.") var format: ReportFormat = .table
     @Option(help: "Write the report to this file (atomically) instead of stdout.") var output: String?
     @Option(help: "How a tie (Δ = 0) counts towards accuracy: half (½), strict (0) or exclude (left out).") var ties: TiePolicy = .half
@@ -22,6 +23,7 @@ struct Eval: ParsableCommand {
     @OptionGroup var reading: ReadingFlags
 
     func validate() throws {
+        guard !data.isEmpty || holdoutOf != nil else { throw ValidationError("expected JSONL files to evaluate on (or --holdout-of DIR)") }
         guard (0...1_000_000).contains(bootstrap) else {
             throw ValidationError("--bootstrap: expected a whole number from 0 to 1000000, got \(bootstrap)")
         }
@@ -31,7 +33,7 @@ struct Eval: ParsableCommand {
         try reportingErrors {
             let progress = ProgressLine(quiet: quiet)
             defer { progress.clear() }
-            let scored = try loadAndScore(model: model, data: data, reading: reading, reporter: progress.reporter)
+            let scored = try loadAndScore(model: model, data: data, reading: reading, heldOutOf: holdoutOf, reporter: progress.reporter)
             progress.draw(.init(phase: "metrics and \(bootstrap) bootstrap resamples", completed: 0, total: nil, unit: "pairs"))
             var options = EvaluationOptions(ties: ties, bootstrapSamples: bootstrap, seed: seed)
             if let sections { options.sections = try Sections.load(sections) }

@@ -19,6 +19,8 @@ struct Train: ParsableCommand {
     @Option(help: "Hold out this fraction of the training pairs (stratified by category, groups kept whole) for evaluation.") var holdout: Double?
     @Option(help: "Keep pairs together in --holdout: prompt (pairs sharing a prompt; default), none, or a field name (e.g. a conversation id).")
     var groupBy: String?
+    @Option(help: "Write the training and held-out pairs' lines into DIR/train.jsonl and DIR/held_out.jsonl, for other tools.")
+    var saveSplit: String?
     @Option(help: "Train only on pairs whose split field (--split-field, default split) has this value.") var trainSplit: String?
     @Option(help: "Evaluate on the pairs whose split field has this value.") var evalSplit: String?
     @Option(help: "Field holding the split name (default: split).") var splitField: String?
@@ -81,7 +83,7 @@ struct Train: ParsableCommand {
                                           ("checkpoint-every", checkpointEvery), ("warmup-steps", warmupSteps), ("patience", patience)]
         for (key, value) in integers { if let value { object[key] = JSONValue(value) } }
         for (key, value) in [("model", model), ("optimizer", optimizer), ("normalize", normalize), ("out", out),
-                             ("group-by", groupBy), ("train-split", trainSplit), ("eval-split", evalSplit), ("split-field", splitField),
+                             ("group-by", groupBy), ("save-split", saveSplit), ("train-split", trainSplit), ("eval-split", evalSplit), ("split-field", splitField),
                              ("category-scheme", categoryScheme), ("clip-weights", clipWeights), ("weight-mode", weightMode),
                              ("log", log), ("hidden", hidden), ("activation", activation),
                              ("initialization", initialization), ("schedule", schedule)] {

@@ -184,3 +184,55 @@ final class ContaminationTests: XCTestCase {
         XCTAssertEqual(clean.stderr, "contamination check: none of the 1 evaluation pairs shares a prompt or a response with the training data\n")
     }
 }
+
+/// The held-out set is recorded in the model directory: evaluated again exactly, and written out.
+final class HeldOutRecordTests: XCTestCase {
+    func test_ranges_round_trip_and_malformed_ranges_are_refused() {
+        XCTAssertEqual(HeldOutRecord.ranges(of: [1, 2, 3, 7, 10, 11]), [1...3, 7...7, 10...11])
+        XCTAssertEqual(HeldOutRecord.lines("1-3,7,10-11"), [1...3, 7...7, 10...11])
+        XCTAssertEqual(HeldOutRecord.lines(""), [])
+        for bad in ["0-2", "3-1", "1-3,2", "1-3,4", "1,,2", "a", "1-2-3", "1-99999999999"] {
+            XCTAssertNil(HeldOutRecord.lines(bad), bad)
+        }
+    }
+
+    func test_eval_holdout_of_evaluates_on_exactly_the_held_out_pairs_and_save_split_writes_them() throws {
+        let directory = TestSupport.temporaryDirectory(self)
+        let data = TestSupport.data("llmbar.jsonl")
+        let train = try TestSupport.run(["train", data, "--holdout", "0.2", "--seed", "4", "--hash-bits", "12", "--format", "json",
+                                         "--out", "\(directory)/a", "--save-split", "\(directory)/split", "--quiet"])
+        XCTAssertEqual(train.status, 0, train.stderr)
+        let trainReport = try TestSupport.json(train.stdout) as! [String: Any]
+        let heldOutCount = (trainReport["overall"] as! [String: Any])["pairs"] as! Int
+
+        // Written-out split: every line of the data file exactly once, the held-out ones apart.
+        let original = try String(contentsOfFile: data, encoding: .utf8).split(separator: "\n").map(String.init)
+        let heldOutLines = try String(contentsOfFile: "\(directory)/split/held_out.jsonl", encoding: .utf8).split(separator: "\n").map(String.init)
+        let trainLines = try String(contentsOfFile: "\(directory)/split/train.jsonl", encoding: .utf8).split(separator: "\n").map(String.init)
+        XCTAssertEqual(heldOutLines.count, heldOutCount)
+        XCTAssertEqual((heldOutLines + trainLines).sorted(), original.sorted())
+
+        // The same model evaluated on its recorded held-out set gives the training run's report.
+        let again = try TestSupport.run(["eval", "\(directory)/a", "--holdout-of", "\(directory)/a", "--format", "json", "--quiet"])
+        XCTAssertEqual(again.status, 0, again.stderr)
+        let report = try TestSupport.json(again.stdout) as! [String: Any]
+        XCTAssertEqual((report["overall"] as! [String: Any])["accuracy"] as? Double,
+                       (trainReport["overall"] as! [String: Any])["accuracy"] as? Double)
+        XCTAssertEqual((report["overall"] as! [String: Any])["pairs"] as? Int, heldOutCount)
+        // ... and so does evaluating on the written held-out file.
+        let fromFile = try TestSupport.run(["eval", "\(directory)/a", "\(directory)/split/held_out.jsonl", "--format", "json", "--quiet"])
+        XCTAssertEqual((try TestSupport.json(fromFile.stdout) as! [String: Any])["overall"] as? NSDictionary,
+                       report["overall"] as? NSDictionary)
+
+        // Another file in the data's place no longer holds those pairs.
+        let other = try TestSupport.run(["eval", "\(directory)/a", "\(directory)/split/train.jsonl", "--holdout-of", "\(directory)/a", "--quiet"])
+        XCTAssertEqual(other.status, 65)
+        XCTAssertTrue(other.stderr.hasPrefix("\(directory)/a/held_out.json: the held-out pairs read from \(directory)/split/train.jsonl are not those held out in training"), other.stderr)
+
+        let none = try TestSupport.run(["train", data, "--hash-bits", "12", "--out", "\(directory)/b", "--quiet"])
+        XCTAssertEqual(none.status, 0, none.stderr)
+        let missing = try TestSupport.run(["eval", "\(directory)/a", "--holdout-of", "\(directory)/b"])
+        XCTAssertEqual(missing.status, 64)
+        XCTAssertEqual(missing.stderr, "upweight: --holdout-of \(directory)/b: no held_out.json (the model was not trained with --holdout)\n")
+    }
+}

@@ -19,6 +19,7 @@ public enum ModelDirectory {
                                                        ("model.safetensors", tensors)]
         if !trained.trainingLog.isEmpty { files.append(("training_log.jsonl", Array(trainingLogText(trained.trainingLog).utf8))) }
         if let texts = trained.trainingTexts { files.append(("training_hashes.bin", texts.encoded)) }
+        if let heldOut = trained.heldOut { files.append((HeldOutRecord.fileName, Array(JSONValue.object(heldOut.json).prettyText.utf8))) }
         if let checkpoint {
             files.append(("checkpoint.json", Array(JSONValue.object(checkpoint.json).prettyText.utf8)))
             files.append(("checkpoint.safetensors", Safetensors.encode([], doubles: checkpoint.state)))
@@ -51,6 +52,8 @@ public enum ModelDirectory {
         if Files.exists(logPath) { trained.trainingLog = try readTrainingLog(logPath) }
         let hashesPath = "\(path)/training_hashes.bin"
         if Files.exists(hashesPath) { trained.trainingTexts = try TextFingerprints(decoding: try Files.read(hashesPath), file: hashesPath) }
+        let heldOutPath = "\(path)/\(HeldOutRecord.fileName)"
+        if Files.exists(heldOutPath) { trained.heldOut = try HeldOutRecord(json: try Files.readJSONObject(heldOutPath), file: heldOutPath) }
         return trained
     }
 

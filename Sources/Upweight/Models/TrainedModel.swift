@@ -10,6 +10,8 @@ public struct TrainedModel: Sendable {
     public var trainingLog: [JSONObject] = []
     /// Hashes of the training prompts and responses (training_hashes.bin), for `eval`'s contamination check.
     public var trainingTexts: TextFingerprints?
+    /// Which pairs `--holdout` held out (held_out.json).
+    public var heldOut: HeldOutRecord?
 
     public init(featurizer: Featurizer, model: RewardModel, reading: ReadOptions, provenance: JSONObject) {
         self.featurizer = featurizer

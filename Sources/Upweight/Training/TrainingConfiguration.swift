@@ -36,6 +36,8 @@ public struct TrainingConfiguration: Sendable, Equatable {
     public var holdout = 0.0
     /// Which pairs stay together in the held-out split and in `tune`'s folds.
     public var grouping = Grouping.prompt
+    /// Write the training and held-out pairs' lines as JSONL files into this directory.
+    public var saveSplit: String?
     /// Train only on pairs whose split field has this value (e.g. "train"), evaluate on `evalSplit`.
     public var trainSplit: String?
     public var evalSplit: String?
@@ -71,7 +73,7 @@ public struct TrainingConfiguration: Sendable, Equatable {
         "category-scheme", "clip-weights", "weight-mode", "label-smoothing", "center-rewards", "focal-gamma",
         "group-dro", "group-dro-adjust", "boost", "checkpoint-every", "resume", "hidden", "activation", "initialization",
         "warmup-steps", "schedule", "patience",
-        "log", "holdout", "group-by", "train-split", "eval-split", "split-field", "eval", "out", "threads", "on-error", "shape", "prompt-field", "chosen-field",
+        "log", "holdout", "group-by", "save-split", "train-split", "eval-split", "split-field", "eval", "out", "threads", "on-error", "shape", "prompt-field", "chosen-field",
         "rejected-field", "category-field", "weight-field", "margin-field", "id-field", "max-memory",
     ]
 
@@ -127,6 +129,7 @@ public struct TrainingConfiguration: Sendable, Equatable {
             case "resume": resume = try reader.boolean()
             case "holdout": holdout = try reader.number(atLeast: 0, below: 1)
             case "group-by": grouping = Grouping(try reader.nonEmptyString())
+            case "save-split": saveSplit = try reader.string()
             case "train-split": trainSplit = try reader.string()
             case "eval-split": evalSplit = try reader.string()
             case "split-field": reading.fields.split = try reader.string()

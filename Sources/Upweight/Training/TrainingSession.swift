@@ -41,6 +41,7 @@ public struct TrainingSession {
         var trainPairs = try configuration.trainSplit.map { try pairs(of: dataset, inSplit: $0) }
         var evaluationPairs = try configuration.evalSplit.map { try pairs(of: dataset, inSplit: $0) }
         var evaluation: PreferenceDataset?
+        var heldOut: HeldOutRecord?
         if evaluationPairs == nil && !configuration.eval.isEmpty {
             let (evalSet, evalSummary) = try PreferenceReader.read(paths: configuration.eval, options: configuration.reading, featurizingWith: hashing)
             logReadSummary(evalSummary, pairs: evalSet.count, log: log)
@@ -61,11 +62,18 @@ public struct TrainingSession {
             let parts = dataset.split(trainPairs ?? Array(0..<dataset.count), evaluationPairs ?? [])
             training = parts.0
             if evaluationPairs != nil { evaluation = parts.1 }
+            if configuration.evalSplit == nil && configuration.eval.isEmpty && configuration.holdout > 0 {
+                heldOut = HeldOutRecord(heldOut: parts.1, fraction: configuration.holdout, seed: configuration.seed, grouping: configuration.grouping)
+            }
         } else {
             training = dataset
             dataset = training.subset([])  // one reference to the data, not two
         }
         log("training on \(training.count) pairs in \(training.categoryNames.count) categories")
+        if let directory = configuration.saveSplit {
+            try SplitFiles.write(train: training, heldOut: evaluation ?? training.subset([]), to: directory)
+            log("wrote the split to \(directory)/\(SplitFiles.trainName) (\(training.count) pairs) and \(directory)/\(SplitFiles.heldOutName) (\(evaluation?.count ?? 0) pairs)")
+        }
         let trainingTexts = TextFingerprints(training)
         if let evaluation { Contamination(evaluation, training: trainingTexts).lines.forEach(log) }
         let trainingStarted = clock.now
@@ -73,6 +81,7 @@ public struct TrainingSession {
         log("trained in \(seconds(since: trainingStarted)): \(outcome.description)")
         outcome.trained.provenance["data"] = .object(dataProvenance(outcome.trained.provenance["data"]))
         outcome.trained.trainingTexts = trainingTexts
+        outcome.trained.heldOut = heldOut
         log(outcome.weightSummary.table)
         log("weights: effective sample size \(fixed(outcome.weightSummary.effectiveSampleSize, 1)) of \(training.count) pairs; heaviest 1% hold \(fixed(100 * outcome.weightSummary.topOnePercentShare, 1))% of the weight")
         if let path = configuration.logFile {
