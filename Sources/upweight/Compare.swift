@@ -1,0 +1,46 @@
+import ArgumentParser
+import Upweight
+
+struct Compare: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Compare several models on the same pairs: per-category accuracy, deltas to the first model with paired intervals, McNemar and Holm-adjusted p-values, and the smallest change each category can detect.")
+
+    @Argument(help: "JSONL files of preference pairs (with --holdout-of: default, the files that model was trained on).") var data: [String] = []
+    @Option(name: .customLong("model"), help: "A model directory (repeat: the first is the baseline).") var models: [String] = []
+    @Option(help: "Compare on exactly the pairs this model directory held out in training (train --holdout).") var holdoutOf: String?
+    @Option(help: "Report format: table or json.") var format: ReportFormat = .table
+    @Option(help: "Write the comparison to this file (atomically) instead of stdout.") var output: String?
+    @Option(help: "How a tie (Δ = 0) counts towards accuracy: half (½), strict (0) or exclude (left out).") var ties: TiePolicy = .half
+    @Option(help: "Bootstrap resamples for the 95% intervals.") var bootstrap: Int = 1000
+    @Option(help: "Seed of the bootstrap.") var seed: UInt64 = 0
+    @Flag(help: "No progress line on the terminal.") var quiet = false
+    @OptionGroup var reading: ReadingFlags
+
+    func validate() throws {
+        guard models.count >= 2 else { throw ValidationError("expected at least two --model directories (the first is the baseline)") }
+        guard !data.isEmpty || holdoutOf != nil else { throw ValidationError("expected JSONL files to compare on (or --holdout-of DIR)") }
+        guard (1...1_000_000).contains(bootstrap) else { throw ValidationError("--bootstrap: expected a whole number from 1 to 1000000, got \(bootstrap)") }
+        guard format == .table || format == .json else { throw ValidationError("--format: compare writes table or json, got \(format.rawValue)") }
+    }
+
+    func run() throws {
+        try reportingErrors {
+            let progress = ProgressLine(quiet: quiet)
+            defer { progress.clear() }
+            // The first model reads the data (its reading settings, unless flags say otherwise); the
+            // others score the same pairs with their own featurizers.
+            let first = try loadAndScore(model: models[0], data: data, reading: reading, heldOutOf: holdoutOf, reporter: progress.reporter)
+            var rewards = [(first.chosen, first.rejected)]
+            let threads = try reading.options(base: first.model.reading).threads
+            for model in models.dropFirst() {
+                progress.draw(.init(phase: "scoring with \(model)", completed: 0, total: nil, unit: "pairs"))
+                rewards.append(try ModelDirectory.load(model).rewards(for: first.dataset, threads: threads))
+            }
+            progress.draw(.init(phase: "\(bootstrap) bootstrap resamples", completed: 0, total: nil, unit: "pairs"))
+            let comparison = ModelComparison(dataset: first.dataset, models: models, rewards: rewards, ties: ties,
+                                             bootstrapSamples: bootstrap, seed: seed)
+            progress.clear()
+            try emit(format == .json ? JSONValue.object(comparison.json).prettyText : comparison.table, to: output)
+        }
+    }
+}
