@@ -24,8 +24,10 @@ func reportingErrors(_ body: () throws -> Void) throws {
     }
 }
 
+/// Prints one line on stderr. Every message is one line, so all of it is escaped: data quoted in a
+/// message (a category, a file name, a value) cannot drive the terminal or forge another line.
 func printError(_ message: String) {
-    let line = Array((message + "\n").utf8)
+    let line = Array((terminalEscaped(message) + "\n").utf8)
     _ = line.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
 }
 
