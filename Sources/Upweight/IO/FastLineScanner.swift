@@ -122,7 +122,13 @@ struct FastLineScanner {
             default: return false
             }
         }
-        if key == fields.split, case .string(let text) = value { record.split = text }
+        if key == fields.split {
+            switch value {
+            case .string(let text): record.split = text
+            case .null: break
+            default: return false
+            }
+        }
         if key == fields.weight {
             guard let weight = value == .null ? 1 : value.numberValue, weight >= 0 else { return false }
             record.weight = weight
