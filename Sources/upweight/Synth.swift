@@ -23,7 +23,7 @@ struct Synth: ParsableCommand {
 
     /// Every number in range before anything is generated: synth builds its output in memory.
     private func checkNumbers() throws {
-        try FlagRange.check(n, flag: "--n", in: 1...100_000_000)
+        try FlagRange.check(n, flag: "--n", in: 1...10_000_000)
         if let dim {
             try FlagRange.check(dim, flag: "--dim", in: 1...65_536)
             guard n * dim <= 100_000_000 else {

@@ -76,7 +76,7 @@ final class MessageSafetyTests: XCTestCase {
             (["stats", data, "--threads", "-2"], "--threads: expected a whole number from 1 to 1024, got -2"),
             (["eval", "model", data, "--seed", "-1"], "--seed: expected a whole number ≥ 0, got -1"),
             (["eval", "model", data, "--bootstrap", "-5"], "--bootstrap: expected a whole number from 0 to 1000000, got -5"),
-            (["synth", "--out", "x.jsonl", "--n", "-5"], "--n: expected a whole number from 1 to 100000000, got -5"),
+            (["synth", "--out", "x.jsonl", "--n", "-5"], "--n: expected a whole number from 1 to 10000000, got -5"),
             (["synth", "--out", "x.jsonl", "--noise", "-1"], "--noise: expected a number > 0, got -1"),
             (["synth", "--out", "x.jsonl", "--seed", "-7"], "--seed: expected a whole number ≥ 0, got -7"),
             (["synth", "--out", "x.jsonl", "--label-flip", "-0.1"], "--label-flip: expected a number ≥ 0 and < 1, got -0.1"),
