@@ -41,14 +41,14 @@ final class TuneLimitsTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: "\(directory)/winner.json"))
     }
 
-    func test_fewer_than_two_folds_is_refused_even_when_negative() throws {
+    func test_fewer_than_two_or_more_than_1000_folds_are_refused_even_when_negative() throws {
         let directory = TestSupport.temporaryDirectory(self)
         let data = TestSupport.write(pairs(["a": 4]), "data.jsonl", in: directory)
         let grid = TestSupport.write(#"{"l2": [0.1]}"#, "grid.json", in: directory)
-        for folds in ["1", "0", "-3"] {
+        for folds in ["1", "0", "-3", "1001"] {
             let run = try TestSupport.run(["tune", data, "--grid", grid, "--out", "\(directory)/winner.json", "--folds", folds])
             XCTAssertEqual(run.status, 64)
-            XCTAssertEqual(run.stderr, "upweight: --folds: expected a whole number ≥ 2, got \(folds)\n")
+            XCTAssertEqual(run.stderr, "upweight: --folds: expected a whole number from 2 to 1000, got \(folds)\n")
         }
     }
 

@@ -1,9 +1,10 @@
 /// The checks on `--folds`, apart from how folds are formed, so that grouped folds can change what
 /// "enough to fill every fold" counts without touching the rest.
 extension CrossValidation {
-    /// At least two folds: one to train on and one to hold out.
+    /// At least two folds: one to train on and one to hold out; at most 1000 (leave-one-out on a
+    /// small set), so that candidates × folds runs stay countable.
     public static func checkFoldCount(_ folds: Int) throws {
-        guard folds >= 2 else { throw UsageError("--folds: expected a whole number ≥ 2, got \(folds)") }
+        guard (2...1000).contains(folds) else { throw UsageError("--folds: expected a whole number from 2 to 1000, got \(folds)") }
     }
 
     /// Every fold must hold pairs, and pairs of every category (the folds are stratified): a category
