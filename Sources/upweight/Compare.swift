@@ -11,20 +11,21 @@ struct Compare: ParsableCommand {
     @Option(help: "Report format: table or json.") var format: ReportFormat = .table
     @Option(help: "Write the comparison to this file (atomically) instead of stdout.") var output: String?
     @Option(help: "How a tie (Δ = 0) counts towards accuracy: half (½), strict (0) or exclude (left out).") var ties: TiePolicy = .half
-    @Option(help: "Bootstrap resamples for the 95% intervals.") var bootstrap: Int = 1000
-    @Option(help: "Seed of the bootstrap.") var seed: UInt64 = 0
+    @Option(parsing: .unconditional, help: "Bootstrap resamples for the 95% intervals.") var bootstrap: Int = 1000
+    @Option(parsing: .unconditional, help: "Seed of the bootstrap.") var seed = 0
     @Flag(help: "No progress line on the terminal.") var quiet = false
     @OptionGroup var reading: ReadingFlags
 
     func validate() throws {
         guard models.count >= 2 else { throw ValidationError("expected at least two --model directories (the first is the baseline)") }
         guard !data.isEmpty || holdoutOf != nil else { throw ValidationError("expected JSONL files to compare on (or --holdout-of DIR)") }
-        guard (1...1_000_000).contains(bootstrap) else { throw ValidationError("--bootstrap: expected a whole number from 1 to 1000000, got \(bootstrap)") }
         guard format == .table || format == .json else { throw ValidationError("--format: compare writes table or json, got \(format.rawValue)") }
     }
 
     func run() throws {
         try reportingErrors {
+            try FlagRange.check(bootstrap, flag: "--bootstrap", in: 1...1_000_000)
+            try FlagRange.check(seed, flag: "--seed", in: 0...Int.max)
             let progress = ProgressLine(quiet: quiet)
             defer { progress.clear() }
             // The first model reads the data (its reading settings, unless flags say otherwise); the
@@ -38,7 +39,7 @@ struct Compare: ParsableCommand {
             }
             progress.draw(.init(phase: "\(bootstrap) bootstrap resamples", completed: 0, total: nil, unit: "pairs"))
             let comparison = ModelComparison(dataset: first.dataset, models: models, rewards: rewards, ties: ties,
-                                             bootstrapSamples: bootstrap, seed: seed)
+                                             bootstrapSamples: bootstrap, seed: UInt64(seed))
             progress.clear()
             try emit(format == .json ? JSONValue.object(comparison.json).prettyText : comparison.table, to: output)
         }

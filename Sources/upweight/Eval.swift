@@ -14,8 +14,8 @@ struct Eval: ParsableCommand {
     @Option(help: "Report format.") var format: ReportFormat = .table
     @Option(help: "Write the report to this file (atomically) instead of stdout.") var output: String?
     @Option(help: "How a tie (Δ = 0) counts towards accuracy: half (½), strict (0) or exclude (left out).") var ties: TiePolicy = .half
-    @Option(help: "Bootstrap resamples for the 95% intervals (0: none).") var bootstrap: Int = 1000
-    @Option(help: "Seed of the bootstrap.") var seed: UInt64 = 0
+    @Option(parsing: .unconditional, help: "Bootstrap resamples for the 95% intervals (0: none).") var bootstrap: Int = 1000
+    @Option(parsing: .unconditional, help: "Seed of the bootstrap.") var seed = 0
     @Option(help: "JSON file of RewardBench-style sections: {\"SECTION\": {\"categories\": [...], \"weight\": w}}.")
     var sections: String?
     @Option(help: "A second model directory to compare with, on the same pairs.") var baseline: String?
@@ -24,18 +24,17 @@ struct Eval: ParsableCommand {
 
     func validate() throws {
         guard !data.isEmpty || holdoutOf != nil else { throw ValidationError("expected JSONL files to evaluate on (or --holdout-of DIR)") }
-        guard (0...1_000_000).contains(bootstrap) else {
-            throw ValidationError("--bootstrap: expected a whole number from 0 to 1000000, got \(bootstrap)")
-        }
     }
 
     func run() throws {
         try reportingErrors {
+            try FlagRange.check(bootstrap, flag: "--bootstrap", in: 0...1_000_000)
+            try FlagRange.check(seed, flag: "--seed", in: 0...Int.max)
             let progress = ProgressLine(quiet: quiet)
             defer { progress.clear() }
             let scored = try loadAndScore(model: model, data: data, reading: reading, heldOutOf: holdoutOf, reporter: progress.reporter)
             progress.draw(.init(phase: "metrics and \(bootstrap) bootstrap resamples", completed: 0, total: nil, unit: "pairs"))
-            var options = EvaluationOptions(ties: ties, bootstrapSamples: bootstrap, seed: seed)
+            var options = EvaluationOptions(ties: ties, bootstrapSamples: bootstrap, seed: UInt64(seed))
             if let sections { options.sections = try Sections.load(sections) }
             if let baseline {
                 let other = try ModelDirectory.load(baseline)

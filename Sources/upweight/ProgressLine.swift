@@ -40,7 +40,7 @@ final class ProgressLine: Sendable {
                 line += "  ETA \(Int(remaining) / 60):" + String(format2: Int(remaining) % 60)
             }
             if let loss = update.loss { line += "  loss \(Double(Int(loss * 10_000)) / 10_000)" }
-            write(2, "\r\u{1B}[K" + line)
+            write(2, "\r\u{1B}[K" + terminalEscaped(line))  // only the erase is ours to send
             state.drawn = true
         }
     }

@@ -7,7 +7,7 @@ struct ReadingFlags: ParsableArguments {
     var shape: String?
     @Option(name: .customLong("on-error"), help: "fail: stop at the first bad line (default); skip: skip bad lines and count them.")
     var onError: ErrorPolicy?
-    @Option(help: "Threads for parsing, featurizing and training (default: all cores).")
+    @Option(parsing: .unconditional, help: "Threads for parsing, featurizing and training (default: all cores).")
     var threads: Int?
     @Option(help: "Field holding the prompt (default: prompt).") var promptField: String?
     @Option(help: "Field holding the chosen response (default: chosen).") var chosenField: String?
@@ -16,7 +16,8 @@ struct ReadingFlags: ParsableArguments {
     @Option(help: "Field holding the per-example weight (default: weight).") var weightField: String?
     @Option(help: "Field holding the margin inside the loss (default: margin).") var marginField: String?
     @Option(help: "Field holding the pair's id (default: id).") var idField: String?
-    @Option(help: "Refuse data estimated to need more memory than this, e.g. 8G (default: the available memory).") var maxMemory: String?
+    @Option(help: "Field holding the split name, for --train-split and --eval-split (default: split).") var splitField: String?
+    @Option(parsing: .unconditional, help: "Refuse data estimated to need more memory than this, e.g. 8G (default: the available memory).") var maxMemory: String?
 
     /// The flags that were given, as config keys.
     var settings: JSONObject {
@@ -27,7 +28,7 @@ struct ReadingFlags: ParsableArguments {
         if let maxMemory { object["max-memory"] = .string(maxMemory) }
         for (key, value) in [("prompt-field", promptField), ("chosen-field", chosenField), ("rejected-field", rejectedField),
                              ("category-field", categoryField), ("weight-field", weightField),
-                             ("margin-field", marginField), ("id-field", idField)] {
+                             ("margin-field", marginField), ("id-field", idField), ("split-field", splitField)] {
             if let value { object[key] = .string(value) }
         }
         return object

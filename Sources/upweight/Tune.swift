@@ -6,19 +6,24 @@ struct Tune: ParsableCommand {
         abstract: "Cross-validate a grid of weighting choices (stratified k-fold) and write the winner as a config file.")
 
     @Argument(help: "JSONL files of preference pairs.") var data: [String]
-    @Option(help: "Number of folds (stratified by category, groups kept whole).") var folds = 5
+    @Option(parsing: .unconditional, help: "Number of folds (stratified by category, groups kept whole).") var folds = 5
     @Option(help: "Keep pairs together in one fold: prompt (pairs sharing a prompt; default), none, or a field name.")
     var groupBy: String?
     @Option(help: "macro, worst, category:NAME or category:NAME,max-drop:D.") var objective = "macro"
     @Option(help: "JSON object mapping config keys to lists of candidate values.") var grid: String
     @Option(help: "Where to write the winning config (train --config reads it).") var out: String
     @Option(help: "Base config every candidate starts from.") var config: String?
-    @Option(help: "Seed of the folds (and of each training run).") var seed: Int?
+    @Option(parsing: .unconditional, help: "Seed of the folds (and of each training run).") var seed: Int?
+    @Option(parsing: .unconditional, help: "Refuse a grid of more candidates than this (default 10000).")
+    var maxCandidates = CrossValidation.defaultMaxCandidates
     @Flag(help: "No progress line on the terminal.") var quiet = false
     @OptionGroup var reading: ReadingFlags
 
     func run() throws {
         try reportingErrors {
+            // Flags first, then files: a bad number costs no reading.
+            try CrossValidation.checkFoldCount(folds)
+            try FlagRange.check(maxCandidates, flag: "--max-candidates", in: 1...Int.max)
             var base = TrainingConfiguration()
             var baseObject = JSONObject()
             if let config {
@@ -30,7 +35,8 @@ struct Tune: ParsableCommand {
             if let groupBy { overrides["group-by"] = .string(groupBy) }
             try base.apply(overrides, from: .commandLine)
             let threads = base.reading.threads
-            let candidates = try CrossValidation.candidates(fromGrid: try Files.readJSONObject(grid), file: grid)
+            let candidates = try CrossValidation.candidates(fromGrid: try Files.readJSONObject(grid), file: grid,
+                                                            limit: maxCandidates)
             let (dataset, summary) = try PreferenceReader.read(
                 paths: data, options: base.readingWithGroups,
                 featurizingWith: .hashed(hashBits: base.hashBits, includePrompt: base.includePrompt))

@@ -43,7 +43,7 @@ public struct Contamination: Sendable, Equatable {
         }
         var lines = ["warning: \(total.sharedPrompt) of \(total.pairs) evaluation pairs share a prompt and \(total.sharedResponse) a response with the training data (the model has seen them)"]
         for row in rows.dropLast() where row.sharedPrompt + row.sharedResponse > 0 {
-            lines.append("  \(row.category): \(row.sharedPrompt) of \(row.pairs) share a prompt, \(row.sharedResponse) a response")
+            lines.append("  \(terminalEscaped(row.category)): \(row.sharedPrompt) of \(row.pairs) share a prompt, \(row.sharedResponse) a response")
         }
         return lines
     }

@@ -46,8 +46,10 @@ public struct DatasetStatistics: Sendable {
                            ("effective_sample_size", .number(effectiveSampleSize))])
     }
 
+    /// Aligned columns for a terminal; category names escaped (they come from data).
     public var table: String {
-        let width = max(8, categories.map(\.name.count).max() ?? 0)
+        let names = categories.map { terminalEscaped($0.name) }
+        let width = max(8, names.map(\.count).max() ?? 0)
         func pad(_ text: String, _ count: Int, left: Bool = false) -> String {
             let fill = String(repeating: " ", count: max(0, count - text.count))
             return left ? text + fill : fill + text
@@ -55,8 +57,8 @@ public struct DatasetStatistics: Sendable {
         let schemeNames = Self.schemes.map(\.description)
         var lines = [pad("category", width, left: true) + "  " + pad("pairs", 7) + "  " + pad("share", 6) + "  " + pad("mean weight", 11)
                      + schemeNames.map { "  " + pad($0, max(8, $0.count)) }.joined()]
-        for category in categories {
-            lines.append(pad(category.name, width, left: true) + "  " + pad(String(category.pairs), 7) + "  "
+        for (category, name) in zip(categories, names) {
+            lines.append(pad(name, width, left: true) + "  " + pad(String(category.pairs), 7) + "  "
                          + pad(fixed(category.share, 3), 6) + "  " + pad(fixed(category.meanExampleWeight, 3), 11)
                          + zip(schemeNames, category.schemeWeights).map { "  " + pad(fixed($1, 4), max(8, $0.count)) }.joined())
         }

@@ -35,7 +35,7 @@ extension ModelComparison {
             }.joined(separator: "  ")
             return String(joined.reversed().drop { $0 == " " }.reversed())
         }
-        var lines = models.enumerated().map { "\(labels[$0.offset]) = \(terminalSafe($0.element))\($0.offset == 0 ? " (baseline)" : "")" }
+        var lines = models.enumerated().map { "\(labels[$0.offset]) = \(terminalEscaped($0.element))\($0.offset == 0 ? " (baseline)" : "")" }
         lines.append("")
         lines.append(line(header))
         lines.append(line(widths.map { String(repeating: "-", count: $0) }))
@@ -56,7 +56,7 @@ extension ModelComparison {
         for group in groups {
             for (model, row) in group.rows.enumerated() {
                 guard let delta = row.delta, let detectable = row.detectable, abs(delta) < detectable else { continue }
-                tooSmall.append("\(labels[model]) in \(terminalSafe(group.name)) (\(group.pairs) pairs: Δ \(Self.signed(delta)), detects ±\(Self.number(detectable)))")
+                tooSmall.append("\(labels[model]) in \(terminalEscaped(group.name)) (\(group.pairs) pairs: Δ \(Self.signed(delta)), detects ±\(Self.number(detectable)))")
             }
         }
         if !tooSmall.isEmpty { notes.append("too small to tell: " + tooSmall.joined(separator: "; ")) }
@@ -92,26 +92,9 @@ extension ModelComparison {
 
     /// `text` cut to `limit` characters, the last one an ellipsis when cut; escaped for a terminal.
     static func cut(_ text: String, _ limit: Int) -> String {
-        let safe = terminalSafe(text)
+        let safe = terminalEscaped(text)
         return safe.count <= limit ? safe : String(safe.prefix(limit - 1)) + "…"
     }
-}
-
-/// Text from data or paths, shown on a terminal: control characters are printed as escapes, never
-/// sent (a category name must not move the cursor or retitle the window).
-func terminalSafe(_ text: String) -> String {
-    var out = ""
-    for scalar in text.unicodeScalars {
-        switch scalar.value {
-        case 0x1B: out += "\\e"
-        case 0x0A: out += "\\n"
-        case 0x0D: out += "\\r"
-        case 0x09: out += "\\t"
-        case 0x00..<0x20, 0x7F..<0xA0: out += "\\u{\(String(scalar.value, radix: 16))}"
-        default: out.unicodeScalars.append(scalar)
-        }
-    }
-    return out
 }
 
 /// `text` broken at spaces into lines of at most `width` characters (a longer word stands alone);

@@ -25,11 +25,20 @@ public struct Sections: Sendable, Equatable {
         try Sections(json: try Files.readJSONObject(path), file: path)
     }
 
+    /// Every key a section may hold.
+    static let sectionKeys = ["categories", "weight"]
+
     public init(json: JSONObject, file: String) throws {
         self.file = file
         sections = try json.members.map { name, value in
             let malformed = UsageError("\(file): section \"\(name)\" needs {\"categories\": [names of categories], \"weight\": number}")
-            guard case .object(let body) = value, case .array(let names)? = body["categories"] else { throw malformed }
+            guard case .object(let body) = value else { throw malformed }
+            // A misspelt "weight" would otherwise leave the section silently at weight 1.
+            for key in body.keys where !Self.sectionKeys.contains(key) {
+                let suggestion = closestMatch(to: key, in: Self.sectionKeys).map { " (did you mean \"\($0)\"?)" } ?? ""
+                throw UsageError("\(file): section \"\(name)\": unknown key \"\(key)\"\(suggestion)")
+            }
+            guard case .array(let names)? = body["categories"] else { throw malformed }
             let categories = names.compactMap(\.stringValue)
             guard categories.count == names.count, !categories.isEmpty else { throw malformed }
             let weight = body["weight"]?.numberValue ?? (body["weight"] == nil ? 1 : .nan)

@@ -45,6 +45,9 @@ extension EvaluationReport {
     }
 
     private func aligned(header: [String], rows: [[ReportTable.Cell]], ruleBefore: Int, colour: Bool) -> [String] {
+        // Names come from data: escaped before measuring, so a control character neither acts nor skews a column.
+        let header = header.map(terminalEscaped)
+        let rows = rows.map { $0.map { ReportTable.Cell(text: terminalEscaped($0.text), tone: $0.tone) } }
         let widths = header.indices.map { column in max(header[column].count, rows.map { $0[column].text.count }.max() ?? 0) }
         func line(_ cells: [ReportTable.Cell]) -> String {
             cells.enumerated().map { column, cell in
@@ -74,7 +77,7 @@ extension ReportTable.Cell {
 }
 
 /// Text safe inside a Markdown table cell: `|` would end the cell, `<` and `&` could start HTML,
-/// `\` escapes, and a line break would end the row.
+/// `\` escapes; control characters (a line break would end the row) are shown as on a terminal.
 func markdownEscaped(_ text: String) -> String {
-    replacingCharacters(in: text, ["\\": "\\\\", "|": "\\|", "<": "&lt;", "&": "&amp;", "\n": " ", "\r": " ", "\r\n": " "])
+    replacingCharacters(in: terminalEscaped(text), ["\\": "\\\\", "|": "\\|", "<": "&lt;", "&": "&amp;"])
 }

@@ -122,7 +122,13 @@ struct FastLineScanner {
             default: return false
             }
         }
-        if key == fields.split, case .string(let text) = value { record.split = text }
+        if key == fields.split {
+            switch value {
+            case .string(let text): record.split = text
+            case .null: break
+            default: return false
+            }
+        }
         if key == fields.group {
             switch value {
             case .string(let text): record.group = groupHash(of: text.utf8)
@@ -150,10 +156,9 @@ struct FastLineScanner {
         guard cursor.take(UInt8(ascii: "{")) else { return false }
         cursor.skipSpace()
         if cursor.take(UInt8(ascii: "}")) { cursor.skipSpace(); return cursor.atEnd }
-        var seen: [String] = []
+        var seen = SeenKeys()
         while true {
-            guard let key = cursor.string(), !seen.contains(key) else { return false }
-            seen.append(key)
+            guard let key = cursor.string(), seen.insert(key) else { return false }
             cursor.skipSpace()
             guard cursor.take(UInt8(ascii: ":")) else { return false }
             cursor.skipSpace()
@@ -164,5 +169,21 @@ struct FastLineScanner {
             cursor.skipSpace()
             return cursor.atEnd
         }
+    }
+}
+
+/// The keys of one object so far: a short list searched in place (most lines have a handful), a set
+/// past that, so that a line of 100k keys is not a quadratic search.
+private struct SeenKeys {
+    private var few: [String] = []
+    private var many: Set<String>?
+
+    /// False when `key` was seen before.
+    mutating func insert(_ key: String) -> Bool {
+        if many != nil { return many!.insert(key).inserted }
+        guard !few.contains(key) else { return false }
+        few.append(key)
+        if few.count > 16 { many = Set(few) }
+        return true
     }
 }

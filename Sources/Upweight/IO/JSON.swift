@@ -40,9 +40,15 @@ public enum JSONValue: Sendable, Equatable {
 }
 
 /// A JSON object that keeps its members in file order (jansson iterates in insertion order).
+///
+/// - Complexity: lookup and insertion O(1) on average: past a few members an index from key to
+///   position is kept (a linear search made a 100k-key line take minutes); removal is O(n).
 public struct JSONObject: Sendable, Equatable {
     public private(set) var keys: [String] = []
     public private(set) var values: [JSONValue] = []
+    /// Key → position in `keys`, once the object has more members than a linear search handles well.
+    private var positions: [String: Int]?
+    private static let indexedFrom = 16
 
     public init() {}
 
@@ -53,21 +59,40 @@ public struct JSONObject: Sendable, Equatable {
     public var count: Int { keys.count }
 
     public subscript(key: String) -> JSONValue? {
-        get { keys.firstIndex(of: key).map { values[$0] } }
+        get { position(of: key).map { values[$0] } }
         set {
-            if let index = keys.firstIndex(of: key) {
+            if let index = position(of: key) {
                 if let newValue { values[index] = newValue } else {
                     keys.remove(at: index)
                     values.remove(at: index)
+                    positions = nil
+                    buildIndex()
                 }
             } else if let newValue {
                 keys.append(key)
                 values.append(newValue)
+                positions?[key] = keys.count - 1
+                if positions == nil && keys.count > Self.indexedFrom { buildIndex() }
             }
         }
     }
 
     public var members: Zip2Sequence<[String], [JSONValue]> { zip(keys, values) }
+
+    /// Members in order are what makes two objects equal; the index follows from them.
+    public static func == (left: JSONObject, right: JSONObject) -> Bool {
+        left.keys == right.keys && left.values == right.values
+    }
+
+    private func position(of key: String) -> Int? {
+        if let positions { return positions[key] }
+        return keys.firstIndex(of: key)
+    }
+
+    private mutating func buildIndex() {
+        guard keys.count > Self.indexedFrom else { return }
+        positions = Dictionary(uniqueKeysWithValues: zip(keys, keys.indices))
+    }
 }
 
 /// jansson's own diagnosis of text that is not JSON. `line` and `column` are 1-based; the column

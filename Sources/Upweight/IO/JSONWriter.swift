@@ -73,7 +73,9 @@ extension JSONValue {
             case "\n": output.append("\\n")
             case "\r": output.append("\\r")
             case "\t": output.append("\\t")
-            case _ where scalar.value < 0x20:
+            // C0 must be escaped; DEL, C1 and the line separators may be, and are, so that JSON
+            // printed on a terminal cannot drive it (a C1 CSI starts an escape sequence on some).
+            case _ where scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) || scalar.value == 0x2028 || scalar.value == 0x2029:
                 let hex = String(scalar.value, radix: 16)
                 output.append("\\u" + String(repeating: "0", count: 4 - hex.count) + hex)
             default: output.unicodeScalars.append(scalar)

@@ -13,6 +13,31 @@ public struct FieldNames: Sendable, Equatable {
     /// A field whose value (a string or an integer) groups pairs (`Grouping.field(_:)`); nil: none read.
     public var group: String?
     public init() {}
+
+    /// Refuses two roles read from one field (`--weight-field chosen`): the reader would take the
+    /// chosen text for a weight, or the other way round, depending on the path a line takes.
+    public func validate() throws {
+        let defaults = FieldNames()
+        let roles: [(flag: String?, name: String, isDefault: Bool)] = [
+            ("--prompt-field", prompt, prompt == defaults.prompt), ("--chosen-field", chosen, chosen == defaults.chosen),
+            ("--rejected-field", rejected, rejected == defaults.rejected),
+            ("--category-field", category, category == defaults.category), ("--weight-field", weight, weight == defaults.weight),
+            ("--margin-field", margin, margin == defaults.margin), ("--id-field", id, id == defaults.id),
+            ("--split-field", split, split == defaults.split), (nil, chosenFeatures, true), (nil, rejectedFeatures, true),
+        ]
+        for later in roles.indices {
+            for earlier in 0..<later where roles[earlier].name == roles[later].name {
+                // The flag that was changed from its default comes first: it is the likelier mistake.
+                let changedLater = roles[earlier].isDefault && !roles[later].isDefault
+                let (first, second) = changedLater ? (roles[later], roles[earlier]) : (roles[earlier], roles[later])
+                let firstFlag = first.flag ?? ""  // the dense fields come last, so never first
+                guard let secondFlag = second.flag else {
+                    throw UsageError("\(firstFlag) names \"\(first.name)\", the field of the dense features; give it another name")
+                }
+                throw UsageError("\(firstFlag) and \(secondFlag) both name the field \"\(first.name)\"; give one of them another name")
+            }
+        }
+    }
 }
 
 /// The four shapes of input (DESIGN.md), detected from a file's first pair unless forced.
@@ -99,8 +124,9 @@ final class PairDecoder: Sendable {
         case let other?: throw wrongType(fields.category, "a string", other)
         }
         switch object[fields.split] {
+        case nil, .null?: break
         case .string(let text)?: record.split = text
-        default: break
+        case let other?: throw wrongType(fields.split, "a string", other)
         }
         // By prompt, text pairs are grouped by the prompt they are read with, whatever their shape.
         if let field = fields.group, shape == .dense || field != fields.prompt {

@@ -62,6 +62,7 @@ public enum PreferenceReader {
     private static func read(names paths: [String], options: ReadOptions, featurizer: Featurizer?, open: (String) throws -> LineChunks) throws
         -> (PreferenceDataset, ReadSummary)
     {
+        try options.fields.validate()
         var builder = DatasetBuilder()
         var summary = ReadSummary()
         var shapeSeen: (shape: InputShape, file: String)?
@@ -71,6 +72,7 @@ public enum PreferenceReader {
             var nextLine = 1
             while let chunk = try chunks.next() {
                 try chunk.withUnsafeBytes { (buffer: UnsafeRawBufferPointer) in
+                    if nextLine == 1 && UTF16Detection.looksLikeUTF16(buffer) { throw UTF16Detection.error(file: path) }
                     // Each thread splits its share of the chunk into lines (numbered from 0 within the
                     // share, as the numbers before it are not known yet); the shares are decoded below.
                     let parts = partition(buffer, parts: buffer.count >= options.minimumPartBytes ? options.threads : 1)

@@ -219,6 +219,8 @@ struct ConfigValue {
     private func describe(_ value: JSONValue) -> String {
         switch value {
         case .string(let text): return "\"\(text)\""
+        // Only a flag can carry these (JSON has none): say what was typed, not JSON's null.
+        case .number(let number) where !number.isFinite: return number.isNaN ? "nan" : number > 0 ? "inf" : "-inf"
         case .integer, .number, .bool, .null: return value.compactText
         default: return value.typeName
         }
@@ -239,7 +241,8 @@ struct ConfigValue {
 
     func integer(in range: ClosedRange<Int>) throws -> Int {
         guard case .integer(let number) = value, range.contains(Int(number)) else {
-            throw wrong("a whole number from \(range.lowerBound) to \(range.upperBound)")
+            throw wrong(range.upperBound == .max ? "a whole number ≥ \(range.lowerBound)"
+                        : "a whole number from \(range.lowerBound) to \(range.upperBound)")
         }
         return Int(number)
     }

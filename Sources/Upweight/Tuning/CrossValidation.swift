@@ -93,7 +93,8 @@ public struct CrossValidation {
     /// Every candidate × fold is one training run on one thread; runs go in parallel on `threads`
     /// threads. Results do not depend on `threads`: each run is deterministic and single-threaded.
     public func run(dataset: PreferenceDataset, threads: Int, reporter: Reporter = .silent) throws -> Outcome {
-        guard folds >= 2 else { throw UsageError("--folds must be at least 2") }
+        try Self.checkFoldCount(folds)
+        try Self.checkFolds(folds, fit: dataset)
         if case .category(let name, _) = objective, !dataset.categoryNames.contains(name) {
             throw UsageError("--objective names category \"\(name)\", which is not in the data (its categories: \(dataset.categoryNames.sorted().map { "\"\($0)\"" }.joined(separator: ", ")))")
         }
@@ -138,13 +139,23 @@ public struct CrossValidation {
         return outcome
     }
 
-    /// The Cartesian product of a grid `{"key": [v1, v2], ...}`, keys in file order.
-    public static func candidates(fromGrid grid: JSONObject, file: String) throws -> [JSONObject] {
-        var products = [JSONObject()]
+    /// The most candidates a grid may expand to unless `--max-candidates` says otherwise.
+    public static let defaultMaxCandidates = 10_000
+
+    /// The Cartesian product of a grid `{"key": [v1, v2], ...}`, keys in file order. A grid of more
+    /// than `limit` candidates is refused before any is built: a few hundred bytes of grid can
+    /// multiply out to more candidates than memory holds.
+    public static func candidates(fromGrid grid: JSONObject, file: String, limit: Int = defaultMaxCandidates) throws -> [JSONObject] {
+        var lists: [(key: String, options: [JSONValue])] = []
         for (key, value) in grid.members {
             guard case .array(let options) = value, !options.isEmpty else {
                 throw UsageError("\(file): key \"\(key)\": expected a non-empty list of candidate values")
             }
+            lists.append((key, options))
+        }
+        try checkSize(of: lists.map(\.options.count), file: file, limit: limit)
+        var products = [JSONObject()]
+        for (key, options) in lists {
             products = products.flatMap { partial in options.map { option in
                 var next = partial
                 next[key] = option
@@ -152,5 +163,19 @@ public struct CrossValidation {
             } }
         }
         return products
+    }
+
+    /// Refuses a product of `lengths` above `limit`, multiplied with overflow checks.
+    private static func checkSize(of lengths: [Int], file: String, limit: Int) throws {
+        var product: Int? = 1
+        for length in lengths {
+            guard let current = product else { break }
+            let (next, overflow) = current.multipliedReportingOverflow(by: length)
+            product = overflow ? nil : next
+        }
+        if let product, product <= limit { return }
+        let count = product.map(String.init) ?? "over \(Int.max)"
+        throw UsageError("\(file): the grid expands to \(count) candidates, more than --max-candidates (\(limit)); "
+                         + "give fewer values or raise --max-candidates")
     }
 }

@@ -1,11 +1,12 @@
 /// `tune`'s table: one row per candidate (its settings, the objective's mean ± sd over folds, each
-/// category's mean held-out accuracy), the winner marked with `*`.
+/// category's mean held-out accuracy), the winner marked with `*`. Every cell is escaped for the
+/// terminal: categories come from data, settings and the objective from files and flags.
 public func tuneTable(_ outcome: CrossValidation.Outcome, objective: String) -> String {
     let header = ["", "candidate", objective + " (mean ± sd)"] + outcome.categories
-    var rows = [header]
+    var rows = [header.map(terminalEscaped)]
     for (index, candidate) in outcome.candidates.enumerated() {
         let settings = candidate.settings.count == 0 ? "{}" : JSONValue.object(candidate.settings).compactText
-        rows.append([index == outcome.winner ? "*" : "", settings,
+        rows.append([index == outcome.winner ? "*" : "", terminalEscaped(settings),
                      "\(fixed(candidate.mean, 4)) ± \(fixed(candidate.standardDeviation, 4))"]
                     + outcome.categories.map { fixed(candidate.meanAccuracy($0), 3) })
     }
