@@ -24,11 +24,10 @@ func reportingErrors(_ body: () throws -> Void) throws {
     }
 }
 
-/// Writes `message` to stderr, each of its lines escaped for the terminal (the lines themselves are
-/// the message's own; text from data inside a line is escaped where it is put in, and again here).
+/// Prints one line on stderr. Every message is one line, so all of it is escaped: data quoted in a
+/// message (a category, a file name, a value) cannot drive the terminal or forge another line.
 func printError(_ message: String) {
-    let escaped = message.split(separator: "\n", omittingEmptySubsequences: false).map { terminalEscaped(String($0)) }
-    let line = Array((escaped.joined(separator: "\n") + "\n").utf8)
+    let line = Array((terminalEscaped(message) + "\n").utf8)
     _ = line.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
 }
 

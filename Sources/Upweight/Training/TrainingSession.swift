@@ -82,7 +82,7 @@ public struct TrainingSession {
         outcome.trained.provenance["data"] = .object(dataProvenance(outcome.trained.provenance["data"]))
         outcome.trained.trainingTexts = trainingTexts
         outcome.trained.heldOut = heldOut
-        log(outcome.weightSummary.table)
+        outcome.weightSummary.table.split(separator: "\n").forEach { log(String($0)) }  // one note a line
         log("weights: effective sample size \(fixed(outcome.weightSummary.effectiveSampleSize, 1)) of \(training.count) pairs; heaviest 1% hold \(fixed(100 * outcome.weightSummary.topOnePercentShare, 1))% of the weight")
         if let path = configuration.logFile {
             try Files.writeAtomically(ModelDirectory.trainingLogText(outcome.log), to: path)
