@@ -19,6 +19,8 @@ struct Eval: ParsableCommand {
     @Option(help: "JSON file of RewardBench-style sections: {\"SECTION\": {\"categories\": [...], \"weight\": w}}.")
     var sections: String?
     @Option(help: "A second model directory to compare with, on the same pairs.") var baseline: String?
+    @Flag(help: "Table: every metric (mean and median margin, Brier, reward scale, length baseline), not only those that fit 120 columns.")
+    var wide = false
     @Flag(help: "No progress line on the terminal.") var quiet = false
     @OptionGroup var reading: ReadingFlags
 
@@ -49,7 +51,7 @@ struct Eval: ParsableCommand {
                 text = report.html(modelProvenance: trained.provenance, trainingLog: trained.trainingLog.isEmpty ? nil : trained.trainingLog)
             case .table:
                 // Colour only on a terminal: a pipe or a file gets plain text.
-                text = report.table(colour: output == nil && isatty(1) != 0)
+                text = report.table(colour: output == nil && isatty(1) != 0, wide: wide, width: output == nil ? terminalWidth() : 120)
             default:
                 text = report.render(format)
             }

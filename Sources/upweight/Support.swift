@@ -62,3 +62,12 @@ func emit(_ text: String, to path: String?) throws {
 extension ReportFormat: ExpressibleByArgument {}
 extension ErrorPolicy: ExpressibleByArgument {}
 extension TiePolicy: ExpressibleByArgument {}
+
+/// The width tables are laid out for: $COLUMNS when it is a number, else the terminal's width when
+/// stdout is one, else 120.
+func terminalWidth() -> Int {
+    if let text = getenv("COLUMNS").map({ String(cString: $0) }), let columns = Int(text), (20...10_000).contains(columns) { return columns }
+    var size = winsize()
+    if isatty(1) != 0, ioctl(1, UInt(TIOCGWINSZ), &size) == 0, size.ws_col >= 20 { return Int(size.ws_col) }
+    return 120
+}

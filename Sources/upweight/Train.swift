@@ -62,6 +62,8 @@ struct Train: ParsableCommand {
     @Flag(help: "Continue from the checkpoint in --out (same data and flags).") var resume = false
     @Option(help: "Report format: table, json, csv, markdown or html.") var format: ReportFormat = .table
     @Option(help: "Also write the HTML report (charts, weighting, training curves) to this file.") var report: String?
+    @Flag(help: "Table: every metric (mean and median margin, Brier, reward scale, length baseline), not only those that fit 120 columns.")
+    var wide = false
     @Flag(help: "No progress line on the terminal.") var quiet = false
     @OptionGroup var reading: ReadingFlags
 
@@ -118,7 +120,7 @@ struct Train: ParsableCommand {
             progress.clear()
             if let report { try Files.writeAtomically(finished.render(.html), to: report) }
             // Colour only on a terminal: a pipe or a file gets plain text.
-            print(format == .table ? finished.report.table(colour: isatty(1) != 0) : finished.render(format), terminator: "")
+            print(format == .table ? finished.report.table(colour: isatty(1) != 0, wide: wide, width: terminalWidth()) : finished.render(format), terminator: "")
         }
     }
 }

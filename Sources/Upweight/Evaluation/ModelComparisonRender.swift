@@ -33,7 +33,7 @@ extension ModelComparison {
                 let pad = String(repeating: " ", count: widths[column] - text.count)
                 return column == 0 || column == 2 ? text + pad : pad + text
             }.joined(separator: "  ")
-            return String(joined.reversed().drop { $0 == " " }.reversed())
+            return joined.trimmingTrailingSpaces
         }
         var lines = models.enumerated().map { "\(labels[$0.offset]) = \(terminalEscaped($0.element))\($0.offset == 0 ? " (baseline)" : "")" }
         lines.append("")
@@ -95,22 +95,4 @@ extension ModelComparison {
         let safe = terminalEscaped(text)
         return safe.count <= limit ? safe : String(safe.prefix(limit - 1)) + "…"
     }
-}
-
-/// `text` broken at spaces into lines of at most `width` characters (a longer word stands alone);
-/// lines after the first are indented by two spaces.
-func wrapped(_ text: String, width: Int) -> [String] {
-    var lines: [String] = []
-    var current = ""
-    for word in text.split(separator: " ", omittingEmptySubsequences: false) {
-        let candidate = current.isEmpty ? (lines.isEmpty ? "" : "  ") + word : current + " " + word
-        if candidate.count > width && !current.isEmpty {
-            lines.append(current)
-            current = "  " + word
-        } else {
-            current = candidate
-        }
-    }
-    if !current.isEmpty { lines.append(current) }
-    return lines
 }

@@ -15,11 +15,13 @@ struct ReportTable {
     /// RewardBench-style sections, when asked for: header and rows.
     var sections: (header: [String], rows: [[Cell]])?
 
-    init(_ report: EvaluationReport) {
+    /// `wide`: every metric; otherwise the few that fit a terminal (pairs, accuracy and its interval,
+    /// log loss, ECE and the comparison).
+    init(_ report: EvaluationReport, wide: Bool = true) {
         header = ["category", "pairs", "accuracy", "95% CI"]
-        if report.hasExampleWeights { header.append("weighted acc") }
-        header += ["mean margin", "median margin", "log loss", "brier", "ece", "reward mean", "reward sd"]
-        if report.isText { header.append("longer wins") }
+        if wide && report.hasExampleWeights { header.append("weighted acc") }
+        header += wide ? ["mean margin", "median margin", "log loss", "brier", "ece", "reward mean", "reward sd"] : ["log loss", "ece"]
+        if wide && report.isText { header.append("longer wins") }
         if report.comparison != nil { header += ["vs baseline", "p"] }
 
         func row(_ name: String, _ metrics: EvaluationReport.Metrics, _ comparison: Comparison?) -> [Cell] {
@@ -28,10 +30,11 @@ struct ReportTable {
             let tone: Cell.Tone = interval.lower > 0.5 ? .good : interval.upper < 0.5 ? .bad : .plain
             var cells = [Cell(text: name), Cell(text: String(metrics.pairs)), Cell(text: fixed(metrics.accuracy, 3), tone: tone),
                          Cell(text: interval.display)]
-            if report.hasExampleWeights { cells.append(Cell(text: fixed(metrics.weightedAccuracy, 3))) }
-            cells += [metrics.meanMargin, metrics.medianMargin, metrics.logLoss, metrics.brier, metrics.calibrationError,
-                      metrics.rewardMean, metrics.rewardStandardDeviation].map { Cell(text: fixed($0, 3)) }
-            if report.isText { cells.append(Cell(text: metrics.lengthBaselineAccuracy.map { fixed($0, 3) } ?? "")) }
+            if wide && report.hasExampleWeights { cells.append(Cell(text: fixed(metrics.weightedAccuracy, 3))) }
+            let values = wide ? [metrics.meanMargin, metrics.medianMargin, metrics.logLoss, metrics.brier, metrics.calibrationError,
+                                 metrics.rewardMean, metrics.rewardStandardDeviation] : [metrics.logLoss, metrics.calibrationError]
+            cells += values.map { Cell(text: fixed($0, 3)) }
+            if wide && report.isText { cells.append(Cell(text: metrics.lengthBaselineAccuracy.map { fixed($0, 3) } ?? "")) }
             if report.comparison != nil {
                 if let comparison {
                     let mark = comparison.isSignificant ? "*" : " "
@@ -70,6 +73,20 @@ struct ReportTable {
             }
             sectionRows.append([Cell(text: "sections overall"), Cell(text: ""), Cell(text: ""), Cell(text: fixed(overall, 3))])
             sections = (["section", "pairs", "weight", "accuracy"], sectionRows)
+        }
+    }
+}
+
+extension ReportTable {
+    /// Cuts the first column's texts (category names) so that the table is at most `width` wide,
+    /// keeping at least 12 characters of each.
+    mutating func fit(width: Int) {
+        let others = header.indices.dropFirst().reduce(0) { total, column in
+            total + 2 + max(header[column].count, rows.map { $0[column].text.count }.max() ?? 0)
+        }
+        let limit = max(12, width - others)
+        for index in rows.indices where rows[index][0].text.count > limit {
+            rows[index][0].text = String(rows[index][0].text.prefix(limit - 1)) + "…"
         }
     }
 }

@@ -14,11 +14,14 @@ extension EvaluationReport {
     }
 
     /// Aligned columns: one row per category (by name), then overall, macro and worst, then notes and
-    /// the sections. `colour` adds ANSI colours (the CLI asks for them only on a terminal).
-    public func table(colour: Bool = false) -> String {
-        let layout = ReportTable(self)
+    /// the sections. `colour` adds ANSI colours (the CLI asks for them only on a terminal). Unless
+    /// `wide`, only the main metrics are shown and category names are cut (with "…") so that the
+    /// table fits `width` columns; notes are wrapped to it.
+    public func table(colour: Bool = false, wide: Bool = false, width: Int = 120) -> String {
+        var layout = ReportTable(self, wide: wide)
+        if !wide { layout.fit(width: width) }
         var lines = aligned(header: layout.header, rows: layout.rows, ruleBefore: layout.aggregatesStart, colour: colour)
-        lines += layout.notes
+        lines += wide ? layout.notes : layout.notes.flatMap { wrapped($0, width: max(width, 40)) }
         if let sections = layout.sections {
             lines.append("")
             lines += aligned(header: sections.header, rows: sections.rows, ruleBefore: sections.rows.count - 1, colour: colour)
@@ -54,7 +57,7 @@ extension EvaluationReport {
                 let pad = String(repeating: " ", count: widths[column] - cell.text.count)
                 let text = colour ? cell.coloured : cell.text
                 return column == 0 ? text + pad : pad + text
-            }.joined(separator: "  ")
+            }.joined(separator: "  ").trimmingTrailingSpaces
         }
         var lines = [line(header.map { ReportTable.Cell(text: $0) })]
         for (index, cells) in rows.enumerated() {
@@ -80,4 +83,27 @@ extension ReportTable.Cell {
 /// `\` escapes; control characters (a line break would end the row) are shown as on a terminal.
 func markdownEscaped(_ text: String) -> String {
     replacingCharacters(in: terminalEscaped(text), ["\\": "\\\\", "|": "\\|", "<": "&lt;", "&": "&amp;"])
+}
+
+/// `text` broken at spaces into lines of at most `width` characters (a longer word stands alone);
+/// lines after the first are indented by two spaces.
+func wrapped(_ text: String, width: Int) -> [String] {
+    var lines: [String] = []
+    var current = ""
+    for word in text.split(separator: " ", omittingEmptySubsequences: false) {
+        let candidate = current.isEmpty ? (lines.isEmpty ? "" : "  ") + word : current + " " + word
+        if candidate.count > width && !current.isEmpty {
+            lines.append(current)
+            current = "  " + word
+        } else {
+            current = candidate
+        }
+    }
+    if !current.isEmpty { lines.append(current) }
+    return lines
+}
+
+extension String {
+    /// Without the spaces at its end (a row whose last cells are empty).
+    var trimmingTrailingSpaces: String { String(reversed().drop { $0 == " " }.reversed()) }
 }

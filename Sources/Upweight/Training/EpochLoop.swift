@@ -185,6 +185,7 @@ struct EpochLoop {
                 stopEarly = epoch - best!.epoch >= patience
             }
             log.append(entry)
+            reporter.note(EpochLine.text(log: log, epochs: configuration.epochs, patience: configuration.patience))
             if stopEarly {
                 reporter.note("early stop after epoch \(epoch): the held-out loss last improved at epoch \(best!.epoch)")
                 break

@@ -26,6 +26,10 @@ public struct TrainingSession {
         if configuration.out == nil && (configuration.checkpointEvery != nil || configuration.resume) {
             throw UsageError("--checkpoint-every and --resume need --out: checkpoints live in the model directory")
         }
+        if configuration.out == nil { log("warning: no --out: the model will not be saved") }
+        if configuration.holdout > 0 && (!configuration.eval.isEmpty || configuration.evalSplit != nil) {
+            log("warning: --holdout \(JSONValue.format(configuration.holdout)) is ignored: \(configuration.eval.isEmpty ? "--eval-split" : "--eval") gives the evaluation pairs")
+        }
         let reading = configuration.readingWithGroups
         let clock = ContinuousClock()
         let started = clock.now
@@ -35,6 +39,10 @@ public struct TrainingSession {
         reporter.progress(.init(phase: "read", completed: dataset.count, total: dataset.count, unit: "pairs"))
         log("read \(dataset.count) pairs in \(seconds(since: started))")
         logReadSummary(summary, pairs: dataset.count, log: log)
+        let categoryField = reading.fields.category
+        if categoryField != FieldNames().category && dataset.categoryNames == ["default"] {
+            log("warning: no line has the category field \"\(categoryField)\" (--category-field): every pair is in category \"default\"")
+        }
         try configuration.weighting.validate(categories: dataset.categoryNames)
         // Which pairs train and which evaluate, as indices first; then one split that frees the
         // whole as it copies (the peak stays near 1.5× the data, not 2×).
