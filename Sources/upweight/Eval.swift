@@ -34,7 +34,7 @@ struct Eval: ParsableCommand {
             let progress = ProgressLine(quiet: quiet)
             defer { progress.clear() }
             let scored = try loadAndScore(model: model, data: data, reading: reading, heldOutOf: holdoutOf, reporter: progress.reporter)
-            progress.draw(.init(phase: "metrics and \(bootstrap) bootstrap resamples", completed: 0, total: nil, unit: "pairs"))
+            progress.draw(.init(phase: "metrics and \(plural(bootstrap, "bootstrap resample", "bootstrap resamples"))", completed: 0, total: nil, unit: "pairs"))
             var options = EvaluationOptions(ties: ties, bootstrapSamples: bootstrap, seed: seed)
             if let sections { options.sections = try Sections.load(sections) }
             if let baseline {
