@@ -47,7 +47,11 @@ struct Eval: ParsableCommand {
             switch format {
             case .html:
                 let trained = scored.model
-                text = report.html(modelProvenance: trained.provenance, trainingLog: trained.trainingLog.isEmpty ? nil : trained.trainingLog)
+                let context = ReportContext(modelDirectory: model, dataFiles: try scored.dataset.files.map(ReportContext.DataFile.init(path:)),
+                                            pairsFingerprint: fingerprint(of: scored.dataset), baselines: baseline.map { [$0] } ?? [],
+                                            commandLine: CommandLine.arguments)
+                text = report.html(context: context, modelProvenance: trained.provenance,
+                                   trainingLog: trained.trainingLog.isEmpty ? nil : trained.trainingLog)
             case .table:
                 // Colour only on a terminal: a pipe or a file gets plain text.
                 text = report.table(colour: output == nil && isatty(1) != 0)

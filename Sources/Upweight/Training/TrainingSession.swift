@@ -11,10 +11,13 @@ public struct TrainingSession {
     public struct Finished: Sendable {
         public var report: EvaluationReport
         public var trained: TrainedModel
+        /// `fingerprint(of:)` of the pairs the report is on.
+        public var reportedPairsFingerprint: String
 
-        /// The report in `format`; HTML shows the model's weighting and training curves too.
-        public func render(_ format: ReportFormat) -> String {
-            format == .html ? report.html(modelProvenance: trained.provenance, trainingLog: trained.trainingLog.isEmpty ? nil : trained.trainingLog)
+        /// The report in `format`; HTML shows the run's `context`, the model's weighting and training curves too.
+        public func render(_ format: ReportFormat, context: ReportContext? = nil) -> String {
+            format == .html ? report.html(context: context, modelProvenance: trained.provenance,
+                                          trainingLog: trained.trainingLog.isEmpty ? nil : trained.trainingLog)
                             : report.render(format)
         }
     }
@@ -95,7 +98,7 @@ public struct TrainingSession {
         if evaluation == nil { log("no --eval or --holdout: the report is on the training pairs") }
         let rewards = try outcome.trained.rewards(for: reported, threads: reading.threads)
         let report = EvaluationReport(dataset: reported, chosenRewards: rewards.chosen, rejectedRewards: rewards.rejected)
-        return Finished(report: report, trained: outcome.trained)
+        return Finished(report: report, trained: outcome.trained, reportedPairsFingerprint: fingerprint(of: reported))
     }
 
     private func pairs(of dataset: PreferenceDataset, inSplit name: String) throws -> [Int] {
