@@ -35,7 +35,7 @@ struct Eval: ParsableCommand {
             let progress = ProgressLine(quiet: quiet)
             defer { progress.clear() }
             let scored = try loadAndScore(model: model, data: data, reading: reading, heldOutOf: holdoutOf, reporter: progress.reporter)
-            progress.draw(.init(phase: "metrics and \(bootstrap) bootstrap resamples", completed: 0, total: nil, unit: "pairs"))
+            progress.draw(.init(phase: "metrics and \(plural(bootstrap, "bootstrap resample", "bootstrap resamples"))", completed: 0, total: nil, unit: "pairs"))
             var options = EvaluationOptions(ties: ties, bootstrapSamples: bootstrap, seed: UInt64(seed))
             if let sections { options.sections = try Sections.load(sections) }
             if let baseline {
@@ -48,7 +48,11 @@ struct Eval: ParsableCommand {
             switch format {
             case .html:
                 let trained = scored.model
-                text = report.html(modelProvenance: trained.provenance, trainingLog: trained.trainingLog.isEmpty ? nil : trained.trainingLog)
+                let context = ReportContext(modelDirectory: model, dataFiles: try scored.dataset.files.map(ReportContext.DataFile.init(path:)),
+                                            pairsFingerprint: fingerprint(of: scored.dataset), baselines: baseline.map { [$0] } ?? [],
+                                            commandLine: CommandLine.arguments)
+                text = report.html(context: context, modelProvenance: trained.provenance,
+                                   trainingLog: trained.trainingLog.isEmpty ? nil : trained.trainingLog)
             case .table:
                 // Colour only on a terminal: a pipe or a file gets plain text.
                 text = report.table(colour: output == nil && isatty(1) != 0, wide: wide, width: output == nil ? terminalWidth() : 120)

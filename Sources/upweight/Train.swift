@@ -118,9 +118,12 @@ struct Train: ParsableCommand {
             Interruption.install()
             let finished = try TrainingSession(configuration: configuration, data: data).run(reporter: progress.reporter)
             progress.clear()
-            if let report { try Files.writeAtomically(finished.render(.html), to: report) }
+            let context = ReportContext(modelDirectory: configuration.out,
+                                        dataFiles: try (data + configuration.eval).map(ReportContext.DataFile.init(path:)),
+                                        pairsFingerprint: finished.reportedPairsFingerprint, commandLine: CommandLine.arguments)
+            if let report { try Files.writeAtomically(finished.render(.html, context: context), to: report) }
             // Colour only on a terminal: a pipe or a file gets plain text.
-            print(format == .table ? finished.report.table(colour: isatty(1) != 0, wide: wide, width: terminalWidth()) : finished.render(format), terminator: "")
+            print(format == .table ? finished.report.table(colour: isatty(1) != 0, wide: wide, width: terminalWidth()) : finished.render(format, context: context), terminator: "")
         }
     }
 }

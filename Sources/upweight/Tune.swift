@@ -44,7 +44,7 @@ struct Tune: ParsableCommand {
             let validation = CrossValidation(folds: folds, objective: try TuneObjective(objective), base: base,
                                              candidates: candidates, gridFile: grid)
             printError("folds: " + HoldoutNote(dataset: dataset, grouping: base.grouping, keys: dataset.groupKeys(by: base.grouping), of: dataset.count).text)
-            printError("tuning \(candidates.count) candidates × \(folds) folds on \(dataset.count) pairs, \(threads) threads")
+            printError("tuning \(plural(candidates.count, "candidate", "candidates")) × \(plural(folds, "fold", "folds")) on \(plural(dataset.count, "pair", "pairs")), \(plural(threads, "thread", "threads"))")
             let progress = ProgressLine(quiet: quiet)
             let outcome = try validation.run(dataset: dataset, threads: threads, reporter: progress.reporter)
             progress.clear()

@@ -131,6 +131,36 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(categories.mapValues { $0["pairs"] as! Int }, ["general": 1800, "safety": 750, "coding": 300, "math": 150])
     }
 
+    func test_stats_prints_the_format_asked_for() throws {
+        let csv = try TestSupport.run(["stats", dense, "--format", "csv"])
+        XCTAssertEqual(csv.status, 0, csv.stderr)
+        let rows = csv.stdout.split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+        XCTAssertEqual(rows.first, ["category", "pairs", "share", "mean_example_weight", "weight_balanced", "weight_sqrt",
+                                    "weight_effective:0.9", "weight_effective:0.99", "weight_effective:0.999"])
+        XCTAssertEqual(rows.dropFirst().map { $0[0] }, ["coding", "general", "math", "safety"])
+        XCTAssertEqual(rows.dropFirst().map { Int($0[1]) }, [300, 1800, 150, 750])
+        XCTAssertEqual(rows.dropFirst().compactMap { Double($0[2]) }.reduce(0, +), 1, accuracy: 1e-12)
+        XCTAssertEqual(Double(rows[2][4]) ?? 0, 3000.0 / (4 * 1800), accuracy: 1e-12, "balanced = N/(K·n_k)")
+        let markdown = try TestSupport.run(["stats", dense, "--format", "markdown"]).stdout
+        XCTAssertTrue(markdown.hasPrefix("| category | pairs | share | mean weight | balanced |"), markdown)
+        XCTAssertTrue(markdown.contains("|\n\n3000 pairs in 4 categories; effective sample size "), markdown)
+        let html = try TestSupport.run(["stats", dense, "--format", "html"]).stdout
+        XCTAssertTrue(html.hasPrefix("<!DOCTYPE html>") && html.contains("<td>general</td><td>1800</td>"), html)
+        let table = try TestSupport.run(["stats", dense]).stdout
+        XCTAssertTrue(table.hasPrefix("category  pairs  share"), table)
+        // One category: "1 category", not "1 categories".
+        let one = TestSupport.write("{\"chosen_features\": [1], \"rejected_features\": [0]}\n", "one.jsonl", in: TestSupport.temporaryDirectory(self))
+        XCTAssertTrue(try TestSupport.run(["stats", one]).stdout.hasSuffix("1 pair in 1 category; effective sample size 1.0\n"))
+    }
+
+    func test_the_shipped_default_config_is_the_default() throws {
+        var fromFile = TrainingConfiguration()
+        try fromFile.apply(try Files.readJSONObject(TestSupport.repository.appendingPathComponent("configs/default.json").path),
+                           from: .file("configs/default.json"))
+        XCTAssertEqual(fromFile.l2, TrainingConfiguration().l2)
+        XCTAssertEqual(JSONValue.object(fromFile.json).compactText, JSONValue.object(TrainingConfiguration().json).compactText)
+    }
+
     func test_bad_data_exits_65_with_the_location() throws {
         let directory = TestSupport.temporaryDirectory(self)
         let path = TestSupport.write("{\"prompt\":\"p\",\"chosen\":\"a\",\"rejected\":\"b\"}\n{\"prompt\":\"p\",\"chosen\":\"a\",\"rejected\":\"b\",\"weight\":-1}\n",

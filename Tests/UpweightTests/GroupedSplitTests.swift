@@ -181,7 +181,7 @@ final class ContaminationTests: XCTestCase {
 
             """)
         let clean = try TestSupport.run(["eval", "\(directory)/model", TestSupport.write(#"{"prompt":"x","chosen":"y","rejected":"z"}"#, "c.jsonl", in: directory), "--quiet", "--format", "json"])
-        XCTAssertEqual(clean.stderr, "contamination check: none of the 1 evaluation pairs shares a prompt or a response with the training data\n")
+        XCTAssertEqual(clean.stderr, "contamination check: 1 evaluation pair, none sharing a prompt or a response with the training data\n")
     }
 }
 

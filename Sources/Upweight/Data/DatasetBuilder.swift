@@ -35,7 +35,7 @@ struct DatasetBuilder {
             if let (dimension, line) = denseReference, dimension != record.chosenFeatures.count {
                 dimensionMismatches += 1
                 throw DataError(file: path, line: record.line, column: 1,
-                                message: "expected \(dimension) numbers as on \(line), got \(record.chosenFeatures.count)",
+                                message: "expected \(plural(dimension, "number", "numbers")) as on \(line), got \(record.chosenFeatures.count)",
                                 field: fields.chosenFeatures, reason: "dimension mismatch")
             }
             if denseReference == nil { denseReference = (record.chosenFeatures.count, "\(path):\(record.line)") }

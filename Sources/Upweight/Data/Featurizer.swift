@@ -49,7 +49,7 @@ public enum Featurizer: Sendable, Equatable {
                 let first = dataset.sources.first
                 throw DataError(file: first.map { dataset.files.indices.contains(Int($0.file)) ? dataset.files[Int($0.file)] : "data" } ?? "data",
                                 line: first.map { Int($0.line) }, column: 1,
-                                message: "expected \(dimension) numbers as the model was trained on, got \(dataDimension)",
+                                message: "expected \(plural(dimension, "number", "numbers")) as the model was trained on, got \(dataDimension)",
                                 field: "chosen_features", reason: "dimension mismatch")
             }
             let apply = { (values: [Float]) in standardization?.apply(to: values) ?? values }

@@ -91,13 +91,13 @@ public struct HoldoutNote {
 
     /// `keys`: the grouping's keys as `groupKeys(by:)` gave them (nil: no pair shares a group).
     public init(dataset: PreferenceDataset, grouping: Grouping, keys: [UInt64]?, heldOut: Int? = nil, of total: Int) {
-        let what = heldOut.map { "held out \($0) of \(total) pairs" } ?? "\(total) pairs"
+        let what = heldOut.map { "held out \($0) of \(plural(total, "pair", "pairs"))" } ?? plural(total, "pair", "pairs")
         switch (grouping, keys) {
         case (.none, _):
-            let shared = dataset.groupKeys(by: .prompt).map { " (warning: \(Self.sharedPairs($0)) pairs share a prompt with another and may sit on both sides)" } ?? ""
+            let shared = dataset.groupKeys(by: .prompt).map { " (warning: \(plural(Self.sharedPairs($0), "pair shares", "pairs share")) a prompt with another and may sit on both sides)" } ?? ""
             text = "\(what), split by pair (--group-by none)\(shared)"
         case (_, let keys?):
-            text = "\(what), grouped by \(grouping) (\(PreferenceDataset.groupCount(keys)) groups; no group on both sides)"
+            text = "\(what), grouped by \(grouping) (\(plural(PreferenceDataset.groupCount(keys), "group", "groups")); no group on both sides)"
         case (.prompt, nil) where !dataset.isText && dataset.groupFieldKeys.allSatisfy({ $0 == 0 }):
             text = "\(what), split by pair (dense lines without a prompt field to group by)"
         case (_, nil):

@@ -68,6 +68,11 @@ public func fingerprint(of dataset: PreferenceDataset) -> String {
         mix(dataset.exampleWeights[pair].bitPattern)
         mix(dataset.margins[pair].bitPattern)
     }
+    return fingerprintText(hash)
+}
+
+/// "fnv1a64:" and the hash's 16 hex digits: how fingerprints of pairs and of files are written.
+func fingerprintText(_ hash: UInt64) -> String {
     let hex = String(hash, radix: 16)
     return "fnv1a64:" + String(repeating: "0", count: 16 - hex.count) + hex
 }

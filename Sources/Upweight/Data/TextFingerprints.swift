@@ -70,7 +70,7 @@ public struct TextFingerprints: Sendable, Equatable {
         let available = UInt64(bytes.count - 24) / 8
         let (promptCount, responseCount) = (word(1), word(2))
         guard bytes.count % 8 == 0, promptCount <= available, responseCount == available - promptCount else {
-            throw fail("the counts (\(promptCount) prompts, \(responseCount) responses) do not match the file's \(bytes.count) bytes")
+            throw fail("the counts (\(plural(promptCount, "prompt", "prompts")), \(plural(responseCount, "response", "responses"))) do not match the file's \(plural(bytes.count, "byte", "bytes"))")
         }
         let values = (0..<Int(available)).map { word(3 + $0) }
         let prompts = Array(values[..<Int(promptCount)])

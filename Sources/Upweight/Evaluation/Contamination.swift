@@ -39,9 +39,9 @@ public struct Contamination: Sendable, Equatable {
     public var lines: [String] {
         let total = overall
         guard total.sharedPrompt + total.sharedResponse > 0 else {
-            return ["contamination check: none of the \(total.pairs) evaluation pairs shares a prompt or a response with the training data"]
+            return ["contamination check: \(plural(total.pairs, "evaluation pair", "evaluation pairs")), none sharing a prompt or a response with the training data"]
         }
-        var lines = ["warning: \(total.sharedPrompt) of \(total.pairs) evaluation pairs share a prompt and \(total.sharedResponse) a response with the training data (the model has seen them)"]
+        var lines = ["warning: \(total.sharedPrompt) of \(plural(total.pairs, "evaluation pair", "evaluation pairs")) share a prompt and \(total.sharedResponse) a response with the training data (the model has seen them)"]
         for row in rows.dropLast() where row.sharedPrompt + row.sharedResponse > 0 {
             lines.append("  \(terminalEscaped(row.category)): \(row.sharedPrompt) of \(row.pairs) share a prompt, \(row.sharedResponse) a response")
         }

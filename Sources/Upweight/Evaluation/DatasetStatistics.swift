@@ -46,23 +46,17 @@ public struct DatasetStatistics: Sendable {
                            ("effective_sample_size", .number(effectiveSampleSize))])
     }
 
-    /// Aligned columns for a terminal; category names escaped (they come from data).
+    /// Aligned columns (names left, numbers right) and the summary line; names escaped for the
+    /// terminal (they come from data).
     public var table: String {
-        let names = categories.map { terminalEscaped($0.name) }
-        let width = max(8, names.map(\.count).max() ?? 0)
-        func pad(_ text: String, _ count: Int, left: Bool = false) -> String {
-            let fill = String(repeating: " ", count: max(0, count - text.count))
-            return left ? text + fill : fill + text
+        let rows = [displayHeader] + displayRows.map { [terminalEscaped($0[0])] + $0.dropFirst() }
+        let widths = displayHeader.indices.map { column in rows.map { $0[column].count }.max() ?? 0 }
+        let lines = rows.map { cells in
+            cells.enumerated().map { column, text in
+                let fill = String(repeating: " ", count: widths[column] - text.count)
+                return column == 0 ? text + fill : fill + text
+            }.joined(separator: "  ")
         }
-        let schemeNames = Self.schemes.map(\.description)
-        var lines = [pad("category", width, left: true) + "  " + pad("pairs", 7) + "  " + pad("share", 6) + "  " + pad("mean weight", 11)
-                     + schemeNames.map { "  " + pad($0, max(8, $0.count)) }.joined()]
-        for (category, name) in zip(categories, names) {
-            lines.append(pad(name, width, left: true) + "  " + pad(String(category.pairs), 7) + "  "
-                         + pad(fixed(category.share, 3), 6) + "  " + pad(fixed(category.meanExampleWeight, 3), 11)
-                         + zip(schemeNames, category.schemeWeights).map { "  " + pad(fixed($1, 4), max(8, $0.count)) }.joined())
-        }
-        lines.append("\(pairs) pairs in \(categories.count) categories; effective sample size \(fixed(effectiveSampleSize, 1))")
-        return lines.joined(separator: "\n") + "\n"
+        return (lines + [summary]).joined(separator: "\n") + "\n"
     }
 }

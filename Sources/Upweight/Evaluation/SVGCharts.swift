@@ -80,28 +80,39 @@ enum Charts {
         return svg.markup
     }
 
-    /// One category's histogram of Δ over a domain shared by all categories, so they compare; the
-    /// line marks Δ = 0 (right of it: the model prefers the chosen response).
+    /// One category's histogram of Δ over a domain shared by all categories (and holding 0), so they
+    /// compare; the marked line is Δ = 0 (right of it: the model prefers the chosen response) and the
+    /// y axis counts pairs.
     static func marginHistogram(name: String, margins: [Double], domain: (Double, Double), bins: Int = 20) -> String {
-        let width = 260.0, height = 150.0, left = 10.0, top = 30.0, plotHeight = 90.0, plotWidth = width - 2 * left
+        let width = 270.0, height = 160.0, left = 34.0, right = 8.0, top = 34.0, plotHeight = 90.0
+        let plotWidth = width - left - right
         var counts = [Int](repeating: 0, count: bins)
         let binWidth = (domain.1 - domain.0) / Double(bins)
-        for margin in margins { counts[max(0, min(bins - 1, Int((margin - domain.0) / binWidth)))] += 1 }
-        let tallest = Double(max(1, counts.max() ?? 1))
+        for margin in margins where margin.isFinite {
+            counts[max(0, min(bins - 1, Int(((margin - domain.0) / binWidth).rounded(.down))))] += 1
+        }
+        let ticks = niceTicks(from: 0, to: Double(max(1, counts.max() ?? 1)), count: 3, whole: true, covering: true)
+        let y = LinearScale(domain: (0, ticks.last ?? 1), range: (top + plotHeight, top))
         var svg = SVG(width: width, height: height, title: "Margin histogram: \(name)")
-        svg.text(name, x: left, y: 12, size: 11, bold: true)
-        svg.text("\(margins.count) pairs, tallest bar \(Int(tallest))", x: left, y: 24, size: 9, fill: "#666")
+        svg.text(name, x: 4, y: 12, size: 11, bold: true)
+        svg.text("\(plural(margins.count, "pair", "pairs")); y: pairs per bin", x: 4, y: 25, size: 9, fill: "#666")
+        for tick in ticks {
+            svg.line(left - 3, y(tick), left + plotWidth, y(tick), stroke: tick == 0 ? "#444" : "#eee")
+            svg.text(fixed(tick, 0), x: left - 5, y: y(tick) + 3, anchor: .end, size: 9)
+        }
         let x = LinearScale(domain: domain, range: (left, left + plotWidth))
         for (bin, count) in counts.enumerated() where count > 0 {
-            let barHeight = Double(count) / tallest * plotHeight
-            svg.rect(x: x(domain.0 + Double(bin) * binWidth) + 0.5, y: top + plotHeight - barHeight,
-                     width: plotWidth / Double(bins) - 1, height: barHeight, fill: chartPalette[0], opacity: 0.8)
+            svg.rect(x: x(domain.0 + Double(bin) * binWidth) + 0.5, y: y(Double(count)),
+                     width: plotWidth / Double(bins) - 1, height: y(0) - y(Double(count)), fill: chartPalette[0], opacity: 0.8)
         }
-        svg.line(left, top + plotHeight, left + plotWidth, top + plotHeight)
-        if domain.0 < 0, domain.1 > 0 { svg.line(x(0), top - 2, x(0), top + plotHeight, stroke: "#c00", dashed: true) }
-        svg.text(fixed(domain.0, 2), x: left, y: top + plotHeight + 13, size: 9)
-        svg.text("Δ", x: left + plotWidth / 2, y: top + plotHeight + 13, anchor: .middle, size: 9)
-        svg.text(fixed(domain.1, 2), x: left + plotWidth, y: top + plotHeight + 13, anchor: .end, size: 9)
+        svg.line(left, top, left, top + plotHeight)
+        svg.line(x(0), top - 4, x(0), top + plotHeight + 3, stroke: "#c00", width: 1.2, dashed: true, mark: "zero")
+        let axis = top + plotHeight + 14
+        svg.text("0", x: x(0), y: axis, anchor: .middle, size: 9, fill: "#c00")
+        // The ends of the shared axis, unless they would overprint the zero.
+        if x(0) - left > 24 { svg.text(fixed(domain.0, 1), x: left, y: axis, size: 9) }
+        if left + plotWidth - x(0) > 24 { svg.text(fixed(domain.1, 1), x: left + plotWidth, y: axis, anchor: .end, size: 9) }
+        svg.text("Δ = r(chosen) − r(rejected)", x: left + plotWidth / 2, y: axis + 13, anchor: .middle, size: 9)
         return svg.markup
     }
 
@@ -127,40 +138,6 @@ enum Charts {
         svg.text("before (example weights)", x: labelWidth + 16, y: legend)
         svg.rect(x: labelWidth + 170, y: legend - 9, width: 12, height: 10, fill: chartPalette[1])
         svg.text("after weighting", x: labelWidth + 186, y: legend)
-        return svg.markup
-    }
-
-    /// Training loss per epoch: the overall loss (black) and one line per category.
-    static func trainingCurves(epochs: [Double], overall: [Double?], byCategory: [(name: String, losses: [Double?])]) -> String {
-        let left = 56.0, top = 30.0, plotWidth = 480.0, plotHeight = 240.0
-        let values = (overall + byCategory.flatMap(\.losses)).compactMap { $0 }.filter(\.isFinite)
-        let low = min(0, values.min() ?? 0), high = max(values.max() ?? 1, low + 1e-9)
-        var svg = SVG(width: left + plotWidth + 220, height: top + plotHeight + 46, title: "Training loss per epoch, by category")
-        let x = LinearScale(domain: (epochs.min() ?? 0, epochs.max() ?? 1), range: (left, left + plotWidth))
-        let y = LinearScale(domain: (low, high), range: (top + plotHeight, top))
-        svg.line(left, top + plotHeight, left + plotWidth, top + plotHeight)
-        svg.line(left, top, left, top + plotHeight)
-        for fraction in [0, 0.25, 0.5, 0.75, 1] {
-            let value = low + fraction * (high - low)
-            svg.line(left - 4, y(value), left + plotWidth, y(value), stroke: "#eee")
-            svg.text(fixed(value, 3), x: left - 6, y: y(value) + 3, anchor: .end, size: 10)
-        }
-        svg.text("epoch \(fixed(epochs.min() ?? 0, 0)) to \(fixed(epochs.max() ?? 0, 0))", x: left + plotWidth / 2,
-                 y: top + plotHeight + 30, anchor: .middle)
-        svg.text("training loss", x: 4, y: top - 10, size: 10)
-        func draw(_ losses: [Double?], colour: String, width: Double) {
-            let points = zip(epochs, losses).compactMap { epoch, loss in loss.map { (x: x(epoch), y: y($0)) } }
-            if points.count == 1 { svg.circle(x: points[0].x, y: points[0].y, radius: 2.5, fill: colour) }
-            if points.count > 1 { svg.polyline(points, stroke: colour, width: width) }
-        }
-        let series = [("overall", overall, "#000000", 2.5)]
-            + byCategory.enumerated().map { ($1.name, $1.losses, chartPalette[$0 % chartPalette.count], 1.5) }
-        for (index, (name, losses, colour, width)) in series.enumerated() {
-            draw(losses, colour: colour, width: width)
-            let legendY = top + 6 + Double(index) * 16
-            svg.rect(x: left + plotWidth + 16, y: legendY - 8, width: 12, height: 4, fill: colour)
-            svg.text(name, x: left + plotWidth + 32, y: legendY - 2, size: 10)
-        }
         return svg.markup
     }
 }

@@ -39,7 +39,7 @@ public enum ModelDirectory {
         let model = try RewardModel(architecture: architecture, tensors: tensors, file: tensorsPath)
         let decodedFeaturizer = try parseFeaturizer(featurizer, file: configPath)
         guard decodedFeaturizer.dimension == model.inputDimension else {
-            throw UsageError("\(configPath): the featurizer makes \(decodedFeaturizer.dimension) features, the model takes \(model.inputDimension)")
+            throw UsageError("\(configPath): the featurizer makes \(plural(decodedFeaturizer.dimension, "feature", "features")), the model takes \(model.inputDimension)")
         }
         var reading = ReadOptions()
         if case .object(let reader)? = config["reader"] { reading = parseReader(reader) }

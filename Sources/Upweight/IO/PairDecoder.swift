@@ -152,7 +152,7 @@ final class PairDecoder: Sendable {
             record.chosenFeatures = try numbers(object, fields.chosenFeatures, fail)
             record.rejectedFeatures = try numbers(object, fields.rejectedFeatures, fail)
             if record.rejectedFeatures.count != record.chosenFeatures.count {
-                throw fail("expected \(record.chosenFeatures.count) numbers as in \(fields.chosenFeatures), got \(record.rejectedFeatures.count)",
+                throw fail("expected \(plural(record.chosenFeatures.count, "number", "numbers")) as in \(fields.chosenFeatures), got \(record.rejectedFeatures.count)",
                            field: fields.rejectedFeatures, reason: "dimension mismatch")
             }
             return record

@@ -130,7 +130,7 @@ public enum PreferenceReader {
         }
         guard builder.count > 0 else {
             let what = paths.count == 1 ? paths[0] : paths.joined(separator: ", ")
-            throw DataError(file: what, message: "no pairs: every line was skipped (\(summary.skippedCount) bad lines)",
+            throw DataError(file: what, message: "no pairs: every line was skipped (\(plural(summary.skippedCount, "bad line", "bad lines")))",
                             reason: "no pairs")
         }
         return (builder.dataset(files: paths), summary)

@@ -40,7 +40,7 @@ struct LinearTrainable: MinibatchTrainable {
 
     mutating func restore(_ state: [Tensor64]) throws {
         guard let saved = state.first(where: { $0.name == "theta" }), saved.values.count == theta.count else {
-            throw UsageError("the checkpoint does not hold this model's parameters (theta of \(theta.count) values)")
+            throw UsageError("the checkpoint does not hold this model's parameters (theta of \(plural(theta.count, "value", "values")))")
         }
         theta = saved.values
         try optimizer.restore(state)

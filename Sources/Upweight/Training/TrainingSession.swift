@@ -11,10 +11,13 @@ public struct TrainingSession {
     public struct Finished: Sendable {
         public var report: EvaluationReport
         public var trained: TrainedModel
+        /// `fingerprint(of:)` of the pairs the report is on.
+        public var reportedPairsFingerprint: String
 
-        /// The report in `format`; HTML shows the model's weighting and training curves too.
-        public func render(_ format: ReportFormat) -> String {
-            format == .html ? report.html(modelProvenance: trained.provenance, trainingLog: trained.trainingLog.isEmpty ? nil : trained.trainingLog)
+        /// The report in `format`; HTML shows the run's `context`, the model's weighting and training curves too.
+        public func render(_ format: ReportFormat, context: ReportContext? = nil) -> String {
+            format == .html ? report.html(context: context, modelProvenance: trained.provenance,
+                                          trainingLog: trained.trainingLog.isEmpty ? nil : trained.trainingLog)
                             : report.render(format)
         }
     }
@@ -37,7 +40,7 @@ public struct TrainingSession {
         let hashing = Featurizer.hashed(hashBits: configuration.hashBits, includePrompt: configuration.includePrompt)
         var (dataset, summary) = try PreferenceReader.read(paths: data, options: reading, featurizingWith: hashing)
         reporter.progress(.init(phase: "read", completed: dataset.count, total: dataset.count, unit: "pairs"))
-        log("read \(dataset.count) pairs in \(seconds(since: started))")
+        log("read \(plural(dataset.count, "pair", "pairs")) in \(seconds(since: started))")
         logReadSummary(summary, pairs: dataset.count, log: log)
         let categoryField = reading.fields.category
         if categoryField != FieldNames().category && dataset.categoryNames == ["default"] {
@@ -77,10 +80,10 @@ public struct TrainingSession {
             training = dataset
             dataset = training.subset([])  // one reference to the data, not two
         }
-        log("training on \(training.count) pairs in \(training.categoryNames.count) categories")
+        log("training on \(plural(training.count, "pair", "pairs")) in \(plural(training.categoryNames.count, "category", "categories"))")
         if let directory = configuration.saveSplit {
             try SplitFiles.write(train: training, heldOut: evaluation ?? training.subset([]), to: directory)
-            log("wrote the split to \(directory)/\(SplitFiles.trainName) (\(training.count) pairs) and \(directory)/\(SplitFiles.heldOutName) (\(evaluation?.count ?? 0) pairs)")
+            log("wrote the split to \(directory)/\(SplitFiles.trainName) (\(plural(training.count, "pair", "pairs"))) and \(directory)/\(SplitFiles.heldOutName) (\(plural(evaluation?.count ?? 0, "pair", "pairs")))")
         }
         let trainingTexts = TextFingerprints(training)
         if let evaluation { Contamination(evaluation, training: trainingTexts).lines.forEach(log) }
@@ -91,7 +94,7 @@ public struct TrainingSession {
         outcome.trained.trainingTexts = trainingTexts
         outcome.trained.heldOut = heldOut
         outcome.weightSummary.table.split(separator: "\n").forEach { log(String($0)) }  // one note a line
-        log("weights: effective sample size \(fixed(outcome.weightSummary.effectiveSampleSize, 1)) of \(training.count) pairs; heaviest 1% hold \(fixed(100 * outcome.weightSummary.topOnePercentShare, 1))% of the weight")
+        log("weights: effective sample size \(fixed(outcome.weightSummary.effectiveSampleSize, 1)) of \(plural(training.count, "pair", "pairs")); heaviest 1% hold \(fixed(100 * outcome.weightSummary.topOnePercentShare, 1))% of the weight")
         if let path = configuration.logFile {
             try Files.writeAtomically(ModelDirectory.trainingLogText(outcome.log), to: path)
         }
@@ -103,7 +106,7 @@ public struct TrainingSession {
         if evaluation == nil { log("no --eval or --holdout: the report is on the training pairs") }
         let rewards = try outcome.trained.rewards(for: reported, threads: reading.threads)
         let report = EvaluationReport(dataset: reported, chosenRewards: rewards.chosen, rejectedRewards: rewards.rejected)
-        return Finished(report: report, trained: outcome.trained)
+        return Finished(report: report, trained: outcome.trained, reportedPairsFingerprint: fingerprint(of: reported))
     }
 
     private func pairs(of dataset: PreferenceDataset, inSplit name: String) throws -> [Int] {
@@ -134,11 +137,11 @@ func seconds(since start: ContinuousClock.Instant) -> String {
 
 public func logReadSummary(_ summary: ReadSummary, pairs: Int, log: (String) -> Void) {
     if summary.skippedCount > 0 {
-        log("skipped \(summary.skippedCount) of \(summary.lines) lines:")
+        log("skipped \(summary.skippedCount) of \(plural(summary.lines, "line", "lines")):")
         for (reason, count) in summary.skipped.sorted(by: { $0.key < $1.key }) { log("  \(count) \(reason)") }
         for error in summary.firstSkipped { log("  e.g. \(error)") }
     }
     for (warning, count) in summary.warnings.sorted(by: { $0.key < $1.key }) {
-        log("warning: \(count) of \(pairs) pairs: \(warning)")
+        log("warning: \(count) of \(plural(pairs, "pair", "pairs")): \(warning)")
     }
 }
