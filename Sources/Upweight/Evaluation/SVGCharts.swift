@@ -86,7 +86,7 @@ enum Charts {
         let width = 260.0, height = 150.0, left = 10.0, top = 30.0, plotHeight = 90.0, plotWidth = width - 2 * left
         var counts = [Int](repeating: 0, count: bins)
         let binWidth = (domain.1 - domain.0) / Double(bins)
-        for margin in margins { counts[max(0, min(bins - 1, Int((margin - domain.0) / binWidth)))] += 1 }
+        for margin in margins { counts[binIndex(position: (margin - domain.0) / binWidth, count: bins)] += 1 }
         let tallest = Double(max(1, counts.max() ?? 1))
         var svg = SVG(width: width, height: height, title: "Margin histogram: \(name)")
         svg.text(name, x: left, y: 12, size: 11, bold: true)
