@@ -18,10 +18,18 @@ struct Synth: ParsableCommand {
     @Option(help: "Output JSONL file (written atomically).") var out: String
 
     func validate() throws {
-        guard n > 0 else { throw ValidationError("--n must be positive") }
-        if let dim, dim < 1 { throw ValidationError("--dim must be positive") }
+        guard (1...100_000_000).contains(n) else { throw ValidationError("--n: expected a whole number from 1 to 100000000, got \(n)") }
+        if let dim, !(1...1_000_000).contains(dim) { throw ValidationError("--dim: expected a whole number from 1 to 1000000, got \(dim)") }
+        // Sizes are checked before anything is allocated: n × dim numbers on each side.
+        if let dim, checkedProduct([n, dim]).map({ $0 > 1 << 31 }) ?? true {
+            throw ValidationError("--n \(n) × --dim \(dim) is more than 2^31 numbers a side; generate less")
+        }
         if text && dim != nil { throw ValidationError("--text and --dim exclude each other") }
-        guard noise > 0 else { throw ValidationError("--noise must be > 0") }
+        guard seed >= 0 else { throw ValidationError("--seed: expected a whole number ≥ 0, got \(seed)") }
+        guard noise > 0, noise.isFinite else { throw ValidationError("--noise: expected a finite number > 0, got \(noise)") }
+        for (flag, value) in [("--category-strength", categoryStrength), ("--nonlinear", nonlinear)] where !value.isFinite {
+            throw ValidationError("\(flag): expected a finite number, got \(value)")
+        }
         guard (0..<1).contains(testFraction) else { throw ValidationError("--test-fraction must be in [0, 1)") }
     }
 

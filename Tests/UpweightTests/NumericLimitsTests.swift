@@ -84,4 +84,16 @@ final class NumericLimitsTests: XCTestCase {
         XCTAssertEqual(eval.status, 65)
         XCTAssertTrue(eval.stderr.hasSuffix(message), eval.stderr)
     }
+
+    func test_synth_sizes_and_numbers_are_checked_before_allocating() throws {
+        let out = TestSupport.temporaryDirectory(self) + "/s.jsonl"
+        for (arguments, message) in [(["--n", "100000000", "--dim", "1000000"], "--n 100000000 × --dim 1000000 is more than 2^31 numbers a side; generate less"),
+                                     (["--noise", "inf"], "--noise: expected a finite number > 0, got inf"),
+                                     (["--nonlinear", "nan"], "--nonlinear: expected a finite number, got nan")] {
+            let run = try TestSupport.run(["synth", "--out", out] + arguments)
+            XCTAssertEqual(run.status, 64, run.stderr)
+            XCTAssertTrue(run.stderr.contains(message), run.stderr)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: out))
+        }
+    }
 }
