@@ -30,12 +30,19 @@ public enum MemoryBudget {
     /// Throws when reading `paths` would need more than the memory budget: `limit` (--max-memory)
     /// or else MemAvailable, and never more than the hard limits (ulimit -v/-d, the cgroup's).
     public static func check(paths: [String], limit: Int?) throws {
-        try check(needed: estimate(paths: paths), for: "reading \(paths.joined(separator: ", "))", advice: "use less data", limit: limit)
+        // Plain files are mapped while read: under `ulimit -v` their size counts too.
+        let mapped = paths.reduce(0) { total, path in
+            var status = stat()
+            return stat(path, &status) == 0 ? total + Int(status.st_size) : total
+        }
+        try check(needed: estimate(paths: paths), mapped: mapped, for: "reading \(paths.joined(separator: ", "))", advice: "use less data", limit: limit)
     }
 
-    /// Throws when `needed` bytes (for `purpose`) exceed the budget, naming the limit that binds.
-    static func check(needed: Int, for purpose: String, advice: String, limit: Int?) throws {
-        guard let budget = SystemMemory.limit(maxMemory: limit), needed > budget.bytes else { return }
+    /// Throws when `needed` bytes (for `purpose`; `mapped` more under the address-space limit)
+    /// exceed any limit, naming the one exceeded most.
+    static func check(needed: Int, mapped: Int = 0, for purpose: String, advice: String, limit: Int?) throws {
+        let exceeded = SystemMemory.limits(maxMemory: limit).map { ($0, needed + ($0.countsMappings ? mapped : 0)) }.filter { $0.1 > $0.0.bytes }
+        guard let (budget, needed) = exceeded.min(by: { $0.0.bytes - $0.1 < $1.0.bytes - $1.1 }) else { return }
         let raise = budget.isSoft ? "raise --max-memory" : "raise that limit"
         throw UsageError("\(purpose) needs about \(gibibytes(needed)) of memory, more than \(budget.source) (\(gibibytes(budget.bytes))); \(advice) or \(raise)")
     }

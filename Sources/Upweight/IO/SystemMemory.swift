@@ -9,14 +9,16 @@ public struct MemoryLimit: Sendable, Equatable {
     public var source: String
     /// Whether raising `--max-memory` helps (it replaces MemAvailable, not the hard limits).
     public var isSoft: Bool
+    /// Whether mapped files count against it (the address-space limit), not only resident memory.
+    public var countsMappings = false
 }
 
 /// The limits the kernel enforces on this process besides MemAvailable: going past any of them ends
 /// in an allocation failure (a trap in Swift) or the OOM killer, so the smallest one wins.
 enum SystemMemory {
-    /// The smallest of: `maxMemory` (else MemAvailable), RLIMIT_AS and RLIMIT_DATA (minus what
-    /// is already used), and the cgroup's memory limit (minus its current usage). nil: none known.
-    static func limit(maxMemory: Int?) -> MemoryLimit? {
+    /// `maxMemory` (else MemAvailable), RLIMIT_AS and RLIMIT_DATA (minus what is already used),
+    /// and the cgroup's memory limit (minus its current usage): every limit known.
+    static func limits(maxMemory: Int?) -> [MemoryLimit] {
         var limits: [MemoryLimit] = []
         if let maxMemory {
             limits.append(MemoryLimit(bytes: maxMemory, source: "--max-memory", isSoft: true))
@@ -24,7 +26,10 @@ enum SystemMemory {
             limits.append(MemoryLimit(bytes: available, source: "the available memory", isSoft: true))
         }
         if let space = resourceLimit(Int32(RLIMIT_AS.rawValue), used: "VmSize:") {
-            limits.append(MemoryLimit(bytes: space, source: "the address-space limit (ulimit -v)", isSoft: false))
+            // Address space is spent beyond resident memory: glibc reserves 64 MiB per thread's arena.
+            let arenas = (64 << 20) * (sysconf(Int32(_SC_NPROCESSORS_ONLN)) + 1)
+            limits.append(MemoryLimit(bytes: max(0, space - arenas), source: "the address-space limit (ulimit -v)", isSoft: false,
+                                      countsMappings: true))
         }
         if let data = resourceLimit(Int32(RLIMIT_DATA.rawValue), used: "VmData:") {
             limits.append(MemoryLimit(bytes: data, source: "the data-segment limit (ulimit -d)", isSoft: false))
@@ -37,7 +42,12 @@ enum SystemMemory {
             limits.append(MemoryLimit(bytes: max(0, limit - used), source: "the cgroup memory limit (\(limitFile))", isSoft: false))
             break
         }
-        return limits.min { $0.bytes < $1.bytes }
+        return limits
+    }
+
+    /// The smallest limit; nil when none is known.
+    static func limit(maxMemory: Int?) -> MemoryLimit? {
+        limits(maxMemory: maxMemory).min { $0.bytes < $1.bytes }
     }
 
     /// Bytes the kernel can still give this process (MemAvailable in /proc/meminfo).
