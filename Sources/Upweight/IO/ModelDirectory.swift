@@ -137,8 +137,8 @@ public enum ModelDirectory {
                 guard case .array(let mean)? = statistics["mean"], case .array(let std)? = statistics["std"],
                       mean.count == dimension, std.count == dimension
                 else { throw DataError.invalidModel(file, "featurizer.standardize needs mean and std of length \(dimension)") }
-                let means = mean.compactMap { $0.numberValue.flatMap(Float.init(exactly:)) }.filter(\.isFinite)
-                let deviations = std.compactMap { $0.numberValue.flatMap(Float.init(exactly:)) }.filter { $0.isFinite && $0 > 0 }
+                let means = mean.compactMap { $0.numberValue.map { Float($0) } }.filter(\.isFinite)
+                let deviations = std.compactMap { $0.numberValue.map { Float($0) } }.filter { $0.isFinite && $0 > 0 }
                 guard means.count == dimension, deviations.count == dimension else {
                     throw DataError.invalidModel(file, "featurizer.standardize: every mean must be a finite number and every std a finite number > 0")
                 }
