@@ -96,4 +96,16 @@ final class NumericLimitsTests: XCTestCase {
             XCTAssertFalse(FileManager.default.fileExists(atPath: out))
         }
     }
+
+    /// A margin of 1e308 is finite, but the mean loss of two such pairs is not: refused at its line.
+    func test_margins_beyond_1e6_are_refused_at_their_line() throws {
+        let data = TestSupport.write("""
+            {"chosen":"good answer","rejected":"bad answer","category":"a","margin":1}
+            {"chosen":"nice one","rejected":"awful one","category":"b","margin":1e308}
+
+            """, "m.jsonl", in: TestSupport.temporaryDirectory(self))
+        let run = try TestSupport.run(["train", data])
+        XCTAssertEqual(run.status, 65)
+        XCTAssertTrue(run.stderr.hasSuffix("\(data):2:1: a margin of 1e+308 is beyond ±1e6 (margins are reward differences); scale the margins down (field margin)\n"), run.stderr)
+    }
 }

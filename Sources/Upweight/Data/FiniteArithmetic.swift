@@ -23,6 +23,17 @@ extension PreferenceDataset {
         }
     }
 
+    /// The largest margin |m| training accepts: far beyond any reward difference that means
+    /// something, and small enough that no sum of losses or squared gradients overflows.
+    public static let largestMargin = 1e6
+
+    /// Throws at the first pair whose margin (read from `field`) exceeds `largestMargin`.
+    public func checkMargins(field: String) throws {
+        guard let pair = margins.firstIndex(where: { !(abs($0) <= Self.largestMargin) }) else { return }
+        throw error(atPair: pair, field: field, reason: "margin too large",
+                    message: "a margin of \(margins[pair]) is beyond ±1e6 (margins are reward differences); scale the margins down")
+    }
+
     /// Throws at the first pair whose reward is NaN or infinite.
     public func checkFinite(chosen: [Float], rejected: [Float]) throws {
         guard let pair = chosen.indices.first(where: { !chosen[$0].isFinite || !rejected[$0].isFinite }) else { return }

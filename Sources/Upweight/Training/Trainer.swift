@@ -15,6 +15,7 @@ public enum Trainer {
                              evaluation: PreferenceDataset? = nil, reporter: Reporter = .silent) throws -> Outcome
     {
         try dataset.checkFeatureMagnitudes()
+        try dataset.checkMargins(field: configuration.reading.fields.margin)
         let weights = try configuration.weighting.weights(for: dataset)
         let summary = WeightSummary(dataset: dataset, weights: weights)
         let featurizer = Featurizer.fit(dataset, hashBits: configuration.hashBits,
