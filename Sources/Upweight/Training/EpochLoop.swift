@@ -36,8 +36,11 @@ struct EpochLoop {
             }
         }
         let divergence = Divergence(configuration)
-        // The loss before the first update (a resumed run: its first epoch's mean, from the log).
-        var initialLoss = log.first?["train_loss"]?.numberValue
+        // The loss before the first update. A resumed run takes the larger of its loss at the checkpoint
+        // and its first epoch's (from the log): a well-trained checkpoint's small loss must not make
+        // ordinary noise look like growth, and a log's number can only loosen the test, never fake a divergence.
+        let loggedLoss = log.first?["train_loss"]?.numberValue.flatMap { $0.isFinite && $0 > 0 ? $0 : nil }
+        var initialLoss: Double?
         // Early stopping: the best epoch so far by held-out loss, and its exact state.
         var best: (loss: Double, epoch: Int, state: [Tensor64])?
         if let resume = checkpoints.resume, let epoch = resume.bestEpoch, let loss = resume.bestLoss {
@@ -64,7 +67,7 @@ struct EpochLoop {
                 let value = model.step(batch: batch, categoryScale: scale, rate: rate)
                 try divergence.check(loss: value.value, initialLoss: nil, parametersFinite: model.isFinite,
                                      at: "epoch \(epoch), step \(batchIndex + 1)")
-                if initialLoss == nil { initialLoss = value.value }
+                if initialLoss == nil { initialLoss = max(value.value, loggedLoss ?? 0) }
                 dro?.update(categoryLosses: value.meanLossByCategory)
                 sums.0 += value.value
                 for k in categoryNames.indices {
