@@ -108,4 +108,20 @@ final class NumericLimitsTests: XCTestCase {
         XCTAssertEqual(run.status, 65)
         XCTAssertTrue(run.stderr.hasSuffix("\(data):2:1: a margin of 1e+308 is beyond ±1e6 (margins are reward differences); scale the margins down (field margin)\n"), run.stderr)
     }
+
+    /// Under `ulimit -v` an allocation failure would trap: the budget counts the address-space limit.
+    func test_an_address_space_limit_is_honoured_with_a_message() throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", "ulimit -v 200000 && exec \"$0\" train \"$1\"", TestSupport.binary, TestSupport.fixture("linear-dense/train.jsonl")]
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 64, stderr)
+        XCTAssertTrue(stderr.contains("of memory, more than the address-space limit (ulimit -v) ("), stderr)
+        XCTAssertTrue(stderr.hasSuffix("); use less data or raise that limit\n"), stderr)
+    }
 }
