@@ -21,7 +21,7 @@ final class DivergenceTests: XCTestCase {
         let adamw = Divergence(configuration)
         XCTAssertNoThrow(try adamw.check(loss: 69, initialLoss: 0.7, parametersFinite: true, at: "epoch 2"))
         XCTAssertThrowsError(try adamw.check(loss: 71, initialLoss: 0.7, parametersFinite: true, at: "epoch 2")) { error in
-            XCTAssertEqual((error as? TrainingError)?.message, "training diverged at epoch 2: the training loss 71 is more than 100× the initial 0.7. The learning rate (0.001) is probably too high: try --learning-rate 0.0001, or raise --l2")
+            XCTAssertEqual((error as? TrainingError)?.message, "training diverged at epoch 2: the training loss 71.0 is more than 100× the initial 0.7. The learning rate (0.001) is probably too high: try --learning-rate 0.0001, or raise --l2")
         }
         XCTAssertNoThrow(try adamw.checkRewards(initial: [1, 1], final: [2, 2], at: "the end of training"))
         XCTAssertThrowsError(try adamw.checkRewards(initial: [1, 2], final: [0, 0], at: "the end of training")) { error in

@@ -23,7 +23,8 @@ struct Divergence {
     func check(loss: Double, initialLoss: Double?, parametersFinite: Bool, at place: String) throws {
         guard loss.isFinite, parametersFinite else { throw diverged(at: place, "the loss or a parameter is not finite") }
         if let initialLoss, initialLoss > 0, loss > Self.growthLimit * initialLoss {
-            throw diverged(at: place, "the training loss \(JSONValue.format(loss)) is more than \(Int(Self.growthLimit))× the initial \(JSONValue.format(initialLoss))")
+            // Float precision is plenty here: "1.0238887e+25", not 16 digits.
+            throw diverged(at: place, "the training loss \(Float(loss)) is more than \(Int(Self.growthLimit))× the initial \(Float(initialLoss))")
         }
     }
 
