@@ -39,7 +39,8 @@ final class ProgressLine: Sendable {
                 let remaining = elapsed * Double(total - update.completed) / Double(update.completed)
                 line += "  ETA \(Int(remaining) / 60):" + String(format2: Int(remaining) % 60)
             }
-            if let loss = update.loss { line += "  loss \(Double(Int(loss * 10_000)) / 10_000)" }
+            // A diverging loss (huge, inf, NaN) is shown as is: Int(_:) would trap on it.
+            if let loss = update.loss { line += "  loss \(abs(loss) < 1e9 ? Double(Int(loss * 10_000)) / 10_000 : loss)" }
             write(2, "\r\u{1B}[K" + terminalEscaped(line))  // only the erase is ours to send
             state.drawn = true
         }

@@ -35,27 +35,27 @@ struct Train: ParsableCommand {
     @Option(help: "AdamW learning-rate decay after warmup: constant (default), linear or cosine.") var schedule: String?
     @Option(parsing: .unconditional, help: "Early stopping: stop after N epochs without a better held-out loss; keep the best epoch.") var patience: Int?
     @Option(help: "Optimizer: lbfgs (full batch, default) or adamw (minibatches).") var optimizer: String?
-    @Option(parsing: .unconditional, help: "L2 strength λ (default 1e-4).") var l2: Double?
+    @Option(parsing: .unconditional, help: "L2 strength λ, 0 to 1e6 (default 1e-4).") var l2: Double?
     @Option(parsing: .unconditional, help: "AdamW learning rate (peak of the schedule; default 1e-3).") var learningRate: Double?
-    @Option(parsing: .unconditional, help: "AdamW decoupled weight decay (default 0).") var weightDecay: Double?
+    @Option(parsing: .unconditional, help: "AdamW decoupled weight decay, 0 to 1e6 (default 0).") var weightDecay: Double?
     @Option(parsing: .unconditional, help: "AdamW minibatch size (default 256).") var batchSize: Int?
     @Option(parsing: .unconditional, help: "AdamW epochs (default 10).") var epochs: Int?
     @Option(parsing: .unconditional, help: "Random seed for shuffling and the holdout split (default 0).") var seed: Int?
     @Option(parsing: .unconditional, help: "L-BFGS iteration limit (default 1000).") var maxIterations: Int?
-    @Option(parsing: .unconditional, help: "L-BFGS stops when ‖∇L‖₂ is below this (default 1e-7).") var tolerance: Double?
+    @Option(parsing: .unconditional, help: "L-BFGS stops when ‖∇L‖₂ is below this, 0 to 1e6 (default 1e-7).") var tolerance: Double?
     @Option(parsing: .unconditional, help: "Text: 2^bits hashed features (default 18).") var hashBits: Int?
     @Flag(help: "Text: hash the prompt's words into each response's features too.") var includePrompt = false
     @Flag(help: "Dense: z-score features with training statistics (stored in the model).") var standardize = false
-    @Option(help: "Multiply a category's weights: CATEGORY=FACTOR (repeatable).") var upweight: [String] = []
+    @Option(help: "Multiply a category's weights: CATEGORY=FACTOR, 0 to 1e6 (repeatable).") var upweight: [String] = []
     @Option(help: "Weight normalization: mean (weights average 1, default) or none.") var normalize: String?
     @Option(help: "Category weights from counts: none, balanced, sqrt or effective:BETA.") var categoryScheme: String?
     @Option(parsing: .unconditional, help: "Clip every weight to LO,HI before normalization.") var clipWeights: String?
     @Option(help: "How weights act: loss (weighted mean loss, default) or sample (draw pairs ∝ weight).") var weightMode: String?
     @Option(parsing: .unconditional, help: "Label smoothing ε: (1−ε)·softplus(−Δ) + ε·softplus(Δ).") var labelSmoothing: Double?
-    @Option(parsing: .unconditional, help: "Reward centering λ: + λ·(r_c + r_r)² (TRL's center_rewards_coefficient).") var centerRewards: Double?
-    @Option(parsing: .unconditional, help: "Focal γ: (1−σ(Δ))^γ · softplus(−Δ).") var focalGamma: Double?
-    @Option(parsing: .unconditional, help: "Group DRO over categories with step size η (0: off).") var groupDro: Double?
-    @Option(parsing: .unconditional, help: "Group DRO generalization adjustment C (added as C/√n_k).") var groupDroAdjust: Double?
+    @Option(parsing: .unconditional, help: "Reward centering λ, 0 to 1e6: + λ·(r_c + r_r)² (TRL's center_rewards_coefficient).") var centerRewards: Double?
+    @Option(parsing: .unconditional, help: "Focal γ, 0 to 1e6: (1−σ(Δ))^γ · softplus(−Δ).") var focalGamma: Double?
+    @Option(parsing: .unconditional, help: "Group DRO over categories with step size η, 0 to 1e6 (0: off).") var groupDro: Double?
+    @Option(parsing: .unconditional, help: "Group DRO generalization adjustment C, 0 to 1e6 (added as C/√n_k).") var groupDroAdjust: Double?
     @Option(parsing: .unconditional, help: "Boosting rounds T (RankBoost/AdaBoost over pairs; 1: off).") var boost: Int?
     @Option(help: "Write the training log (JSONL, one object per epoch) to this file.") var log: String?
     @Option(parsing: .unconditional, help: "AdamW: write a checkpoint into --out every N epochs.") var checkpointEvery: Int?

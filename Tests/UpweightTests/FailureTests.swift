@@ -30,10 +30,10 @@ final class FailureTests: XCTestCase {
     func test_data_larger_than_max_memory_is_refused_before_reading() throws {
         let path = TestSupport.data("llmbar.jsonl")
         var options = ReadOptions()
-        options.maxMemory = 100 << 20
+        options.maxMemory = 20 << 20
         XCTAssertThrowsError(try PreferenceReader.read(paths: [path], options: options)) { error in
             XCTAssertEqual((error as? UsageError)?.message,
-                           "reading \(path) needs about 0.13 GiB of memory, more than --max-memory (0.10 GiB); use less data or raise --max-memory")
+                           "reading \(path) needs about 0.04 GiB of memory, more than --max-memory (0.02 GiB); use less data or raise --max-memory")
         }
         XCTAssertEqual(MemoryBudget.parse("8G"), 8 << 30)
         XCTAssertEqual(MemoryBudget.parse("512m"), 512 << 20)

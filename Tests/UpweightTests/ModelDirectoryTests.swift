@@ -47,7 +47,7 @@ final class ModelDirectoryTests: XCTestCase {
         XCTAssertEqual(decoded.map(\.name), ["a", "b"])
         XCTAssertEqual(decoded[1].values, [1, -2])
         XCTAssertThrowsError(try Safetensors.decode(Array(bytes.prefix(20)), file: "t.safetensors")) { error in
-            XCTAssertEqual((error as? UsageError)?.message, "t.safetensors: not a valid safetensors file: header length \(headerLength) exceeds the file")
+            XCTAssertEqual((error as? DataError)?.description, "t.safetensors: not a valid safetensors file: header length \(headerLength) exceeds the file")
         }
     }
 

@@ -16,6 +16,14 @@ public enum FeatureMatrix: Sendable {
         case .sparse(let rows): return rows.dimension
         }
     }
+
+    /// The first `count` rows (all of them when there are fewer).
+    public func prefix(_ count: Int) -> FeatureMatrix {
+        switch self {
+        case .dense(let rows): return .dense(DenseRows(dimension: rows.dimension, values: Array(rows.values.prefix(count * rows.dimension))))
+        case .sparse(let rows): return .sparse(rows.subset(Array(0..<min(count, rows.count))))
+        }
+    }
 }
 
 /// Row-major dense rows: row i is `values[i*dimension ..< (i+1)*dimension]`.

@@ -46,11 +46,8 @@ public enum Featurizer: Sendable, Equatable {
         case (.dense(let dimension, let standardization), .dense(let dataDimension, let chosen, let rejected)):
             guard dimension == dataDimension else {
                 // Bad data rather than bad usage: point at the first pair, as the reader would.
-                let first = dataset.sources.first
-                throw DataError(file: first.map { dataset.files.indices.contains(Int($0.file)) ? dataset.files[Int($0.file)] : "data" } ?? "data",
-                                line: first.map { Int($0.line) }, column: 1,
-                                message: "expected \(plural(dimension, "number", "numbers")) as the model was trained on, got \(dataDimension)",
-                                field: "chosen_features", reason: "dimension mismatch")
+                throw dataset.error(atPair: 0, field: "chosen_features", reason: "dimension mismatch",
+                                    message: "expected \(plural(dimension, "number", "numbers")) as the model was trained on, got \(dataDimension)")
             }
             let apply = { (values: [Float]) in standardization?.apply(to: values) ?? values }
             return PairFeatures(chosen: .dense(DenseRows(dimension: dimension, values: apply(chosen))),

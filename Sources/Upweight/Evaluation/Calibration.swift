@@ -28,7 +28,7 @@ public struct Calibration: Sendable, Equatable {
         for margin in margins {
             let probability = sigmoid(margin)
             let confidence = max(probability, 1 - probability)
-            let bin = min(binCount - 1, Int((confidence - 0.5) / 0.5 * Double(binCount)))
+            let bin = binIndex(position: (confidence - 0.5) / 0.5 * Double(binCount), count: binCount)
             counts[bin] += 1
             confidences[bin] += confidence
             corrects[bin] += margin > 0 ? 1 : margin == 0 ? 0.5 : 0
@@ -45,4 +45,12 @@ public struct Calibration: Sendable, Equatable {
             .reduce(0) { $0 + Double($1.count) / total * abs($1.accuracy - $1.meanConfidence) }
         if margins.isEmpty { expectedError = .nan }
     }
+}
+
+/// The histogram bin at `position` (in bin widths from the first), clamped to 0..<count. A NaN or
+/// infinite position (rewards that overflowed, a zero-width domain) lands in a bin at the edge
+/// instead of trapping in `Int(_:)`.
+func binIndex(position: Double, count: Int) -> Int {
+    guard !position.isNaN else { return 0 }
+    return Int(max(0, min(Double(count - 1), position.rounded(.down))))
 }

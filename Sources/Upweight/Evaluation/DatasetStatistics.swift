@@ -22,16 +22,17 @@ public struct DatasetStatistics: Sendable {
         pairs = dataset.count
         let counts = dataset.categoryCounts
         var weightSums = [Double](repeating: 0, count: counts.count)
-        for pair in 0..<dataset.count { weightSums[Int(dataset.categoryIndices[pair])] += dataset.exampleWeights[pair] }
+        let (scaled, scale) = dataset.exampleWeights.scaledForSums
+        for pair in 0..<dataset.count { weightSums[Int(dataset.categoryIndices[pair])] += scaled[pair] }
         let schemeWeights = Self.schemes.map { $0.weights(counts: counts) }
         categories = dataset.categoryNames.indices.map { index in
             Category(name: dataset.categoryNames[index], pairs: counts[index],
                      share: Double(counts[index]) / Double(dataset.count),
-                     meanExampleWeight: weightSums[index] / Double(counts[index]),
+                     meanExampleWeight: weightSums[index] / Double(counts[index]) * scale,
                      schemeWeights: schemeWeights.map { $0[index] })
         }.sorted { $0.name < $1.name }
-        let total = dataset.exampleWeights.reduce(0, +)
-        let squares = dataset.exampleWeights.reduce(0) { $0 + $1 * $1 }
+        let total = scaled.reduce(0, +)
+        let squares = scaled.reduce(0) { $0 + $1 * $1 }
         effectiveSampleSize = squares > 0 ? total * total / squares : 0
     }
 

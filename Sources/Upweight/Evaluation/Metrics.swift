@@ -81,7 +81,7 @@ extension EvaluationReport {
             let margins = columns.margins
             pairs = margins.count
             var credits = 0.0, counted = 0.0, weightedCredits = 0.0, countedWeight = 0.0
-            for (margin, weight) in zip(margins, columns.weights) {
+            for (margin, weight) in zip(margins, columns.weights.scaledForSums.values) {
                 guard let credit = ties.credit(margin) else { continue }
                 credits += credit
                 counted += 1

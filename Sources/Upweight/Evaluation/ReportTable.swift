@@ -108,6 +108,8 @@ func fixed(_ value: Double, _ digits: Int) -> String {
     var scale = 1.0
     for _ in 0..<digits { scale *= 10 }
     let scaled = (abs(value) * scale).rounded()
+    // Beyond 2^53 a Double has no decimals left to show, and Int64 would trap: print it as Swift does ("1e+16").
+    guard scaled < 0x1p53 else { return "\(value)" }
     let whole = Int64(scaled / scale)
     var fraction = String(Int64(scaled) - whole * Int64(scale))
     fraction = String(repeating: "0", count: max(0, digits - fraction.count)) + fraction

@@ -88,9 +88,7 @@ enum Charts {
         let plotWidth = width - left - right
         var counts = [Int](repeating: 0, count: bins)
         let binWidth = (domain.1 - domain.0) / Double(bins)
-        for margin in margins where margin.isFinite {
-            counts[max(0, min(bins - 1, Int(((margin - domain.0) / binWidth).rounded(.down))))] += 1
-        }
+        for margin in margins { counts[binIndex(position: (margin - domain.0) / binWidth, count: bins)] += 1 }
         let ticks = niceTicks(from: 0, to: Double(max(1, counts.max() ?? 1)), count: 3, whole: true, covering: true)
         let y = LinearScale(domain: (0, ticks.last ?? 1), range: (top + plotHeight, top))
         var svg = SVG(width: width, height: height, title: "Margin histogram: \(name)")

@@ -27,19 +27,21 @@ public enum ModelDirectory {
         try Files.replaceDirectory(path, with: files)
     }
 
+    /// Loads a model directory. Its files are untrusted input: anything damaged or inconsistent
+    /// (config.json, shapes, offsets, non-finite values, dimensions) is a `DataError` naming the file.
     public static func load(_ path: String) throws -> TrainedModel {
         let configPath = "\(path)/config.json"
         guard Files.isDirectory(path) else { throw UsageError("\(path): not a model directory (expected a directory with config.json and model.safetensors)") }
-        let config = try Files.readJSONObject(configPath)
+        let config = try readJSON(configPath)
         guard config["format"] == "upweight-reward-model",
               case .object(let architecture)? = config["architecture"], case .object(let featurizer)? = config["featurizer"]
-        else { throw UsageError("\(configPath): not an Upweight model config (missing format, architecture or featurizer)") }
+        else { throw DataError.invalidModel(configPath, "not an Upweight model config (missing format, architecture or featurizer)") }
         let tensorsPath = "\(path)/model.safetensors"
-        let tensors = try Safetensors.decode(try Files.read(tensorsPath), file: tensorsPath)
-        let model = try RewardModel(architecture: architecture, tensors: tensors, file: tensorsPath)
+        let tensors = try Safetensors.decode(try readBytes(tensorsPath), file: tensorsPath)
+        let model = try RewardModel(architecture: architecture, tensors: tensors, file: tensorsPath, configFile: configPath)
         let decodedFeaturizer = try parseFeaturizer(featurizer, file: configPath)
         guard decodedFeaturizer.dimension == model.inputDimension else {
-            throw UsageError("\(configPath): the featurizer makes \(plural(decodedFeaturizer.dimension, "feature", "features")), the model takes \(model.inputDimension)")
+            throw DataError.invalidModel(configPath, "the featurizer makes \(plural(decodedFeaturizer.dimension, "feature", "features")), the model takes \(model.inputDimension)")
         }
         var reading = ReadOptions()
         if case .object(let reader)? = config["reader"] { reading = parseReader(reader) }
@@ -57,20 +59,41 @@ public enum ModelDirectory {
         return trained
     }
 
+    /// A file of a model directory. One that cannot be read is a damaged model (exit 65), not a usage mistake.
+    static func readBytes(_ path: String) throws -> [UInt8] {
+        do { return try Files.read(path) } catch let error as UsageError {
+            let prefix = "\(path): "
+            throw DataError.invalidModel(path, error.message.hasPrefix(prefix) ? String(error.message.dropFirst(prefix.count)) : error.message)
+        }
+    }
+
+    /// A JSON object from a model directory (config.json, checkpoint.json); errors name the file, line and column.
+    static func readJSON(_ path: String) throws -> JSONObject {
+        let bytes = try readBytes(path)
+        switch bytes.withUnsafeBytes({ buffer in Result { () throws(JSONSyntaxError) in try JSONParser.parse(buffer) } }) {
+        case .success(.object(let object)): return object
+        case .success(let other): throw DataError.invalidModel(path, "expected a JSON object, got \(other.typeName)")
+        case .failure(let error):
+            throw DataError(file: path, line: error.line, column: error.column, message: "invalid JSON: \(error.message)", reason: "invalid model file")
+        }
+    }
+
     /// The checkpoint in a model directory (`trained` is the directory's model, already loaded).
     public static func loadCheckpoint(_ path: String, model trained: TrainedModel) throws -> Checkpoint {
         let file = "\(path)/checkpoint.json"
         guard Files.exists(file) else {
             throw UsageError("\(path): no checkpoint to resume from (training there finished, or never checkpointed)")
         }
-        let state = try Safetensors.decodeAll(try Files.read("\(path)/checkpoint.safetensors"), file: "\(path)/checkpoint.safetensors").doubles
-        return try Checkpoint(json: try Files.readJSONObject(file), state: state, log: trained.trainingLog, model: trained.model, file: file)
+        let stateFile = "\(path)/checkpoint.safetensors"
+        let state = try Safetensors.decodeAll(try readBytes(stateFile), file: stateFile).doubles
+        return try Checkpoint(json: try readJSON(file), state: state, log: trained.trainingLog,
+                              model: trained.model, file: file, stateFile: stateFile)
     }
 
     /// A training log: one JSON object per line (blank lines skipped); a bad line is an error naming it.
     static func readTrainingLog(_ path: String) throws -> [JSONObject] {
         var log: [JSONObject] = []
-        for (index, line) in try Files.readText(path).split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        for (index, line) in String(decoding: try readBytes(path), as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             guard !line.allSatisfy(\.isWhitespace) else { continue }
             switch Result(catching: { () throws(JSONSyntaxError) in try JSONParser.parse(String(line)) }) {
             case .success(.object(let object)): log.append(object)
@@ -107,27 +130,34 @@ public enum ModelDirectory {
     static func parseFeaturizer(_ object: JSONObject, file: String) throws -> Featurizer {
         switch object["kind"]?.stringValue {
         case "hashed":
-            guard let bits = object["hash_bits"]?.numberValue, (1...28).contains(bits) else {
-                throw UsageError("\(file): featurizer.hash_bits must be a whole number from 1 to 28")
+            guard let bits = object["hash_bits"]?.wholeNumber(in: 1...28) else {
+                throw DataError.invalidModel(file, "featurizer.hash_bits must be a whole number from 1 to 28")
             }
-            return .hashed(hashBits: Int(bits), includePrompt: object["include_prompt"] == .bool(true))
+            return .hashed(hashBits: bits, includePrompt: object["include_prompt"] == .bool(true))
         case "dense":
-            guard let dimension = object["dimension"]?.numberValue, dimension >= 1 else {
-                throw UsageError("\(file): featurizer.dimension must be a positive whole number")
+            guard let dimension = object["dimension"]?.wholeNumber(in: 1...maximumDimension) else {
+                throw DataError.invalidModel(file, "featurizer.dimension must be a whole number from 1 to \(maximumDimension)")
             }
             var standardization: Standardization?
             if case .object(let statistics)? = object["standardize"] {
                 guard case .array(let mean)? = statistics["mean"], case .array(let std)? = statistics["std"],
-                      mean.count == Int(dimension), std.count == Int(dimension)
-                else { throw UsageError("\(file): featurizer.standardize needs mean and std of length \(Int(dimension))") }
-                standardization = Standardization(mean: mean.map { Float($0.numberValue ?? 0) },
-                                                  standardDeviation: std.map { Float($0.numberValue ?? 1) })
+                      mean.count == dimension, std.count == dimension
+                else { throw DataError.invalidModel(file, "featurizer.standardize needs mean and std of length \(dimension)") }
+                let means = mean.compactMap { $0.numberValue.map { Float($0) } }.filter(\.isFinite)
+                let deviations = std.compactMap { $0.numberValue.map { Float($0) } }.filter { $0.isFinite && $0 > 0 }
+                guard means.count == dimension, deviations.count == dimension else {
+                    throw DataError.invalidModel(file, "featurizer.standardize: every mean must be a finite number and every std a finite number > 0")
+                }
+                standardization = Standardization(mean: means, standardDeviation: deviations)
             }
-            return .dense(dimension: Int(dimension), standardization: standardization)
+            return .dense(dimension: dimension, standardization: standardization)
         default:
-            throw UsageError("\(file): unknown featurizer kind (expected \"hashed\" or \"dense\")")
+            throw DataError.invalidModel(file, "unknown featurizer kind (expected \"hashed\" or \"dense\")")
         }
     }
+
+    /// The largest input dimension a model directory may declare (2^28, the largest hashed space).
+    static let maximumDimension = 1 << 28
 
     static func readerJSON(_ options: ReadOptions) -> JSONObject {
         let fields = options.fields

@@ -66,40 +66,58 @@ public enum Safetensors {
         try decodeAll(bytes, file: file).floats
     }
 
-    /// Every F32 and F64 tensor of a file.
+    /// Every F32 and F64 tensor of a file. The file is untrusted: the header length, every shape and
+    /// offset are checked (whole numbers, no overflow, within the file, not overlapping) and every
+    /// value must be finite; anything else is a `DataError` naming the file and the tensor.
     public static func decodeAll(_ bytes: [UInt8], file: String) throws -> (floats: [Tensor], doubles: [Tensor64]) {
-        func corrupt(_ why: String) -> UsageError { UsageError("\(file): not a valid safetensors file: \(why)") }
+        func corrupt(_ why: String) -> DataError { .invalidModel(file, "not a valid safetensors file: \(why)") }
         guard bytes.count >= 8 else { throw corrupt("shorter than its 8-byte header length") }
-        let headerLength = bytes[0..<8].enumerated().reduce(0) { $0 | (Int($1.element) << (8 * $1.offset)) }
-        guard headerLength > 0, 8 + headerLength <= bytes.count else { throw corrupt("header length \(headerLength) exceeds the file") }
+        let declaredLength = bytes[0..<8].enumerated().reduce(UInt64(0)) { $0 | (UInt64($1.element) << (8 * UInt64($1.offset))) }
+        guard declaredLength > 0, declaredLength <= UInt64(bytes.count - 8) else { throw corrupt("header length \(declaredLength) exceeds the file") }
+        let headerLength = Int(declaredLength)
         let parsed = bytes[8..<8 + headerLength].withUnsafeBytes { buffer in
             Result { () throws(JSONSyntaxError) in try JSONParser.parse(buffer) }
         }
         guard case .success(.object(let header)) = parsed else { throw corrupt("header is not a JSON object") }
         let dataStart = 8 + headerLength
+        let dataLength = bytes.count - dataStart
         var tensors: [Tensor] = []
         var doubles: [Tensor64] = []
+        var ranges: [(range: Range<Int>, name: String)] = []
         for (name, entry) in header.members where name != "__metadata__" {
             guard case .object(let info) = entry, let dtype = info["dtype"]?.stringValue, dtype == "F32" || dtype == "F64",
-                  case .array(let shapeValues)? = info["shape"], case .array(let offsets)? = info["data_offsets"],
-                  offsets.count == 2, let begin = offsets[0].numberValue, let end = offsets[1].numberValue
+                  case .array(let shapeValues)? = info["shape"], case .array(let offsets)? = info["data_offsets"], offsets.count == 2
             else { throw corrupt("tensor \(name) is not an F32 or F64 tensor with a shape and data offsets") }
-            let shape = shapeValues.compactMap { $0.numberValue.map { Int($0) } }
-            let count = shape.reduce(1, *)
+            let shape = shapeValues.compactMap { $0.wholeNumber(in: 0...Int.max) }
             let width = dtype == "F32" ? 4 : 8
-            guard shape.count == shapeValues.count, Int(end) - Int(begin) == count * width, Int(begin) >= 0,
-                  dataStart + Int(end) <= bytes.count
-            else { throw corrupt("tensor \(name) has offsets that do not match its shape or the file") }
-            let range = (dataStart + Int(begin))..<(dataStart + Int(end))
+            guard shape.count == shapeValues.count, let count = checkedProduct(shape), let size = checkedProduct([count, width]) else {
+                throw corrupt("tensor \(name) has a shape that is not a list of whole numbers ≥ 0 with a size that fits in memory")
+            }
+            guard let begin = offsets[0].wholeNumber(in: 0...dataLength), let end = offsets[1].wholeNumber(in: 0...dataLength), begin <= end else {
+                throw corrupt("tensor \(name) has data offsets that are not whole numbers from 0 to \(dataLength) (the data bytes in the file)")
+            }
+            guard end - begin == size else {
+                throw corrupt("tensor \(name) has data offsets [\(begin), \(end)] that do not match its shape \(shape) (\(size) bytes)")
+            }
+            ranges.append((begin..<end, name))
+            let range = (dataStart + begin)..<(dataStart + end)
             if width == 4 {
                 var bits = [UInt32](repeating: 0, count: count)
                 bits.withUnsafeMutableBytes { target in bytes.withUnsafeBytes { target.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[range])) } }
-                tensors.append(Tensor(name: name, shape: shape, values: bits.map { Float(bitPattern: UInt32(littleEndian: $0)) }))
+                let values = bits.map { Float(bitPattern: UInt32(littleEndian: $0)) }
+                if let bad = values.firstIndex(where: { !$0.isFinite }) { throw corrupt("tensor \(name) holds \(values[bad]) at index \(bad) (every value must be finite)") }
+                tensors.append(Tensor(name: name, shape: shape, values: values))
             } else {
                 var bits = [UInt64](repeating: 0, count: count)
                 bits.withUnsafeMutableBytes { target in bytes.withUnsafeBytes { target.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[range])) } }
-                doubles.append(Tensor64(name: name, values: bits.map { Double(bitPattern: UInt64(littleEndian: $0)) }))
+                let values = bits.map { Double(bitPattern: UInt64(littleEndian: $0)) }
+                if let bad = values.firstIndex(where: { !$0.isFinite }) { throw corrupt("tensor \(name) holds \(values[bad]) at index \(bad) (every value must be finite)") }
+                doubles.append(Tensor64(name: name, values: values))
             }
+        }
+        ranges.sort { $0.range.lowerBound < $1.range.lowerBound }
+        for (first, second) in zip(ranges, ranges.dropFirst()) where first.range.overlaps(second.range) {
+            throw corrupt("tensors \(first.name) and \(second.name) overlap in the file")
         }
         return (tensors.sorted { $0.name < $1.name }, doubles.sorted { $0.name < $1.name })
     }

@@ -63,54 +63,65 @@ public indirect enum RewardModel: Sendable, Equatable {
         }
     }
 
-    /// Rebuilds a model from its architecture entry and tensors, checking that they fit together.
-    public init(architecture: JSONObject, tensors: [Tensor], file: String) throws {
+    /// Rebuilds a model from its architecture entry (from `configFile`) and tensors (from `file`),
+    /// checking that they fit together. Both are untrusted: errors are `DataError`s naming the file.
+    public init(architecture: JSONObject, tensors: [Tensor], file: String, configFile: String? = nil) throws {
         let kind = architecture["kind"]?.stringValue ?? "?"
+        let configFile = configFile ?? file
+        func inputDimension() throws -> Int {
+            guard let dimension = architecture["input_dimension"]?.wholeNumber(in: 1...ModelDirectory.maximumDimension) else {
+                throw DataError.invalidModel(configFile, "architecture.input_dimension must be a whole number from 1 to \(ModelDirectory.maximumDimension)")
+            }
+            return dimension
+        }
         switch kind {
         case "linear":
-            guard let dimension = architecture["input_dimension"]?.numberValue,
-                  let weight = tensors.first(where: { $0.name == "linear.weight" }),
-                  weight.shape == [Int(dimension)]
-            else { throw UsageError("\(file): a linear model needs tensor linear.weight of shape [input_dimension]") }
+            let dimension = try inputDimension()
+            guard let weight = tensors.first(where: { $0.name == "linear.weight" }),
+                  weight.shape == [dimension]
+            else { throw DataError.invalidModel(file, "a linear model needs tensor linear.weight of shape [input_dimension]") }
             self = .linear(LinearRewardModel(weight: weight.values))
         case "boosted":
             guard case .array(let memberEntries)? = architecture["members"], !memberEntries.isEmpty,
                   let coefficients = tensors.first(where: { $0.name == "boost.coefficients" }),
                   coefficients.shape == [memberEntries.count]
-            else { throw UsageError("\(file): a boosted model needs members and tensor boost.coefficients of shape [rounds]") }
+            else { throw DataError.invalidModel(file, "a boosted model needs members and tensor boost.coefficients of shape [rounds]") }
             var members: [RewardModel] = []
             for (round, entry) in memberEntries.enumerated() {
-                guard case .object(let memberArchitecture) = entry else { throw UsageError("\(file): boosted member \(round) is not an object") }
+                guard case .object(let memberArchitecture) = entry else { throw DataError.invalidModel(configFile, "boosted member \(round) is not an object") }
                 let prefix = "boost.\(round)."
                 let own = tensors.filter { $0.name.hasPrefix(prefix) }
                     .map { Tensor(name: String($0.name.dropFirst(prefix.count)), shape: $0.shape, values: $0.values) }
-                members.append(try RewardModel(architecture: memberArchitecture, tensors: own, file: file))
+                members.append(try RewardModel(architecture: memberArchitecture, tensors: own, file: file, configFile: configFile))
+            }
+            guard members.allSatisfy({ $0.inputDimension == members[0].inputDimension }) else {
+                throw DataError.invalidModel(configFile, "the boosted members take different input dimensions")
             }
             self = .boosted(BoostedRewardModel(members: members, coefficients: coefficients.values))
         case "mlp":
-            guard let dimension = architecture["input_dimension"]?.numberValue.map({ Int($0) }), dimension > 0,
-                  case .array(let widths)? = architecture["hidden"], !widths.isEmpty,
+            let dimension = try inputDimension()
+            guard case .array(let widths)? = architecture["hidden"], !widths.isEmpty,
                   let activationName = architecture["activation"]?.stringValue
-            else { throw UsageError("\(file): an mlp architecture needs input_dimension, hidden (a list of widths) and activation") }
+            else { throw DataError.invalidModel(configFile, "an mlp architecture needs input_dimension, hidden (a list of widths) and activation") }
             guard let activation = Activation(rawValue: activationName) else {
-                throw UsageError("\(file): unknown activation \"\(activationName)\" (expected \(Activation.allCases.map(\.rawValue).joined(separator: ", ")))")
+                throw DataError.invalidModel(configFile, "unknown activation \"\(activationName)\" (expected \(Activation.allCases.map(\.rawValue).joined(separator: ", ")))")
             }
-            let hidden = widths.compactMap { $0.numberValue.map { Int($0) } }
-            guard hidden.count == widths.count, hidden.allSatisfy({ $0 > 0 }) else {
-                throw UsageError("\(file): mlp hidden widths must be positive whole numbers")
+            let hidden = widths.compactMap { $0.wholeNumber(in: 1...65536) }
+            guard hidden.count == widths.count else {
+                throw DataError.invalidModel(configFile, "mlp hidden widths must be whole numbers from 1 to 65536")
             }
             // The shapes a model of this architecture has; every tensor must be there with its shape.
             var parameters: [[Float]] = []
             for (name, shape) in zip(MLPRewardModel.names(layers: hidden.count),
                                      MLPRewardModel.shapes(inputDimension: dimension, hidden: hidden)) {
                 guard let tensor = tensors.first(where: { $0.name == name }), tensor.shape == shape else {
-                    throw UsageError("\(file): an mlp model needs tensor \(name) of shape \(shape)")
+                    throw DataError.invalidModel(file, "an mlp model needs tensor \(name) of shape \(shape)")
                 }
                 parameters.append(tensor.values)
             }
             self = .mlp(MLPRewardModel(inputDimension: dimension, hidden: hidden, activation: activation, parameters: parameters))
         default:
-            throw UsageError("\(file): unknown architecture \"\(kind)\"")
+            throw DataError.invalidModel(configFile, "unknown architecture \"\(kind)\"")
         }
     }
 }

@@ -20,9 +20,13 @@ public struct TrainedModel: Sendable {
         self.provenance = provenance
     }
 
-    /// The rewards of both sides of every pair of `dataset`.
+    /// The rewards of both sides of every pair of `dataset`; a reward that is not finite is an
+    /// error at its pair's line, never a NaN in the report.
     public func rewards(for dataset: PreferenceDataset, threads: Int) throws -> (chosen: [Float], rejected: [Float]) {
+        try dataset.checkFeatureMagnitudes()
         let features = try featurizer.features(of: dataset, threads: threads)
-        return (model.rewards(features.chosen, threads: threads), model.rewards(features.rejected, threads: threads))
+        let rewards = (chosen: model.rewards(features.chosen, threads: threads), rejected: model.rewards(features.rejected, threads: threads))
+        try dataset.checkFinite(chosen: rewards.chosen, rejected: rewards.rejected)
+        return rewards
     }
 }

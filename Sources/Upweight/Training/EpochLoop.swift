@@ -1,101 +1,3 @@
-/// Where a run stands, for checkpoints: enough to continue and end with the same bytes as a run that
-/// was never interrupted (same data, seed, configuration and thread count).
-public struct Checkpoint: Sendable {
-    /// Epochs finished, and batches finished of the next one.
-    public var epoch: Int
-    public var batch: Int
-    /// The generator at the start of the current epoch: its batch order is drawn again from it.
-    public var generatorState: UInt64
-    public var groupWeights: [Double]?
-    /// The current epoch's running sums (for its log entry).
-    public var epochLoss: Double
-    public var epochLossByCategory: [Double]
-    public var epochWeightByCategory: [Double]
-    public var log: [JSONObject]
-    /// Parameters and optimizer state, exactly.
-    public var state: [Tensor64]
-    /// The model as it stands, so that the directory always holds a loadable model.
-    public var model: RewardModel
-    /// Early stopping's best epoch so far and its held-out loss (its state is in `state`, as `best.*`).
-    public var bestEpoch: Int?
-    public var bestLoss: Double?
-
-    mutating func keep(best: (loss: Double, epoch: Int, state: [Tensor64])?) {
-        guard let best else { return }
-        bestEpoch = best.epoch
-        bestLoss = best.loss
-        state += best.state.map { Tensor64(name: "best." + $0.name, values: $0.values) }
-    }
-
-    var json: JSONObject {
-        var object = JSONObject([("format", "upweight-checkpoint"), ("epoch", JSONValue(epoch)), ("batch", JSONValue(batch)),
-                                 ("generator_state", .string(String(generatorState))), ("epoch_loss", .number(epochLoss)),
-                                 ("epoch_loss_by_category", JSONValue(epochLossByCategory)),
-                                 ("epoch_weight_by_category", JSONValue(epochWeightByCategory))])
-        if let groupWeights { object["group_weights"] = JSONValue(groupWeights) }
-        if let bestEpoch, let bestLoss {
-            object["best_epoch"] = JSONValue(bestEpoch)
-            object["best_loss"] = .number(bestLoss)
-        }
-        return object
-    }
-
-    init(epoch: Int, batch: Int, generatorState: UInt64, groupWeights: [Double]?, epochLoss: Double, epochLossByCategory: [Double],
-         epochWeightByCategory: [Double], log: [JSONObject], state: [Tensor64], model: RewardModel)
-    {
-        self.epoch = epoch
-        self.batch = batch
-        self.generatorState = generatorState
-        self.groupWeights = groupWeights
-        self.epochLoss = epochLoss
-        self.epochLossByCategory = epochLossByCategory
-        self.epochWeightByCategory = epochWeightByCategory
-        self.log = log
-        self.state = state
-        self.model = model
-    }
-
-    /// Reads back what `json` wrote, with the tensors and log saved beside it.
-    init(json object: JSONObject, state: [Tensor64], log: [JSONObject], model: RewardModel, file: String) throws {
-        func number(_ key: String) throws -> Double {
-            guard let value = object[key]?.numberValue else { throw UsageError("\(file): checkpoint has no \"\(key)\"") }
-            return value
-        }
-        func numbers(_ key: String) -> [Double]? {
-            guard case .array(let items)? = object[key] else { return nil }
-            return items.compactMap(\.numberValue)
-        }
-        guard object["format"] == "upweight-checkpoint", let generator = object["generator_state"]?.stringValue.flatMap({ UInt64($0) })
-        else { throw UsageError("\(file): not an Upweight checkpoint") }
-        self.init(epoch: Int(try number("epoch")), batch: Int(try number("batch")), generatorState: generator,
-                  groupWeights: numbers("group_weights"), epochLoss: try number("epoch_loss"),
-                  epochLossByCategory: numbers("epoch_loss_by_category") ?? [], epochWeightByCategory: numbers("epoch_weight_by_category") ?? [],
-                  log: log, state: state, model: model)
-        bestEpoch = object["best_epoch"]?.numberValue.map { Int($0) }
-        bestLoss = object["best_loss"]?.numberValue
-    }
-}
-
-/// Checkpointing for one run: how often, where to (a closure that writes the model directory), and
-/// where to start from.
-public struct CheckpointPolicy {
-    public var everyEpochs: Int?
-    public var write: ((Checkpoint) throws -> Void)?
-    public var resume: Checkpoint?
-    public var destination: String?
-    /// Why an interrupted run keeps nothing, when `write` is nil.
-    public var unsavedReason: String
-
-    public init(everyEpochs: Int? = nil, destination: String? = nil, write: ((Checkpoint) throws -> Void)? = nil, resume: Checkpoint? = nil,
-                unsavedReason: String = "no --out") {
-        self.everyEpochs = everyEpochs
-        self.destination = destination
-        self.write = write
-        self.resume = resume
-        self.unsavedReason = unsavedReason
-    }
-}
-
 /// Epochs of minibatches for any `MinibatchTrainable`: batch order (shuffled, or drawn ∝ weight in
 /// sample mode), group DRO, the per-epoch log, progress, checkpoints, resuming, and stopping cleanly
 /// on SIGINT/SIGTERM.
@@ -118,8 +20,12 @@ struct EpochLoop {
         var startBatch = 0
         var carried = (loss: 0.0, byCategory: [Double](repeating: 0, count: categoryNames.count),
                        weightByCategory: [Double](repeating: 0, count: categoryNames.count))
+        let batchSize = configuration.batchSize
+        let batchesPerEpoch = (pairCount + batchSize - 1) / batchSize
         if let resume = checkpoints.resume {
-            try model.restore(resume.state)
+            try resume.validate(epochs: configuration.epochs, batchesPerEpoch: batchesPerEpoch, categories: categoryNames.count,
+                                groupDRO: dro != nil)
+            try restore(&model, from: resume)
             generator = SplitMix64(seed: resume.generatorState)
             if let weights = resume.groupWeights { dro?.restore(weights) }
             log = resume.log
@@ -129,13 +35,17 @@ struct EpochLoop {
                 carried = (resume.epochLoss, resume.epochLossByCategory, resume.epochWeightByCategory)
             }
         }
+        let divergence = Divergence(configuration)
+        // The loss before the first update. A resumed run takes the larger of its loss at the checkpoint
+        // and its first epoch's (from the log): a well-trained checkpoint's small loss must not make
+        // ordinary noise look like growth, and a log's number can only loosen the test, never fake a divergence.
+        let loggedLoss = log.first?["train_loss"]?.numberValue.flatMap { $0.isFinite && $0 > 0 ? $0 : nil }
+        var initialLoss: Double?
         // Early stopping: the best epoch so far by held-out loss, and its exact state.
         var best: (loss: Double, epoch: Int, state: [Tensor64])?
         if let resume = checkpoints.resume, let epoch = resume.bestEpoch, let loss = resume.bestLoss {
-            best = (loss, epoch, resume.state.filter { $0.name.hasPrefix("best.") }.map { Tensor64(name: String($0.name.dropFirst(5)), values: $0.values) })
+            best = (loss, epoch, resume.bestState)
         }
-        let batchSize = configuration.batchSize
-        let batchesPerEpoch = (pairCount + batchSize - 1) / batchSize
         for epoch in startEpoch...max(startEpoch, configuration.epochs) where epoch <= configuration.epochs {
             let epochStart = generator.state
             // Each epoch's order comes from the generator alone (not from the last epoch's order),
@@ -155,9 +65,9 @@ struct EpochLoop {
                 let scale = dro?.categoryScale(weightByCategory: model.weightByCategory(pairs: batch))
                 let rate = schedule((epoch - 1) * batchesPerEpoch + batchIndex)
                 let value = model.step(batch: batch, categoryScale: scale, rate: rate)
-                guard value.value.isFinite, model.isFinite else {
-                    throw TrainingError("training diverged at epoch \(epoch), step \(batchIndex + 1): the loss or a parameter is not finite. The learning rate (\(JSONValue.format(rate))) is probably too high: try --learning-rate \(JSONValue.format(configuration.learningRate / 10)), or raise --l2")
-                }
+                try divergence.check(loss: value.value, initialLoss: nil, parametersFinite: model.isFinite,
+                                     at: "epoch \(epoch), step \(batchIndex + 1)")
+                if initialLoss == nil { initialLoss = max(value.value, loggedLoss ?? 0) }
                 dro?.update(categoryLosses: value.meanLossByCategory)
                 sums.0 += value.value
                 for k in categoryNames.indices {
@@ -175,6 +85,7 @@ struct EpochLoop {
                 }
             }
             let epochValue = LinearObjective.Value(value: sums.0 / Double(batchesPerEpoch), lossByCategory: sums.1, weightByCategory: sums.2)
+            try divergence.check(loss: epochValue.value, initialLoss: initialLoss, parametersFinite: true, at: "epoch \(epoch)")
             var entry = record(epoch, epochValue, schedule(epoch * batchesPerEpoch - 1), dro?.groupWeights, model.rewardModel)
             var stopEarly = false
             if let patience = configuration.patience, let validationLoss {
@@ -202,6 +113,20 @@ struct EpochLoop {
         // The saved model is the best epoch's, when early stopping is on.
         if let best { try model.restore(best.state) }
         return log
+    }
+
+    /// Restores `model` from a checkpoint; a state that does not fit the model (or whose best
+    /// epoch's state does not) is a damaged checkpoint.safetensors, found before any step is taken.
+    private func restore<Model: MinibatchTrainable>(_ model: inout Model, from resume: Checkpoint) throws {
+        do {
+            var best = model
+            try model.restore(resume.state)
+            if resume.bestEpoch != nil {
+                try best.restore(resume.bestState)
+            }
+        } catch let error as UsageError {
+            throw DataError.invalidModel(resume.stateFile, error.message)
+        }
     }
 
     private func stop(signal: Int32, at position: Checkpoint) throws -> Never {

@@ -77,7 +77,10 @@ struct LinearFit {
         let finalObjective = LinearObjective(features: features, weights: weights, margins: margins, categories: categories,
                                              loss: configuration.loss, l2: configuration.l2, threads: threads)
         let value = finalObjective.evaluate(theta, gradient: &gradient).value
-        try Trainer.checkFinite(theta, value: value, epoch: entries.count, step: 0, rate: configuration.learningRate)
+        // θ started at 0: the objective there is the loss the run must not have grown 100-fold.
+        let initialValue = finalObjective.evaluate([Double](repeating: 0, count: theta.count), gradient: &gradient).value
+        try Divergence(configuration).check(loss: value, initialLoss: initialValue, parametersFinite: theta.allSatisfy(\.isFinite),
+                                            at: "the end of training")
         details["objective"] = .number(value)
         if let dro { details["group_weights"] = .object(JSONObject(categoryNames.indices.map { (categoryNames[$0], .number(dro.groupWeights[$0])) })) }
         return Result(theta: theta, objective: value, details: details, log: entries, groupWeights: dro?.groupWeights)

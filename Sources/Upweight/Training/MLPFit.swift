@@ -30,10 +30,16 @@ struct MLPFit {
         let recorder = EpochRecorder(categoryNames: categoryNames, evaluate: evaluate)
         let loop = EpochLoop(configuration: configuration, categoryNames: categoryNames, pairCount: features.count,
                              sampler: sampler, checkpoints: checkpoints, record: recorder.entry, validationLoss: validationLoss)
+        // Besides the loop's checks of the loss, divergence is judged by whether the rewards still vary.
+        let probe = features.chosen.prefix(4096)
+        let initialRewards = model.rewards(probe, threads: threads)
         let log = try loop.run(&trainable, dro: &dro, schedule: { schedule.rate(atStep: $0 + 1) }, reporter: reporter)
         // The reported objective: the weighted objective of the final model over every pair.
         var gradient = MLPGradient()
         let value = objective(weights).evaluate(trainable.model, gradient: &gradient)
+        let divergence = Divergence(configuration)
+        try divergence.check(loss: value, initialLoss: nil, parametersFinite: trainable.isFinite, at: "the end of training")
+        try divergence.checkRewards(initial: initialRewards, final: trainable.model.rewards(probe, threads: threads), at: "the end of training")
         var details = JSONObject([("steps", JSONValue(trainable.optimizer.step)), ("objective", .number(value))])
         if let dro { details["group_weights"] = .object(JSONObject(categoryNames.indices.map { (categoryNames[$0], .number(dro.groupWeights[$0])) })) }
         if let best = log.last?["best_epoch"] { details["best_epoch"] = best }

@@ -43,7 +43,7 @@ struct LinearTrainable: MinibatchTrainable {
             throw UsageError("the checkpoint does not hold this model's parameters (theta of \(plural(theta.count, "value", "values")))")
         }
         theta = saved.values
-        try optimizer.restore(state)
+        try optimizer.restore(state, count: theta.count)
     }
 }
 
@@ -54,11 +54,12 @@ extension AdamW {
          Tensor64(name: "adam.v", values: secondMomentValues)]
     }
 
-    mutating func restore(_ state: [Tensor64]) throws {
-        guard let step = state.first(where: { $0.name == "adam.step" })?.values.first,
-              let first = state.first(where: { $0.name == "adam.m" }), let second = state.first(where: { $0.name == "adam.v" })
-        else { throw UsageError("the checkpoint has no optimizer state (adam.step, adam.m, adam.v)") }
-        restoreState(step: Int(step), firstMoment: first.values, secondMoment: second.values)
+    mutating func restore(_ state: [Tensor64], count: Int) throws {
+        guard let first = state.first(where: { $0.name == "adam.m" }), let second = state.first(where: { $0.name == "adam.v" }),
+              first.values.count == count, second.values.count == count
+        else { throw UsageError("the checkpoint has no optimizer state for \(count) parameters (adam.m, adam.v)") }
+        guard second.values.allSatisfy({ $0 >= 0 }) else { throw UsageError("the checkpoint's adam.v holds a negative value") }
+        restoreState(step: try savedStepCount(state), firstMoment: first.values, secondMoment: second.values)
     }
 }
 
@@ -97,7 +98,9 @@ struct MLPTrainable: MinibatchTrainable {
             guard let saved = state.first(where: { $0.name == "parameter.\(index)" }), saved.values.count == model.parameters[index].count else {
                 throw UsageError("the checkpoint does not hold this model's parameter tensor \(index)")
             }
-            model.parameters[index] = saved.values.map { Float($0) }
+            let values = saved.values.map { Float($0) }
+            guard values.allSatisfy(\.isFinite) else { throw UsageError("the checkpoint's parameter tensor \(index) does not fit in Float32") }
+            model.parameters[index] = values
         }
         try optimizer.restore(state, shapes: model.parameters.map(\.count))
     }
@@ -111,18 +114,31 @@ extension TensorAdamW {
     }
 
     mutating func restore(_ state: [Tensor64], shapes: [Int]) throws {
-        guard let step = state.first(where: { $0.name == "adam.step" })?.values.first else {
-            throw UsageError("the checkpoint has no optimizer state (adam.step)")
-        }
+        let step = try savedStepCount(state)
         func moments(_ prefix: String) throws -> [[Float]] {
             try shapes.indices.map { index in
                 guard let saved = state.first(where: { $0.name == "\(prefix).\(index)" }), saved.values.count == shapes[index] else {
                     if step == 0 { return [Float](repeating: 0, count: shapes[index]) }
                     throw UsageError("the checkpoint has no optimizer moment \(prefix).\(index)")
                 }
-                return saved.values.map { Float($0) }
+                let values = saved.values.map { Float($0) }
+                guard values.allSatisfy({ $0.isFinite && (prefix == "adam.m" || $0 >= 0) }) else {
+                    throw UsageError("the checkpoint's optimizer moment \(prefix).\(index) holds a value out of range")
+                }
+                return values
             }
         }
-        restoreState(step: Int(step), firstMoments: try moments("adam.m"), secondMoments: try moments("adam.v"))
+        restoreState(step: step, firstMoments: try moments("adam.m"), secondMoments: try moments("adam.v"))
     }
+}
+
+/// The optimizer's step count in a checkpoint (`adam.step`): a whole number ≥ 0, never converted unchecked.
+func savedStepCount(_ state: [Tensor64]) throws -> Int {
+    guard let saved = state.first(where: { $0.name == "adam.step" })?.values, saved.count == 1 else {
+        throw UsageError("the checkpoint has no optimizer step count (adam.step)")
+    }
+    guard let step = Int(exactly: saved[0]), (0...Int(Int32.max)).contains(step) else {
+        throw UsageError("the checkpoint's optimizer step count (adam.step) is \(saved[0]), not a whole number from 0 to \(Int32.max)")
+    }
+    return step
 }

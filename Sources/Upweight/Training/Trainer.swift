@@ -14,10 +14,13 @@ public enum Trainer {
     public static func train(_ dataset: PreferenceDataset, configuration: TrainingConfiguration,
                              evaluation: PreferenceDataset? = nil, reporter: Reporter = .silent) throws -> Outcome
     {
+        try dataset.checkFeatureMagnitudes()
+        try dataset.checkMargins(field: configuration.reading.fields.margin)
         let weights = try configuration.weighting.weights(for: dataset)
         let summary = WeightSummary(dataset: dataset, weights: weights)
         let featurizer = Featurizer.fit(dataset, hashBits: configuration.hashBits,
                                         includePrompt: configuration.includePrompt, standardize: configuration.standardize)
+        try TrainingMemory.check(configuration, inputDimension: featurizer.dimension, pairs: dataset.count, denseFeatures: !dataset.isText)
         let threads = configuration.reading.threads
         let features = try featurizer.features(of: dataset, threads: threads)
         let evaluate = try evaluation.map { evaluation in
@@ -135,13 +138,6 @@ public enum Trainer {
             }
         }
         return CheckpointPolicy(everyEpochs: configuration.checkpointEvery, destination: out, write: write, resume: resume)
-    }
-
-    /// Stops a run whose loss or parameters stopped being numbers, naming where and what to try.
-    static func checkFinite(_ parameters: [Double], value: Double, epoch: Int, step: Int, rate: Double) throws {
-        guard value.isFinite, parameters.allSatisfy(\.isFinite) else {
-            throw TrainingError("training diverged at epoch \(epoch), step \(step): the loss or a parameter is not finite. The learning rate (\(JSONValue.format(rate))) is probably too high: try --learning-rate \(JSONValue.format(rate / 10)), or raise --l2")
-        }
     }
 }
 

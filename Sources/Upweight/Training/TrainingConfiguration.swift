@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 public enum ModelKind: String, Sendable, CaseIterable { case linear, mlp }
 public enum OptimizerKind: String, Sendable, CaseIterable { case lbfgs, adamw }
 /// How weights act: `loss` multiplies each pair's loss (Σwℓ/Σw); `sample` draws pairs with
@@ -66,6 +70,11 @@ public struct TrainingConfiguration: Sendable, Equatable {
     public var schedule = LearningRateSchedule.Decay.constant
     public var patience: Int?
 
+    /// The bound on every strength, factor and step size (--l2, --weight-decay, --tolerance,
+    /// --center-rewards, --focal-gamma, --group-dro, --group-dro-adjust, --upweight): far beyond any
+    /// useful value, and small enough that products with losses and weights stay finite.
+    public static let largestStrength = 1e6
+
     /// Every key a config file may hold.
     public static let keys = [
         "model", "optimizer", "l2", "learning-rate", "weight-decay", "batch-size", "epochs", "seed",
@@ -97,14 +106,14 @@ public struct TrainingConfiguration: Sendable, Equatable {
             switch key {
             case "model": model = try reader.choice(ModelKind.self)
             case "optimizer": optimizer = try reader.choice(OptimizerKind.self)
-            case "l2": l2 = try reader.number(atLeast: 0)
+            case "l2": l2 = try reader.number(atLeast: 0, atMost: Self.largestStrength)
             case "learning-rate": learningRate = try reader.number(above: 0)
-            case "weight-decay": weightDecay = try reader.number(atLeast: 0)
+            case "weight-decay": weightDecay = try reader.number(atLeast: 0, atMost: Self.largestStrength)
             case "batch-size": batchSize = try reader.integer(in: 1...Int(Int32.max))
             case "epochs": epochs = try reader.integer(in: 1...1_000_000)
             case "seed": seed = UInt64(try reader.integer(in: 0...Int.max))
             case "max-iterations": maxIterations = try reader.integer(in: 1...10_000_000)
-            case "tolerance": tolerance = try reader.number(atLeast: 0)
+            case "tolerance": tolerance = try reader.number(atLeast: 0, atMost: Self.largestStrength)
             case "hash-bits": hashBits = try reader.integer(in: 1...28)
             case "include-prompt": includePrompt = try reader.boolean()
             case "standardize": standardize = try reader.boolean()
@@ -114,10 +123,10 @@ public struct TrainingConfiguration: Sendable, Equatable {
             case "clip-weights": weighting.clip = try reader.bounds()
             case "weight-mode": weightMode = try reader.choice(WeightMode.self)
             case "label-smoothing": loss.labelSmoothing = try reader.number(atLeast: 0, below: 0.5)
-            case "center-rewards": loss.centerRewards = try reader.number(atLeast: 0)
-            case "focal-gamma": loss.focalGamma = try reader.number(atLeast: 0)
-            case "group-dro": groupDRO = try reader.number(atLeast: 0)
-            case "group-dro-adjust": groupDROAdjustment = try reader.number(atLeast: 0)
+            case "center-rewards": loss.centerRewards = try reader.number(atLeast: 0, atMost: Self.largestStrength)
+            case "focal-gamma": loss.focalGamma = try reader.number(atLeast: 0, atMost: Self.largestStrength)
+            case "group-dro": groupDRO = try reader.number(atLeast: 0, atMost: Self.largestStrength)
+            case "group-dro-adjust": groupDROAdjustment = try reader.number(atLeast: 0, atMost: Self.largestStrength)
             case "boost": boostRounds = try reader.integer(in: 1...1000)
             case "checkpoint-every": checkpointEvery = try reader.integer(in: 1...1_000_000)
             case "hidden": hidden = try reader.widths()
@@ -213,23 +222,30 @@ struct ConfigValue {
     let name: String
 
     private func wrong(_ expected: String) -> UsageError {
-        UsageError("\(name): expected \(expected), got \(describe(value))")
+        UsageError("\(name): expected \(expected), got \(Self.describe(value))")
     }
 
-    private func describe(_ value: JSONValue) -> String {
+    /// A value as a message quotes it: strings in quotes, numbers as people write them.
+    static func describe(_ value: JSONValue) -> String {
         switch value {
         case .string(let text): return "\"\(text)\""
         // Only a flag can carry these (JSON has none): say what was typed, not JSON's null.
         case .number(let number) where !number.isFinite: return number.isNaN ? "nan" : number > 0 ? "inf" : "-inf"
-        case .integer, .number, .bool, .null: return value.compactText
+        case .number(let number): return Self.text(number)
+        case .integer, .bool, .null: return value.compactText
         default: return value.typeName
         }
     }
 
-    func number(atLeast lower: Double = -.infinity, above: Double? = nil, below upper: Double = .infinity) throws -> Double {
-        guard let number = value.numberValue, number.isFinite, number >= lower, number < upper,
+    func number(atLeast lower: Double = -.infinity, above: Double? = nil, below upper: Double = .infinity,
+                atMost largest: Double = .infinity) throws -> Double {
+        guard let number = value.numberValue, number.isFinite, number >= lower, number < upper, number <= largest,
               above.map({ number > $0 }) ?? true
         else {
+            // Past the upper bound, name the range; below the lower one, the bound alone ("≥ 0").
+            if largest < .infinity, let number = value.numberValue, !(number <= largest) {
+                throw wrong("a number from \(Self.text(lower)) to \(Self.text(largest))")
+            }
             var bounds = "a number"
             if let above { bounds += " > \(JSONValue.format(above))" }
             if lower > -.infinity { bounds += " ≥ \(JSONValue.format(lower))" }
@@ -237,6 +253,14 @@ struct ConfigValue {
             throw wrong(bounds)
         }
         return number
+    }
+
+    /// A number as people write it: "1e6", "1e308", "0.5" (not "1000000" or "1e+308").
+    static func text(_ number: Double) -> String {
+        if number >= 1e5, number.isFinite, case let exponent = log10(number).rounded(), pow(10, exponent) == number {
+            return "1e\(Int(exponent))"
+        }
+        return JSONValue.format(number).replacing("e+", with: "e")
     }
 
     func integer(in range: ClosedRange<Int>) throws -> Int {
@@ -283,7 +307,7 @@ struct ConfigValue {
 
     /// A size: bytes as a number, or "512M", "8G".
     func byteCount() throws -> Int {
-        if let number = value.numberValue, number >= 1 { return Int(number) }
+        if let bytes = value.wholeNumber(in: 1...Int.max) { return bytes }
         guard case .string(let text) = value, let bytes = MemoryBudget.parse(text) else { throw wrong("a size such as 512M or 8G") }
         return bytes
     }
@@ -329,7 +353,8 @@ struct ConfigValue {
         guard case .object(let object) = value else { throw wrong("an object of category: factor") }
         var factors: [String: Double] = [:]
         for (category, factor) in object.members {
-            factors[category] = try ConfigValue(value: factor, name: "\(name) (category \"\(category)\")").number(atLeast: 0)
+            factors[category] = try ConfigValue(value: factor, name: "\(name) (category \"\(category)\")")
+                .number(atLeast: 0, atMost: TrainingConfiguration.largestStrength)
         }
         return factors
     }

@@ -98,13 +98,14 @@ public struct TrainingSession {
         if let path = configuration.logFile {
             try Files.writeAtomically(ModelDirectory.trainingLogText(outcome.log), to: path)
         }
+        // Rewards first: a model whose rewards are not finite is an error, and is not saved.
+        let reported = evaluation ?? training
+        if evaluation == nil { log("no --eval or --holdout: the report is on the training pairs") }
+        let rewards = try outcome.trained.rewards(for: reported, threads: reading.threads)
         if let out = configuration.out {
             try ModelDirectory.save(outcome.trained, to: out)
             log("saved model to \(out)")
         }
-        let reported = evaluation ?? training
-        if evaluation == nil { log("no --eval or --holdout: the report is on the training pairs") }
-        let rewards = try outcome.trained.rewards(for: reported, threads: reading.threads)
         let report = EvaluationReport(dataset: reported, chosenRewards: rewards.chosen, rejectedRewards: rewards.rejected)
         return Finished(report: report, trained: outcome.trained, reportedPairsFingerprint: fingerprint(of: reported))
     }

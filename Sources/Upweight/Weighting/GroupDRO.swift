@@ -45,12 +45,18 @@ public struct GroupDRO: Sendable, Equatable {
 
     /// The exponentiated-gradient step, from the per-category mean losses L_k of the last step
     /// (categories absent from it keep their q_k before renormalization).
+    ///
+    /// The step is taken on log q and normalized by the largest logit before exponentiating (a
+    /// softmax), so a large η·L cannot overflow exp into inf/inf = NaN.
     public mutating func update(categoryLosses: [Double?]) {
+        var logits = groupWeights.map { $0 > 0 ? log($0) : -Double.infinity }
         for k in groupWeights.indices {
             guard let loss = categoryLosses[k], counts[k] > 0 else { continue }
-            groupWeights[k] *= exp(stepSize * (loss + adjustment / Double(counts[k]).squareRoot()))
+            logits[k] += stepSize * (loss + adjustment / Double(counts[k]).squareRoot())
         }
-        let total = groupWeights.reduce(0, +)
-        for k in groupWeights.indices { groupWeights[k] /= total }
+        guard let largest = logits.max(), largest.isFinite else { return }
+        let exponentials = logits.map { exp($0 - largest) }
+        let total = exponentials.reduce(0, +)
+        groupWeights = exponentials.map { $0 / total }
     }
 }

@@ -25,11 +25,20 @@ public struct WeightingConfiguration: Sendable, Equatable {
         if let clip {
             for index in weights.indices { weights[index] = min(max(weights[index], clip.lowerBound), clip.upperBound) }
         }
+        if let pair = weights.firstIndex(where: { !$0.isFinite }) {
+            throw dataset.error(atPair: pair, field: nil, reason: "weight overflow",
+                                message: "the weight \(dataset.exampleWeights[pair]) times its category's factor \(categoryFactor[Int(dataset.categoryIndices[pair])]) is not finite; use smaller weights or factors")
+        }
+        // Σw of finite weights can still overflow (two of 1e308): then sum w / max w, whose total is at most N.
         let total = weights.reduce(0, +)
-        guard total > 0 else { throw UsageError("every training pair has weight 0: nothing to learn from") }
+        let largest = total.isFinite ? 1 : weights.lazy.map(abs).max()!
+        let scaledTotal = total.isFinite ? total : weights.reduce(0) { $0 + $1 / largest }
+        guard scaledTotal > 0 else { throw UsageError("every training pair has weight 0: nothing to learn from") }
         if normalize {
-            let scale = Double(weights.count) / total
-            for index in weights.indices { weights[index] *= scale }
+            let scale = Double(weights.count) / scaledTotal
+            for index in weights.indices { weights[index] = weights[index] / largest * scale }
+        } else if !total.isFinite {
+            throw UsageError("the training weights sum to more than \(Double.greatestFiniteMagnitude) with --normalize none; normalize them (--normalize mean) or use smaller weights")
         }
         return weights
     }

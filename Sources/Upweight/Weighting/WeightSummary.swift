@@ -23,9 +23,12 @@ public struct WeightSummary: Sendable, Equatable {
         let counts = dataset.categoryCounts
         var before = [Double](repeating: 0, count: counts.count)
         var after = before
+        // Shares and ratios of scaled weights: the same numbers, without overflow (ScaledSums.swift).
+        let exampleWeights = dataset.exampleWeights.scaledForSums.values
+        let weights = weights.scaledForSums.values
         for pair in 0..<dataset.count {
             let category = Int(dataset.categoryIndices[pair])
-            before[category] += dataset.exampleWeights[pair]
+            before[category] += exampleWeights[pair]
             after[category] += weights[pair]
         }
         let totalBefore = before.reduce(0, +)
