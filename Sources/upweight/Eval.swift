@@ -29,6 +29,7 @@ struct Eval: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
+            if let output { try OutputPath.checkFile(output, flag: "--output") }
             let progress = ProgressLine(quiet: quiet)
             defer { progress.clear() }
             let scored = try loadAndScore(model: model, data: data, reading: reading, reporter: progress.reporter)

@@ -27,6 +27,7 @@ struct Synth: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
+            try OutputPath.checkFile(out, flag: "--out")
             var specification = SyntheticSpecification()
             specification.pairs = n
             specification.dimension = text ? nil : (dim ?? 32)

@@ -17,6 +17,7 @@ struct Tune: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
+            try OutputPath.checkFile(out, flag: "--out")
             var base = TrainingConfiguration()
             var baseObject = JSONObject()
             if let config {

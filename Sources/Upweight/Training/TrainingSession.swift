@@ -26,6 +26,9 @@ public struct TrainingSession {
         if configuration.out == nil && (configuration.checkpointEvery != nil || configuration.resume) {
             throw UsageError("--checkpoint-every and --resume need --out: checkpoints live in the model directory")
         }
+        // Where the results go is checked before reading: a bad path costs seconds, not the run.
+        if let out = configuration.out { try OutputPath.checkModelDirectory(out) }
+        if let path = configuration.logFile { try OutputPath.checkFile(path, flag: "--log") }
         let reading = configuration.reading
         let clock = ContinuousClock()
         let started = clock.now
