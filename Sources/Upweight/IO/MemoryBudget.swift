@@ -33,14 +33,17 @@ public enum MemoryBudget {
         }
     }
 
-    /// A plain file's size, or a gzip file's uncompressed size from its trailer (ISIZE, modulo 2^32,
-    /// so never less than 4× the compressed size is assumed).
+    /// A plain file's size, or a gzip file's (recognised by its magic bytes, whatever its name)
+    /// uncompressed size from its trailer (ISIZE, modulo 2^32, so never less than 4× the compressed
+    /// size is assumed; the reader counts what it decompresses too).
     static func uncompressedSize(_ path: String) -> Int {
         var status = stat()
         guard stat(path, &status) == 0 else { return 0 }
         let size = Int(status.st_size)
-        guard path.hasSuffix(".gz"), size >= 18, let file = fopen(path, "rb") else { return size }
+        guard size >= 18, let file = fopen(path, "rb") else { return size }
         defer { fclose(file) }
+        var magic = [UInt8](repeating: 0, count: 2)
+        guard fread(&magic, 1, 2, file) == 2, magic == [0x1F, 0x8B] else { return size }
         var trailer = [UInt8](repeating: 0, count: 4)
         fseek(file, -4, SEEK_END)
         guard fread(&trailer, 1, 4, file) == 4 else { return size }
