@@ -29,7 +29,7 @@ struct Eval: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            if let output { try OutputPath.checkFile(output, flag: "--output") }
+            if let output { try OutputPath.checkFile(output, flag: "--output", apartFrom: data + (sections.map { [$0] } ?? []), outside: model) }
             let progress = ProgressLine(quiet: quiet)
             defer { progress.clear() }
             let scored = try loadAndScore(model: model, data: data, reading: reading, reporter: progress.reporter)

@@ -107,7 +107,10 @@ struct Train: ParsableCommand {
                 try configuration.apply(try Files.readJSONObject(config), from: .file(config))
             }
             try configuration.apply(settings, from: .commandLine)
-            if let report { try OutputPath.checkFile(report, flag: "--report") }
+            if let report {
+                try OutputPath.checkFile(report, flag: "--report", apartFrom: data + configuration.eval + (config.map { [$0] } ?? []),
+                                         outside: configuration.out)
+            }
             let progress = ProgressLine(quiet: quiet)
             Interruption.install()
             let finished = try TrainingSession(configuration: configuration, data: data).run(reporter: progress.reporter)

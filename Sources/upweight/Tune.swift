@@ -17,7 +17,7 @@ struct Tune: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            try OutputPath.checkFile(out, flag: "--out")
+            try OutputPath.checkFile(out, flag: "--out", apartFrom: data + [grid] + (config.map { [$0] } ?? []))
             var base = TrainingConfiguration()
             var baseObject = JSONObject()
             if let config {

@@ -121,6 +121,14 @@ final class OutputSafetyTests: XCTestCase {
             (["tune", missing, "--grid", missing, "--out", directory], "--out \(directory): is a directory; expected the path of a file to write"),
             (["synth", "--out", directory], "--out \(directory): is a directory; expected the path of a file to write"),
             (["train", missing, "--out", "/"], "--out /: names no new file or directory; give a path such as /model"),
+            // An output may not overwrite an input, nor land inside a model directory.
+            (["score", model, data, "--output", data], "--output \(data): is the input \(data); choose another path, or it would be overwritten"),
+            (["train", file, "--log", "\(directory)/../\((directory as NSString).lastPathComponent)/file"],
+             "--log \(directory)/../\((directory as NSString).lastPathComponent)/file: is the input \(file); choose another path, or it would be overwritten"),
+            (["eval", model, data, "--output", "\(model)/config.json"],
+             "--output \(model)/config.json: is inside the model directory \(model); choose a path outside it (a model directory holds only Upweight's files)"),
+            (["train", data, "--out", "\(directory)/new", "--report", "\(directory)/./new/report.html"],
+             "--report \(directory)/./new/report.html: is inside the model directory \(directory)/new; choose a path outside it (a model directory holds only Upweight's files)"),
         ]
         for (arguments, message) in cases { try assertRefused(arguments, message) }
         // A directory that does not exist yet is created.

@@ -22,11 +22,20 @@ public enum OutputPath {
 
     /// Throws a `UsageError` naming `flag` unless a file can be written at `path`: not a directory,
     /// in a directory that exists (or can be made) and is writable — or a device or pipe we may
-    /// write into (/dev/null, /dev/stdout).
-    public static func checkFile(_ path: String, flag: String) throws {
+    /// write into (/dev/null, /dev/stdout). Nor may it be one of `inputs` (the data, a config), or
+    /// lie inside `modelDirectory` (which may hold only Upweight's own files).
+    public static func checkFile(_ path: String, flag: String, apartFrom inputs: [String] = [],
+                                 outside modelDirectory: String? = nil) throws
+    {
         let (parent, _) = try split(path, flag: flag)
         if Files.isDirectory(path) {
             throw UsageError("\(flag) \(path): is a directory; expected the path of a file to write")
+        }
+        if let input = inputs.first(where: { sameFile($0, path) }) {
+            throw UsageError("\(flag) \(path): is the input \(input); choose another path, or it would be overwritten")
+        }
+        if let modelDirectory, canonical(parent) == canonical(modelDirectory) {
+            throw UsageError("\(flag) \(path): is inside the model directory \(modelDirectory); choose a path outside it (a model directory holds only Upweight's files)")
         }
         if Files.isStream(path) {
             guard access(path, W_OK) == 0 else {
@@ -66,6 +75,26 @@ public enum OutputPath {
               case .object(let config)? = bytes.withUnsafeBytes({ try? JSONParser.parse($0) })
         else { return false }
         return config["format"] == "upweight-reward-model"
+    }
+
+    /// Whether both paths exist and are the same file (following links).
+    private static func sameFile(_ first: String, _ second: String) -> Bool {
+        var a = stat(), b = stat()
+        return stat(first, &a) == 0 && stat(second, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino
+    }
+
+    /// `path` with its existing part resolved (links, `.`, `..`) and the rest appended as written.
+    private static func canonical(_ path: String) -> String {
+        var existing = path
+        var rest: [Substring] = []
+        while !Files.exists(existing), let slash = existing.lastIndex(of: "/") {
+            rest.insert(existing[existing.index(after: slash)...], at: 0)
+            existing = slash == existing.startIndex ? "/" : String(existing[..<slash])
+        }
+        if !Files.exists(existing) { rest.insert(Substring(existing), at: 0); existing = "." }
+        guard let resolved = realpath(existing, nil) else { return path }
+        defer { free(resolved) }
+        return ([String(cString: resolved)] + rest.filter { !$0.isEmpty && $0 != "." }.map(String.init)).joined(separator: "/")
     }
 
     /// The parent directory (where staging and temporary files go) and the last component, which

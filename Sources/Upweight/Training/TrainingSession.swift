@@ -28,7 +28,9 @@ public struct TrainingSession {
         }
         // Where the results go is checked before reading: a bad path costs seconds, not the run.
         if let out = configuration.out { try OutputPath.checkModelDirectory(out) }
-        if let path = configuration.logFile { try OutputPath.checkFile(path, flag: "--log") }
+        if let path = configuration.logFile {
+            try OutputPath.checkFile(path, flag: "--log", apartFrom: data + configuration.eval, outside: configuration.out)
+        }
         let reading = configuration.reading
         let clock = ContinuousClock()
         let started = clock.now
