@@ -121,6 +121,7 @@ final class OutputSafetyTests: XCTestCase {
             (["tune", missing, "--grid", missing, "--out", directory], "--out \(directory): is a directory; expected the path of a file to write"),
             (["synth", "--out", directory], "--out \(directory): is a directory; expected the path of a file to write"),
             (["train", missing, "--out", "/"], "--out /: names no new file or directory; give a path such as /model"),
+            (["synth", "--out", ""], "--out: expected a path, got an empty string"),
             // An output may not overwrite an input, nor land inside a model directory.
             (["score", model, data, "--output", data], "--output \(data): is the input \(data); choose another path, or it would be overwritten"),
             (["train", file, "--log", "\(directory)/../\((directory as NSString).lastPathComponent)/file"],

@@ -100,6 +100,7 @@ public enum OutputPath {
     /// The parent directory (where staging and temporary files go) and the last component, which
     /// must name something: not `/`, `.` or `..`.
     static func split(_ path: String, flag: String) throws -> (parent: String, name: String) {
+        guard !path.isEmpty else { throw UsageError("\(flag): expected a path, got an empty string") }
         var trimmed = Substring(path)
         while trimmed.count > 1 && trimmed.hasSuffix("/") { trimmed.removeLast() }
         let slash = trimmed.lastIndex(of: "/")
