@@ -60,17 +60,23 @@ final class ReadingLimitsTests: XCTestCase {
                        "\(path): corrupt gzip data: incorrect length check")
     }
 
-    func test_an_endless_pipe_stops_at_the_budget() throws {
-        let directory = TestSupport.temporaryDirectory(self)
-        let fifo = "\(directory)/endless"
+    /// Runs the CLI with `arguments(FIFO)` while `cat /dev/zero` writes into the FIFO without end.
+    private func runWithEndlessPipe(named name: String, _ arguments: (String) -> [String]) throws -> (run: TestSupport.Run, fifo: String) {
+        let fifo = TestSupport.temporaryDirectory(self) + "/" + name
         XCTAssertEqual(mkfifo(fifo, 0o600), 0)
         let writer = Process()
         writer.executableURL = URL(fileURLWithPath: "/bin/sh")
         writer.arguments = ["-c", "cat /dev/zero > '\(fifo)' 2>/dev/null"]
         try writer.run()
-        let run = try TestSupport.run(["stats", fifo, "--max-memory", "140M"])
-        writer.terminate()
-        writer.waitUntilExit()
+        defer {
+            writer.terminate()
+            writer.waitUntilExit()
+        }
+        return (try TestSupport.run(arguments(fifo)), fifo)
+    }
+
+    func test_an_endless_pipe_stops_at_the_budget() throws {
+        let (run, fifo) = try runWithEndlessPipe(named: "endless") { ["stats", $0, "--max-memory", "140M"] }
         XCTAssertEqual(run.status, 64)
         XCTAssertEqual(run.stderr, "upweight: \(fifo): more data than --max-memory allows (over 0.14 GiB); use less data or raise --max-memory\n")
     }
@@ -82,13 +88,14 @@ final class ReadingLimitsTests: XCTestCase {
         var run = try TestSupport.run(["stats", "/dev/zero"])
         XCTAssertEqual(run.status, 65)
         XCTAssertEqual(run.stderr, "/dev/zero: is a device, expected a JSONL file\n")
-        let settings = "upweight: /dev/zero: more than 16 MiB, too large for a JSON file of settings (is it the right file?)\n"
         for arguments in [["train", data, "--config", "/dev/zero"], ["eval", model, data, "--sections", "/dev/zero"],
-                          ["tune", data, "--grid", "/dev/zero", "--out", model + ".json"]] {
+                          ["tune", data, "--grid", "/dev/zero", "--out", model + ".json"], ["eval", model, data, "--baseline", "/dev/zero"]] {
             run = try TestSupport.run(arguments)
             XCTAssertEqual(run.status, 64, arguments.joined(separator: " "))
-            XCTAssertEqual(run.stderr, settings, arguments.joined(separator: " "))
+            XCTAssertTrue(run.stderr.hasPrefix("upweight: /dev/zero: "), run.stderr)
         }
+        XCTAssertEqual(message { _ = try Files.readJSONObject("/dev/zero") }, "/dev/zero: is a device, expected a file")
+        XCTAssertEqual(message { _ = try Files.read(model) }, "\(model): is a directory, expected a file")
     }
 
     func test_a_file_truncated_or_grown_while_read_is_an_error_not_a_signal() throws {
@@ -106,7 +113,10 @@ final class ReadingLimitsTests: XCTestCase {
         }
     }
 
-    func test_settings_files_are_capped() throws {
+    func test_settings_files_are_capped_even_as_an_endless_pipe() throws {
+        let (run, fifo) = try runWithEndlessPipe(named: "config.json") { ["train", TestSupport.fixture("linear-dense/train.jsonl"), "--config", $0] }
+        XCTAssertEqual(run.status, 64)
+        XCTAssertEqual(run.stderr, "upweight: \(fifo): more than 16 MiB, too large for a JSON file of settings (is it the right file?)\n")
         let directory = TestSupport.temporaryDirectory(self)
         let large = TestSupport.write("{\"l2\": 1" + String(repeating: " ", count: 17 << 20) + "}", "large.json", in: directory)
         XCTAssertEqual(message { _ = try Files.readJSONObject(large) },

@@ -11,12 +11,21 @@ public enum Files {
     /// is the wrong file, or an endless one such as /dev/zero.
     public static let settingsLimit = 16 << 20
 
-    /// The file's bytes; more than `limit` bytes is an error (reading stops there).
+    /// The file's bytes; more than `limit` bytes is an error (reading stops there). A directory or
+    /// a device (/dev/zero never ends) is refused; a pipe or a terminal is read.
     public static func read(_ path: String, limit: Int? = nil) throws -> [UInt8] {
         guard let file = fopen(path, "rb") else {
             throw UsageError("\(path): cannot open: \(String(cString: strerror(errno)))")
         }
         defer { fclose(file) }
+        var status = stat()
+        if fstat(fileno(file), &status) == 0 {
+            let kind = status.st_mode & S_IFMT
+            if kind == S_IFDIR { throw UsageError("\(path): is a directory, expected a file") }
+            if kind == S_IFBLK || kind == S_IFCHR && isatty(fileno(file)) == 0 {
+                throw UsageError("\(path): is a device, expected a file")
+            }
+        }
         var bytes: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 1 << 16)
         while true {
