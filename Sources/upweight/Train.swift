@@ -107,9 +107,10 @@ struct Train: ParsableCommand {
                 try configuration.apply(try Files.readJSONObject(config), from: .file(config))
             }
             try configuration.apply(settings, from: .commandLine)
-            if let report {
-                try OutputPath.checkFile(report, flag: "--report", apartFrom: data + configuration.eval + (config.map { [$0] } ?? []),
-                                         outside: configuration.out)
+            // The session checks --out and --log too, but knows no config file.
+            let inputs = data + configuration.eval + (config.map { [$0] } ?? [])
+            for (flag, path) in [("--report", report), ("--log", configuration.logFile)] {
+                if let path { try OutputPath.checkFile(path, flag: flag, apartFrom: inputs, outside: configuration.out) }
             }
             let progress = ProgressLine(quiet: quiet)
             Interruption.install()

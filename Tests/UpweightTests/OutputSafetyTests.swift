@@ -109,6 +109,7 @@ final class OutputSafetyTests: XCTestCase {
     func test_bad_output_paths_are_refused_before_any_data_is_read() throws {
         let directory = TestSupport.temporaryDirectory(self)
         let file = TestSupport.write("x", "file", in: directory)
+        let config = TestSupport.write("{}", "config.json", in: directory)
         let missing = "\(directory)/missing.jsonl"
         let model = "\(directory)/model"
         XCTAssertEqual(try TestSupport.run(["train", data, "--out", model]).status, 0)
@@ -122,6 +123,7 @@ final class OutputSafetyTests: XCTestCase {
             (["synth", "--out", directory], "--out \(directory): is a directory; expected the path of a file to write"),
             (["train", missing, "--out", "/"], "--out /: names no new file or directory; give a path such as /model"),
             (["synth", "--out", ""], "--out: expected a path, got an empty string"),
+            (["train", data, "--config", config, "--log", config], "--log \(config): is the input \(config); choose another path, or it would be overwritten"),
             // An output may not overwrite an input, nor land inside a model directory.
             (["score", model, data, "--output", data], "--output \(data): is the input \(data); choose another path, or it would be overwritten"),
             (["train", file, "--log", "\(directory)/../\((directory as NSString).lastPathComponent)/file"],
@@ -145,14 +147,14 @@ final class OutputSafetyTests: XCTestCase {
         XCTAssertEqual(try TestSupport.run(["synth", "--n", "100", "--out", "/dev/null"]).status, 0)
     }
 
-    func test_a_full_disk_is_exit_74_and_leaves_no_temporary() throws {
+    /// A 64 KiB tmpfs (`options` added), unmounted when the test ends; skips unless root.
+    private func tinyDisk(_ options: String = "") throws -> String {
         guard getuid() == 0 else { throw XCTSkip("mounting a tmpfs needs root") }
-        let directory = TestSupport.temporaryDirectory(self)
-        let disk = "\(directory)/disk"
+        let disk = TestSupport.temporaryDirectory(self) + "/disk"
         try FileManager.default.createDirectory(atPath: disk, withIntermediateDirectories: true)
         let mount = Process()
         mount.executableURL = URL(fileURLWithPath: "/bin/mount")
-        mount.arguments = ["-t", "tmpfs", "-o", "size=64k", "tmpfs", disk]
+        mount.arguments = ["-t", "tmpfs", "-o", "size=64k" + options, "tmpfs", disk]
         try mount.run()
         mount.waitUntilExit()
         guard mount.terminationStatus == 0 else { throw XCTSkip("cannot mount a tmpfs here") }
@@ -163,6 +165,18 @@ final class OutputSafetyTests: XCTestCase {
             try? unmount.run()
             unmount.waitUntilExit()
         }
+        return disk
+    }
+
+    func test_a_read_only_disk_is_refused_before_reading() throws {
+        let disk = try tinyDisk(",ro")
+        try assertRefused(["train", "\(disk)/missing.jsonl", "--out", "\(disk)/runs/model"],
+                          "--out \(disk)/runs/model: cannot write in \(disk): Read-only file system")
+        try assertRefused(["synth", "--out", "\(disk)/pairs.jsonl"], "--out \(disk)/pairs.jsonl: cannot write in \(disk): Read-only file system")
+    }
+
+    func test_a_full_disk_is_exit_74_and_leaves_no_temporary() throws {
+        let disk = try tinyDisk()
         var run = try TestSupport.run(["synth", "--n", "2000", "--out", "\(disk)/pairs.jsonl"])
         XCTAssertEqual(run.status, 74)
         XCTAssertEqual(run.stderr, "upweight: \(disk)/pairs.jsonl: cannot write: No space left on device\n")
