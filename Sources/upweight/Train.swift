@@ -14,7 +14,7 @@ struct Train: ParsableCommand {
 
     @Argument(help: "JSONL files of preference pairs (.jsonl or .jsonl.gz).")
     var data: [String]
-    @Option(help: "Model directory to write (config.json + model.safetensors).") var out: String?
+    @Option(help: "Model directory to write (config.json + model.safetensors); an existing one must be empty or an Upweight model.") var out: String?
     @Option(help: "JSONL file(s) to evaluate on after training (repeatable).") var eval: [String] = []
     @Option(help: "Hold out this fraction of the training pairs (stratified by category) for evaluation.") var holdout: Double?
     @Option(help: "Train only on pairs whose split field (--split-field, default split) has this value.") var trainSplit: String?
