@@ -32,6 +32,7 @@ struct Eval: ParsableCommand {
         try reportingErrors {
             try FlagRange.check(bootstrap, flag: "--bootstrap", in: 0...1_000_000)
             try FlagRange.check(seed, flag: "--seed", in: 0...Int.max)
+            if let output { try OutputPath.checkFile(output, flag: "--output", apartFrom: data + (sections.map { [$0] } ?? []), outside: model) }
             let progress = ProgressLine(quiet: quiet)
             defer { progress.clear() }
             let scored = try loadAndScore(model: model, data: data, reading: reading, heldOutOf: holdoutOf, reporter: progress.reporter)

@@ -12,6 +12,7 @@ struct Score: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
+            if let output { try OutputPath.checkFile(output, flag: "--output", apartFrom: data, outside: model) }
             let scored = try loadAndScore(model: model, data: data, reading: reading)
             try emit(scoreLines(dataset: scored.dataset, chosen: scored.chosen, rejected: scored.rejected), to: output)
         }

@@ -5,7 +5,8 @@ import Glibc
 #endif
 
 /// Runs a subcommand's work and turns the library's errors into a message on stderr and an exit
-/// status: 64 bad usage (EX_USAGE), 65 bad data (EX_DATAERR), 70 training failed (EX_SOFTWARE).
+/// status: 64 bad usage (EX_USAGE), 65 bad data (EX_DATAERR), 70 training failed (EX_SOFTWARE),
+/// 74 a write failed (EX_IOERR: disk full, I/O error).
 func reportingErrors(_ body: () throws -> Void) throws {
     do {
         try body()
@@ -18,6 +19,9 @@ func reportingErrors(_ body: () throws -> Void) throws {
     } catch let error as TrainingError {
         printError("upweight: \(error.message)")
         throw ExitCode(70)
+    } catch let error as IOError {
+        printError("upweight: \(error.message)")
+        throw ExitCode(74)
     } catch let error as TrainingInterrupted {
         printError("upweight: \(error.message)")
         throw ExitCode(128 + error.signal)  // 130 for SIGINT, 143 for SIGTERM, as a shell reports them

@@ -40,6 +40,7 @@ struct Synth: ParsableCommand {
     func run() throws {
         try reportingErrors {
             try checkNumbers()
+            try OutputPath.checkFile(out, flag: "--out")
             var specification = SyntheticSpecification()
             specification.pairs = n
             specification.dimension = text ? nil : (dim ?? 32)

@@ -16,7 +16,7 @@ struct Train: ParsableCommand {
     var data: [String]
     // Numbers are parsed `.unconditional`ly, so that `--l2 -1` reads -1 as the value (and is then
     // refused in the flag's own words) instead of as an unknown option leaving --l2 without a value.
-    @Option(help: "Model directory to write (config.json + model.safetensors).") var out: String?
+    @Option(help: "Model directory to write (config.json + model.safetensors); an existing one must be empty or an Upweight model.") var out: String?
     @Option(help: "JSONL file(s) to evaluate on after training (repeatable).") var eval: [String] = []
     @Option(parsing: .unconditional, help: "Hold out this fraction of the training pairs (stratified by category, groups kept whole) for evaluation.") var holdout: Double?
     @Option(help: "Keep pairs together in --holdout: prompt (pairs sharing a prompt; default), none, or a field name (e.g. a conversation id).")
@@ -114,6 +114,11 @@ struct Train: ParsableCommand {
                 try configuration.apply(try Files.readJSONObject(config), from: .file(config))
             }
             try configuration.apply(settings, from: .commandLine)
+            // The session checks --out and --log too, but knows no config file.
+            let inputs = data + configuration.eval + (config.map { [$0] } ?? [])
+            for (flag, path) in [("--report", report), ("--log", configuration.logFile)] {
+                if let path { try OutputPath.checkFile(path, flag: flag, apartFrom: inputs, outside: configuration.out) }
+            }
             let progress = ProgressLine(quiet: quiet)
             Interruption.install()
             let finished = try TrainingSession(configuration: configuration, data: data).run(reporter: progress.reporter)

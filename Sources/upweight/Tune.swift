@@ -24,6 +24,7 @@ struct Tune: ParsableCommand {
             // Flags first, then files: a bad number costs no reading.
             try CrossValidation.checkFoldCount(folds)
             try FlagRange.check(maxCandidates, flag: "--max-candidates", in: 1...Int.max)
+            try OutputPath.checkFile(out, flag: "--out", apartFrom: data + [grid] + (config.map { [$0] } ?? []))
             var base = TrainingConfiguration()
             var baseObject = JSONObject()
             if let config {

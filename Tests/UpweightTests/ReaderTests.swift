@@ -206,7 +206,7 @@ final class ReaderTests: XCTestCase {
         }
         let directory = TestSupport.temporaryDirectory(self)
         let text = lines.joined(separator: "\n") + "\n"
-        // A plain file is read through a mapping, a gzip file through zlib's buffer: both paths.
+        // A plain file is read with pread, a gzip file through zlib: both paths.
         let plain = TestSupport.write(text, "numbered.jsonl", in: directory)
         let gzipped = "\(directory)/numbered.jsonl.gz"
         try gzip(text).write(to: URL(fileURLWithPath: gzipped))
@@ -324,14 +324,5 @@ final class ReaderTests: XCTestCase {
         XCTAssertTrue(chosen.allSatisfy { !$0.isEmpty })
     }
 
-    private func gzip(_ text: String) throws -> Data {
-        let directory = TestSupport.temporaryDirectory(self)
-        let path = TestSupport.write(text, "plain.jsonl", in: directory)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/gzip")
-        process.arguments = ["-kf", path]
-        try process.run()
-        process.waitUntilExit()
-        return try Data(contentsOf: URL(fileURLWithPath: path + ".gz"))
-    }
+    private func gzip(_ text: String) throws -> Data { try TestSupport.gzip(text, self) }
 }

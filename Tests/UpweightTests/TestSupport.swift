@@ -28,6 +28,17 @@ enum TestSupport {
         return path
     }
 
+    /// `text` compressed by gzip(1).
+    static func gzip(_ text: String, _ test: XCTestCase) throws -> Data {
+        let path = write(text, "plain.jsonl", in: temporaryDirectory(test))
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/gzip")
+        process.arguments = ["-f", path]
+        try process.run()
+        process.waitUntilExit()
+        return try Data(contentsOf: URL(fileURLWithPath: path + ".gz"))
+    }
+
     static func read(paths: [String], _ configure: (inout ReadOptions) -> Void = { _ in }) throws -> PreferenceDataset {
         var options = ReadOptions()
         configure(&options)

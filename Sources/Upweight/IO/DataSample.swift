@@ -17,9 +17,12 @@ struct DataSample {
         isDense ? Double(size) / bytesPerNumber * 8 : 3.6 * Double(size)
     }
 
-    /// The first 1 MiB of a plain file; nil for a gzip file (its bytes are not the data's) or an unreadable one.
+    /// The first 1 MiB of a plain file; nil for a gzip file (its bytes are not the data's), an
+    /// unreadable one, or anything but a regular file (a sample read from a pipe would take those
+    /// bytes from the reader).
     init?(path: String, limit: Int = 1 << 20) {
-        guard let file = fopen(path, "rb") else { return nil }
+        var status = stat()
+        guard stat(path, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG, let file = fopen(path, "rb") else { return nil }
         defer { fclose(file) }
         var bytes = [UInt8](repeating: 0, count: limit)
         let count = fread(&bytes, 1, limit, file)

@@ -43,3 +43,12 @@ public struct TrainingError: Error, Sendable, Equatable, CustomStringConvertible
     public init(_ message: String) { self.message = message }
     public var description: String { message }
 }
+
+/// Writing failed for reasons of the system, not of the request: a full disk or quota (ENOSPC,
+/// EDQUOT), a file too large (EFBIG), an I/O error (EIO), a short write or a failed fsync. The
+/// message names the file. The CLI exits with status 74 (EX_IOERR) for these.
+public struct IOError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}

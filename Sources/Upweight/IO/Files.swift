@@ -1,22 +1,39 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-private import CSystem
 
 /// Whole-file reads and crash-safe writes. A write goes to a temporary file in the same directory,
 /// is flushed to disk (fsync), renamed over the target and the directory is synced: a reader sees
-/// the old file or the new one, never half of one, whatever kills the process.
+/// the old file or the new one, never half of one, whatever kills the process. A failed write
+/// removes its temporary file; one a killed process left behind is removed by the next write.
 public enum Files {
-    public static func read(_ path: String) throws -> [UInt8] {
+    /// The most a settings file (a config, a grid, sections, a model's config.json) may hold: more
+    /// is the wrong file, or an endless one such as /dev/zero.
+    public static let settingsLimit = 16 << 20
+
+    /// The file's bytes; more than `limit` bytes is an error (reading stops there). A directory or
+    /// a device (/dev/zero never ends) is refused; a pipe or a terminal is read.
+    public static func read(_ path: String, limit: Int? = nil) throws -> [UInt8] {
         guard let file = fopen(path, "rb") else {
             throw UsageError("\(path): cannot open: \(String(cString: strerror(errno)))")
         }
         defer { fclose(file) }
+        var status = stat()
+        if fstat(fileno(file), &status) == 0 {
+            let kind = status.st_mode & S_IFMT
+            if kind == S_IFDIR { throw UsageError("\(path): is a directory, expected a file") }
+            if kind == S_IFBLK || kind == S_IFCHR && isatty(fileno(file)) == 0 {
+                throw UsageError("\(path): is a device, expected a file")
+            }
+        }
         var bytes: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 1 << 16)
         while true {
             let got = fread(&buffer, 1, buffer.count, file)
             if got > 0 { bytes.append(contentsOf: buffer[..<got]) }
+            if let limit, bytes.count > limit {
+                throw UsageError("\(path): more than \(limit >> 20) MiB, too large for a JSON file of settings (is it the right file?)")
+            }
             if got < buffer.count {
                 if ferror(file) != 0 { throw UsageError("\(path): read error: \(String(cString: strerror(errno)))") }
                 return bytes
@@ -30,7 +47,7 @@ public enum Files {
 
     /// A JSON object from a file (a config, a grid, a model's config.json); errors name the file, line and column.
     public static func readJSONObject(_ path: String) throws -> JSONObject {
-        let bytes = try read(path)
+        let bytes = try read(path, limit: settingsLimit)
         let parsed = bytes.withUnsafeBytes { buffer in Result { () throws(JSONSyntaxError) in try JSONParser.parse(buffer) } }
         switch parsed {
         case .success(.object(let object)): return object
@@ -47,69 +64,27 @@ public enum Files {
     }
 
     /// Writes `bytes` to `path` atomically (temporary file, fsync, rename, fsync of the directory).
+    /// A device or a pipe (/dev/null, /dev/stdout, a FIFO) is written straight into, not replaced.
     public static func writeAtomically(_ bytes: [UInt8], to path: String) throws {
+        if isStream(path) { return try writeIntoStream(bytes, path) }
+        try createParentDirectories(of: path)
+        let (parent, name) = try OutputPath.split(path, flag: "output")
+        if let directory = DirectoryHandle(path: parent) { removeAbandonedTemporaries(of: name, in: directory) }
         let temporary = "\(path).tmp-\(getpid())"
-        try writeAndSync(bytes, to: temporary)
-        guard rename(temporary, path) == 0 else {
-            let reason = String(cString: strerror(errno))
+        SignalCleanup.removeOnSignal(temporary)
+        defer { SignalCleanup.removeOnSignal(nil) }
+        do {
+            try writeAndSync(bytes, to: temporary, naming: path)
+            guard rename(temporary, path) == 0 else { throw writeFailure(path, "write", errno) }
+        } catch {
             unlink(temporary)
-            throw UsageError("\(path): cannot write: \(reason)")
+            throw error
         }
         syncDirectory(containing: path)
     }
 
     public static func writeAtomically(_ text: String, to path: String) throws {
         try writeAtomically(Array(text.utf8), to: path)
-    }
-
-    /// Replaces directory `path` with one holding `files` (name → bytes) in one atomic step: the new
-    /// directory is built and synced beside it, then swapped in with renameat2(RENAME_EXCHANGE).
-    public static func replaceDirectory(_ path: String, with files: [(name: String, bytes: [UInt8])]) throws {
-        let trimmed = path.hasSuffix("/") && path.count > 1 ? String(path.dropLast()) : path
-        let staging = "\(trimmed).tmp-\(getpid())"
-        try createParentDirectories(of: trimmed)
-        removeAbandonedStaging(of: trimmed)
-        guard mkdir(staging, 0o755) == 0 else {
-            throw UsageError("\(trimmed): cannot create \(staging): \(String(cString: strerror(errno)))")
-        }
-        for file in files { try writeAndSync(file.bytes, to: "\(staging)/\(file.name)") }
-        syncDirectory(staging)
-        if isDirectory(trimmed) {
-            guard upweight_exchange_paths(staging, trimmed) == 0 else {
-                let reason = String(cString: strerror(errno))
-                removeTree(staging)
-                throw UsageError("\(trimmed): cannot replace the model directory: \(reason)")
-            }
-            removeTree(staging)  // now holds the previous contents
-        } else {
-            if exists(trimmed) {
-                removeTree(staging)
-                throw UsageError("\(trimmed): exists and is not a directory")
-            }
-            guard rename(staging, trimmed) == 0 else {
-                let reason = String(cString: strerror(errno))
-                removeTree(staging)
-                throw UsageError("\(trimmed): cannot create: \(reason)")
-            }
-        }
-        syncDirectory(containing: trimmed)
-    }
-
-    /// Removes `PATH.tmp-PID` directories that a killed process left behind (its PID no longer
-    /// runs), and our own from an earlier failed attempt.
-    static func removeAbandonedStaging(of path: String) {
-        let slash = path.lastIndex(of: "/")
-        let parent = slash.map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? "."
-        let prefix = (slash.map { String(path[path.index(after: $0)...]) } ?? path) + ".tmp-"
-        guard let directory = opendir(parent) else { return }
-        var abandoned: [String] = []
-        while let entry = readdir(directory) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            guard name.hasPrefix(prefix), let pid = Int32(name.dropFirst(prefix.count)) else { continue }
-            if pid == getpid() || kill(pid, 0) != 0 { abandoned.append("\(parent)/\(name)") }
-        }
-        closedir(directory)
-        for name in abandoned { removeTree(name) }
     }
 
     /// `mkdir -p` of the directory that will hold `path`.
@@ -119,47 +94,80 @@ public enum Files {
             prefix += "/" + component
             if isDirectory(prefix) { continue }
             guard mkdir(prefix, 0o755) == 0 || errno == EEXIST else {
-                throw UsageError("\(path): cannot create directory \(prefix): \(String(cString: strerror(errno)))")
+                throw writeFailure(path, "create directory \(prefix)", errno)
             }
         }
     }
 
-    private static func writeAndSync(_ bytes: [UInt8], to path: String) throws {
-        let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        guard descriptor >= 0 else { throw UsageError("\(path): cannot write: \(String(cString: strerror(errno)))") }
-        defer { close(descriptor) }
+    /// The error for a failed write: an `IOError` when the system failed (full disk or quota, I/O
+    /// error, file too large), a `UsageError` when the path is wrong (missing, not permitted, read-only).
+    static func writeFailure(_ path: String, _ action: String, _ code: Int32) -> any Error {
+        let message = "\(path): cannot \(action): \(String(cString: strerror(code)))"
+        return [ENOSPC, EDQUOT, EIO, EFBIG].contains(code) ? IOError(message) : UsageError(message)
+    }
+
+    /// Writes all of `bytes` to `descriptor`; a failure names `path`.
+    static func writeAll(_ bytes: [UInt8], to descriptor: Int32, naming path: String) throws {
         var written = 0
         while written < bytes.count {
             let result = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress! + written, bytes.count - written) }
-            guard result > 0 else { throw UsageError("\(path): cannot write: \(String(cString: strerror(errno)))") }
+            if result < 0 && errno == EINTR { continue }
+            guard result > 0 else {
+                if result == 0 { throw IOError("\(path): cannot write: only \(written) of \(bytes.count) bytes were written") }
+                throw writeFailure(path, "write", errno)
+            }
             written += result
         }
-        guard fsync(descriptor) == 0 else { throw UsageError("\(path): cannot sync: \(String(cString: strerror(errno)))") }
     }
 
-    private static func syncDirectory(_ path: String) {
-        let descriptor = open(path, O_RDONLY | O_DIRECTORY)
+    /// Creates `file` (which must not exist) relative to `directory` (AT_FDCWD: the current one),
+    /// writes `bytes` and flushes them to disk. Errors name `path`, the file the user will see.
+    static func writeAndSync(_ bytes: [UInt8], to file: String, in directory: Int32 = AT_FDCWD, naming path: String) throws {
+        let descriptor = openat(directory, file, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { throw writeFailure(path, "write", errno) }
+        defer { close(descriptor) }
+        try writeAll(bytes, to: descriptor, naming: path)
+        guard fsync(descriptor) == 0 else { throw writeFailure(path, "sync", errno) }
+    }
+
+    /// A character device or a FIFO (following links: /dev/stdout is one).
+    static func isStream(_ path: String) -> Bool {
+        var status = stat()
+        guard stat(path, &status) == 0 else { return false }
+        return [S_IFCHR, S_IFIFO].contains(status.st_mode & S_IFMT)
+    }
+
+    private static func writeIntoStream(_ bytes: [UInt8], _ path: String) throws {
+        let descriptor = open(path, O_WRONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw writeFailure(path, "write", errno) }
+        defer { close(descriptor) }
+        try writeAll(bytes, to: descriptor, naming: path)
+    }
+
+    static func syncDirectory(_ path: String) {
+        let descriptor = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if descriptor >= 0 { fsync(descriptor); close(descriptor) }
     }
 
-    private static func syncDirectory(containing path: String) {
+    static func syncDirectory(containing path: String) {
         let slash = path.lastIndex(of: "/")
         syncDirectory(slash.map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? ".")
     }
 
-    /// Removes a file or a directory of files (our own staging directories are one level deep).
-    static func removeTree(_ path: String) {
-        if isDirectory(path), let directory = opendir(path) {
-            while let entry = readdir(directory) {
-                let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                    String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-                }
-                if name != "." && name != ".." { unlink("\(path)/\(name)") }
-            }
-            closedir(directory)
-            rmdir(path)
-        } else {
-            unlink(path)
+    /// `NAME.tmp-PID` entries in `directory` whose process no longer runs (or is this one, from an
+    /// earlier failed attempt): what a killed writer left behind.
+    static func abandonedTemporaries(of name: String, in directory: DirectoryHandle) -> [String] {
+        let prefix = name + ".tmp-"
+        return directory.names().filter { entry in
+            guard entry.hasPrefix(prefix), let pid = Int32(entry.dropFirst(prefix.count)), pid > 0 else { return false }
+            return pid == getpid() || (kill(pid, 0) != 0 && errno == ESRCH)
+        }
+    }
+
+    /// Removes abandoned temporary files of `name` (regular files only: never a link, never a directory).
+    private static func removeAbandonedTemporaries(of name: String, in directory: DirectoryHandle) {
+        for entry in abandonedTemporaries(of: name, in: directory) where directory.isRegularFile(entry) {
+            directory.removeFile(entry)
         }
     }
 }

@@ -30,12 +30,9 @@ public enum MemoryBudget {
     /// Throws when reading `paths` would need more than the memory budget: `limit` (--max-memory)
     /// or else MemAvailable, and never more than the hard limits (ulimit -v/-d, the cgroup's).
     public static func check(paths: [String], limit: Int?) throws {
-        // Plain files are mapped while read: under `ulimit -v` their size counts too.
-        let mapped = paths.reduce(0) { total, path in
-            var status = stat()
-            return stat(path, &status) == 0 ? total + Int(status.st_size) : total
-        }
-        try check(needed: estimate(paths: paths), mapped: mapped, for: "reading \(paths.joined(separator: ", "))", advice: "use less data", limit: limit)
+        // Files are read with pread into a reused buffer (LineChunks), not mapped: nothing to add for
+        // the address-space limit.
+        try check(needed: estimate(paths: paths), for: "reading \(paths.joined(separator: ", "))", advice: "use less data", limit: limit)
     }
 
     /// Throws when `needed` bytes (for `purpose`; `mapped` more under the address-space limit)
@@ -47,14 +44,17 @@ public enum MemoryBudget {
         throw UsageError("\(purpose) needs about \(gibibytes(needed)) of memory, more than \(budget.source) (\(gibibytes(budget.bytes))); \(advice) or \(raise)")
     }
 
-    /// A plain file's size, or a gzip file's uncompressed size from its trailer (ISIZE, modulo 2^32,
-    /// so never less than 4× the compressed size is assumed).
+    /// A plain file's size, or a gzip file's (recognised by its magic bytes, whatever its name)
+    /// uncompressed size from its trailer (ISIZE, modulo 2^32, so never less than 4× the compressed
+    /// size is assumed; the reader counts what it decompresses too).
     static func uncompressedSize(_ path: String) -> Int {
         var status = stat()
         guard stat(path, &status) == 0 else { return 0 }
         let size = Int(status.st_size)
-        guard path.hasSuffix(".gz"), size >= 18, let file = fopen(path, "rb") else { return size }
+        guard size >= 18, let file = fopen(path, "rb") else { return size }
         defer { fclose(file) }
+        var magic = [UInt8](repeating: 0, count: 2)
+        guard fread(&magic, 1, 2, file) == 2, magic == [0x1F, 0x8B] else { return size }
         var trailer = [UInt8](repeating: 0, count: 4)
         fseek(file, -4, SEEK_END)
         guard fread(&trailer, 1, 4, file) == 4 else { return size }

@@ -44,8 +44,14 @@ public enum PreferenceReader {
         throws -> (PreferenceDataset, ReadSummary)
     {
         try MemoryBudget.check(paths: paths, limit: options.maxMemory)
-        return try read(names: paths, options: options, featurizer: featurizer) { path in
-            try LineChunks(path: path, chunkBytes: options.chunkBytes)
+        // The estimate trusts file sizes and gzip trailers; what is read (decompressed) is counted
+        // too, so that a gzip bomb or an endless pipe stops at the budget.
+        let budget = SystemMemory.limit(maxMemory: options.maxMemory)
+        let limit = budget?.bytes
+        let limitName = budget?.source ?? "--max-memory"
+        return try read(names: paths, options: options, featurizer: featurizer) { path, alreadyRead in
+            try LineChunks(path: path, chunkBytes: options.chunkBytes, byteLimit: limit.map { max(0, $0 - alreadyRead) },
+                           limitName: limitName)
         }
     }
 
@@ -53,21 +59,23 @@ public enum PreferenceReader {
     public static func read(bytes: [UInt8], name: String, options: ReadOptions = ReadOptions(),
                             featurizingWith featurizer: Featurizer? = nil) throws -> (PreferenceDataset, ReadSummary)
     {
-        try read(names: [name], options: options, featurizer: featurizer) { _ in
+        try read(names: [name], options: options, featurizer: featurizer) { _, _ in
             LineChunks(bytes: bytes, name: name, chunkBytes: options.chunkBytes)
         }
     }
 
     /// Opens each named source only when its turn comes, so one file's chunks are alive at a time.
-    private static func read(names paths: [String], options: ReadOptions, featurizer: Featurizer?, open: (String) throws -> LineChunks) throws
+    private static func read(names paths: [String], options: ReadOptions, featurizer: Featurizer?, open: (_ path: String, _ alreadyRead: Int) throws -> LineChunks) throws
         -> (PreferenceDataset, ReadSummary)
     {
         try options.fields.validate()
         var builder = DatasetBuilder()
         var summary = ReadSummary()
         var shapeSeen: (shape: InputShape, file: String)?
+        var bytesRead = 0
         for (fileIndex, path) in paths.enumerated() {
-            let chunks = try open(path)
+            let chunks = try open(path, bytesRead)
+            defer { bytesRead += chunks.bytesRead }
             var shape = options.shape
             var nextLine = 1
             while let chunk = try chunks.next() {

@@ -35,7 +35,10 @@ public enum Interruption {
 
 private func interruptionHandler(_ number: Int32) {
     let (exchanged, _) = Interruption.received.compareExchange(expected: 0, desired: number, ordering: .relaxed)
-    if !exchanged { _exit(128 + number) }  // the second one: stop now
+    if !exchanged {  // the second one: stop now, without the file being written
+        SignalCleanup.removeTemporary()
+        _exit(128 + number)
+    }
 }
 
 /// Training stopped on a signal, after writing a checkpoint when it had somewhere to write it.

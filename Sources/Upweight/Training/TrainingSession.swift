@@ -29,6 +29,16 @@ public struct TrainingSession {
         if configuration.out == nil && (configuration.checkpointEvery != nil || configuration.resume) {
             throw UsageError("--checkpoint-every and --resume need --out: checkpoints live in the model directory")
         }
+        // Where the results go is checked before reading: a bad path costs seconds, not the run.
+        if let out = configuration.out { try OutputPath.checkModelDirectory(out) }
+        if let path = configuration.logFile {
+            try OutputPath.checkFile(path, flag: "--log", apartFrom: data + configuration.eval, outside: configuration.out)
+        }
+        if let directory = configuration.saveSplit {
+            for name in [SplitFiles.trainName, SplitFiles.heldOutName] {
+                try OutputPath.checkFile("\(directory)/\(name)", flag: "--save-split", apartFrom: data + configuration.eval, outside: configuration.out)
+            }
+        }
         if configuration.out == nil { log("warning: no --out: the model will not be saved") }
         if configuration.holdout > 0 && (!configuration.eval.isEmpty || configuration.evalSplit != nil) {
             log("warning: --holdout \(JSONValue.format(configuration.holdout)) is ignored: \(configuration.eval.isEmpty ? "--eval-split" : "--eval") gives the evaluation pairs")
