@@ -63,4 +63,12 @@ final class TerminalReportTests: XCTestCase {
                                                 "warning: --holdout 0.5 is ignored: --eval-split gives the evaluation pairs"])
         XCTAssertTrue(lines.contains("warning: no line has the category field \"topic\" (--category-field): every pair is in category \"default\""), run.stderr)
     }
+
+    func test_argument_parser_errors_quote_values_escaped() throws {
+        let run = try TestSupport.run(["stats", TestSupport.data("llmbar.jsonl"), "--format", "\u{1B}]0;pwned\u{7}"])
+        XCTAssertEqual(run.status, 64)
+        XCTAssertEqual(run.stderr.split(separator: "\n").first.map(String.init),
+                       "Error: The value '\\e]0;pwned\\u{7}' is invalid for '--format <format>'. Please provide one of 'table', 'json', 'csv', 'markdown' or 'html'.")
+        XCTAssertFalse(run.stderr.contains("\u{1B}"))
+    }
 }
