@@ -93,3 +93,22 @@ final class TuningTests: XCTestCase {
         XCTAssertNotNil(stats["effective_sample_size"] as? Double)
     }
 }
+
+/// tune's table: macro next to the objective, max-drop exclusions marked, the winner's estimate.
+final class TuneTableTests: XCTestCase {
+    func test_the_table_shows_macro_marks_exclusions_and_states_the_winners_estimate() {
+        typealias Candidate = CrossValidation.Candidate
+        let kept = Candidate(settings: JSONObject([("l2", 0.1)]), foldAccuracies: [["s": 0.8, "t": 0.6], ["s": 0.6, "t": 0.8]],
+                             scores: [0.8, 0.6], macroScores: [0.7, 0.7])
+        let dropped = Candidate(settings: JSONObject([("l2", 1.0)]), foldAccuracies: [["s": 0.9, "t": 0.1], ["s": 0.9, "t": 0.1]],
+                                scores: [0.9, 0.9], macroScores: [0.5, 0.5])
+        let outcome = CrossValidation.Outcome(candidates: [kept, dropped], winner: 0, excluded: [1], categories: ["s", "t"])
+        let lines = tuneTable(outcome, objective: "category:s,max-drop:0.1").split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        XCTAssertEqual(lines[0].split(separator: " ").joined(separator: " "), "candidate category:s,max-drop:0.1 (mean ± sd) macro (mean ± sd) s t")
+        XCTAssertTrue(lines[1].hasPrefix("*  {\"l2\":0.1}"), lines[1])
+        XCTAssertTrue(lines[1].split(separator: " ").joined(separator: " ").hasSuffix("0.7000 ± 0.1414 0.7000 ± 0.0000 0.700 0.700"), lines[1])
+        XCTAssertTrue(lines[2].hasPrefix("x  {\"l2\":1}"), lines[2])
+        XCTAssertEqual(lines[4], "* the winner: category:s,max-drop:0.1 0.7000 ± 0.1414, macro 0.7000 ± 0.0000 (mean ± sd over 2 folds); chosen on these folds, so expect a little less on new data")
+        XCTAssertEqual(lines[5], "x excluded by max-drop: macro accuracy more than the allowed drop below the best candidate's")
+    }
+}

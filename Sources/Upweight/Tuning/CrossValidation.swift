@@ -78,6 +78,10 @@ public struct CrossValidation {
             return (scores.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(max(scores.count - 1, 1))).squareRoot()
         }
         public var meanMacro: Double { macroScores.reduce(0, +) / Double(macroScores.count) }
+        public var macroStandardDeviation: Double {
+            let m = meanMacro
+            return (macroScores.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(max(macroScores.count - 1, 1))).squareRoot()
+        }
         public func meanAccuracy(_ category: String) -> Double {
             let values = foldAccuracies.compactMap { $0[category] }
             return values.reduce(0, +) / Double(max(values.count, 1))
@@ -87,6 +91,8 @@ public struct CrossValidation {
     public struct Outcome: Sendable {
         public var candidates: [Candidate]
         public var winner: Int
+        /// Candidates left out of the choice by `max-drop` (their macro accuracy fell too far).
+        public var excluded: Set<Int> = []
         public var categories: [String]
     }
 
@@ -134,6 +140,7 @@ public struct CrossValidation {
             let bestMacro = outcome.candidates.map(\.meanMacro).max() ?? 0
             eligible = eligible.filter { outcome.candidates[$0].meanMacro >= bestMacro - drop - 1e-12 }
         }
+        outcome.excluded = Set(outcome.candidates.indices).subtracting(eligible)
         // Highest mean objective; among equals, the first in grid order.
         outcome.winner = eligible.max { outcome.candidates[$0].mean < outcome.candidates[$1].mean || (outcome.candidates[$0].mean == outcome.candidates[$1].mean && $0 > $1) }!
         return outcome
