@@ -33,7 +33,7 @@ final class ModelComparisonTests: XCTestCase {
     func test_hand_computed_comparison_of_two_models_on_six_pairs() {
         // Category a: the baseline gets pairs 0,1 right and 2 wrong; the model 0,1,2 right.
         // Category b: the baseline gets 3,4,5 right; the model only 3 (4 a tie, 5 wrong).
-        let dataset = makeDataset(categories: ["a", "a", "a", "b", "b", "b"])
+        let dataset = syntheticDataset(categories: ["a", "a", "a", "b", "b", "b"])
         let baseline: (chosen: [Float], rejected: [Float]) = ([1, 1, 0, 1, 1, 1], [0, 0, 1, 0, 0, 0])
         let model: (chosen: [Float], rejected: [Float]) = ([1, 1, 1, 1, 0, 0], [0, 0, 0, 0, 0, 1])
         let comparison = ModelComparison(dataset: dataset, models: ["base", "new"], rewards: [baseline, model], bootstrapSamples: 200, seed: 1)
@@ -84,18 +84,5 @@ final class ModelComparisonTests: XCTestCase {
         let one = try TestSupport.run(["compare", data, "--model", "\(directory)/uniform"])
         XCTAssertEqual(one.status, 64)
         XCTAssertTrue(one.stderr.contains("expected at least two --model directories (the first is the baseline)"), one.stderr)
-    }
-
-    private func makeDataset(categories: [String]) -> PreferenceDataset {
-        var names: [String] = []
-        let indices = categories.map { name -> Int32 in
-            if let index = names.firstIndex(of: name) { return Int32(index) }
-            names.append(name)
-            return Int32(names.count - 1)
-        }
-        return PreferenceDataset(responses: .dense(dimension: 1, chosen: categories.map { _ in 1 }, rejected: categories.map { _ in 0 }),
-                                 ids: categories.map { _ in nil }, categoryNames: names, categoryIndices: indices,
-                                 exampleWeights: categories.map { _ in 1 }, margins: categories.map { _ in 0 },
-                                 splits: categories.map { _ in nil }, sources: categories.indices.map { SourceLocation(file: 0, line: Int32($0 + 1)) })
     }
 }

@@ -6,17 +6,8 @@ import XCTest
 final class TerminalReportTests: XCTestCase {
     private func report(names: [String]) -> EvaluationReport {
         let categories = names.flatMap { [$0, $0] }
-        var indices: [Int32] = []
-        var unique: [String] = []
-        for name in categories {
-            if !unique.contains(name) { unique.append(name) }
-            indices.append(Int32(unique.firstIndex(of: name)!))
-        }
-        let dataset = PreferenceDataset(responses: .dense(dimension: 1, chosen: categories.map { _ in 1 }, rejected: categories.map { _ in 0 }),
-                                        ids: categories.map { _ in nil }, categoryNames: unique, categoryIndices: indices,
-                                        exampleWeights: categories.map { _ in 1 }, margins: categories.map { _ in 0 },
-                                        splits: categories.map { _ in nil }, sources: categories.indices.map { SourceLocation(file: 0, line: Int32($0 + 1)) })
-        return EvaluationReport(dataset: dataset, chosenRewards: categories.indices.map { Float($0 % 3) }, rejectedRewards: categories.map { _ in 1 })
+        return EvaluationReport(dataset: syntheticDataset(categories: categories), chosenRewards: categories.indices.map { Float($0 % 3) },
+                                rejectedRewards: categories.map { _ in 1 })
     }
 
     func test_the_default_table_fits_the_width_and_wide_shows_every_metric() {

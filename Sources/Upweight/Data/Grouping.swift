@@ -64,11 +64,11 @@ extension PreferenceDataset {
     /// Each pair's group key under `grouping` (0: a group of its own), or nil when no pair shares a
     /// group with another, so that callers can keep the plain stratified split.
     public func groupKeys(by grouping: Grouping) -> [UInt64]? {
-        var keys: [UInt64]
-        switch (grouping, responses) {
-        case (.none, _): return nil
-        case (.prompt, .text(let prompts, _, _)): keys = (0..<count).map { prompts.withUTF8($0) { groupHash(of: $0) } }
-        case (.prompt, .dense), (.field, _): keys = groupFieldKeys
+        let keys: [UInt64]
+        switch grouping {
+        case .none: return nil
+        case .prompt: keys = promptKeys
+        case .field: keys = groupFieldKeys
         }
         guard keys.count == count else { return nil }
         var seen = Set<UInt64>()

@@ -13,6 +13,18 @@ struct Bootstrap {
     struct Scores {
         var credits: [Double]
         var counted: [Double]
+
+        /// Per pair of margins Δ: the accuracy credit under `ties` and whether the pair counts.
+        init(margins: [Double], ties: TiePolicy) {
+            let credits = margins.map { ties.credit($0) }
+            self.credits = credits.map { $0 ?? 0 }
+            counted = credits.map { $0 == nil ? 0 : 1 }
+        }
+
+        /// Σ credit / Σ counted over `pairs`.
+        func accuracy(_ pairs: [Int]) -> Double {
+            pairs.reduce(0) { $0 + credits[$1] } / pairs.reduce(0) { $0 + counted[$1] }
+        }
     }
 
     struct Intervals {
@@ -33,37 +45,7 @@ struct Bootstrap {
 
     func intervals(model: Scores, baseline: Scores?) -> Intervals {
         let sides = [model] + (baseline.map { [$0] } ?? [])
-        // replicates[side][statistic][replicate]; statistics: the categories, then overall, then macro.
-        var replicates = [[[Double]]](repeating: [[Double]](repeating: [], count: groups.count + 2), count: sides.count)
-        var generator = SplitMix64(seed: seed)
-        var credits = [Double](repeating: 0, count: sides.count)
-        var counted = credits
-        for _ in 0..<samples {
-            var totalCredits = [Double](repeating: 0, count: sides.count), totalCounted = totalCredits
-            var categoryAccuracies = [[Double]](repeating: [], count: sides.count)
-            for group in groups {
-                for side in sides.indices { credits[side] = 0; counted[side] = 0 }
-                for _ in 0..<group.count {
-                    let pair = group[Int(generator.next() % UInt64(group.count))]
-                    for side in sides.indices {
-                        credits[side] += sides[side].credits[pair]
-                        counted[side] += sides[side].counted[pair]
-                    }
-                }
-                for side in sides.indices {
-                    categoryAccuracies[side].append(credits[side] / counted[side])
-                    totalCredits[side] += credits[side]
-                    totalCounted[side] += counted[side]
-                }
-            }
-            for side in sides.indices {
-                let accuracies = categoryAccuracies[side]
-                for (category, accuracy) in accuracies.enumerated() { replicates[side][category].append(accuracy) }
-                replicates[side][groups.count].append(totalCredits[side] / totalCounted[side])
-                // A resample in which a category has only excluded ties has no accuracy there.
-                replicates[side][groups.count + 1].append(mean(accuracies.filter { !$0.isNaN }))
-            }
-        }
+        let replicates = self.replicates(sides)
         func interval(_ values: [Double]) -> Interval { Bootstrap.percentileInterval(values) }
         let modelIntervals = replicates[0].map(interval)
         var result = Intervals(categories: Array(modelIntervals[..<groups.count]), overall: modelIntervals[groups.count],
@@ -77,6 +59,43 @@ struct Bootstrap {
             result.differenceOverall = differences[groups.count]
         }
         return result
+    }
+
+    /// replicates[side][statistic][replicate], every side scored on the same draws; the statistics are
+    /// each group's accuracy, then overall (all drawn pairs), macro (the mean of the groups') and the
+    /// minimum over groups. A resample in which a group has only excluded ties has no accuracy there.
+    func replicates(_ sides: [Scores]) -> [[[Double]]] {
+        var replicates = [[[Double]]](repeating: [[Double]](repeating: [], count: groups.count + 3), count: sides.count)
+        var generator = SplitMix64(seed: seed)
+        var credits = [Double](repeating: 0, count: sides.count)
+        var counted = credits
+        for _ in 0..<samples {
+            var totalCredits = [Double](repeating: 0, count: sides.count), totalCounted = totalCredits
+            var groupAccuracies = [[Double]](repeating: [], count: sides.count)
+            for group in groups {
+                for side in sides.indices { credits[side] = 0; counted[side] = 0 }
+                for _ in 0..<group.count {
+                    let pair = group[Int(generator.next() % UInt64(group.count))]
+                    for side in sides.indices {
+                        credits[side] += sides[side].credits[pair]
+                        counted[side] += sides[side].counted[pair]
+                    }
+                }
+                for side in sides.indices {
+                    groupAccuracies[side].append(credits[side] / counted[side])
+                    totalCredits[side] += credits[side]
+                    totalCounted[side] += counted[side]
+                }
+            }
+            for side in sides.indices {
+                for (group, accuracy) in groupAccuracies[side].enumerated() { replicates[side][group].append(accuracy) }
+                let present = groupAccuracies[side].filter { !$0.isNaN }
+                replicates[side][groups.count].append(totalCredits[side] / totalCounted[side])
+                replicates[side][groups.count + 1].append(mean(present))
+                replicates[side][groups.count + 2].append(present.min() ?? .nan)
+            }
+        }
+        return replicates
     }
 
     /// The 2.5th and 97.5th percentiles of `values`, NaNs left out.

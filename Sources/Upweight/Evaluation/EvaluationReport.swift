@@ -95,13 +95,13 @@ public struct EvaluationReport: Sendable {
         worst = (lowest?.name ?? "", lowest?.metrics.accuracy ?? .nan, (accuracies.max() ?? .nan) - (accuracies.min() ?? .nan))
 
         let bootstrap = Bootstrap(groups: groups.map(\.pairs), samples: options.bootstrapSamples, seed: options.seed)
-        let modelScores = Self.scores(margins, ties: options.ties)
+        let modelScores = Bootstrap.Scores(margins: margins, ties: options.ties)
         var baselineMargins: [Double]?
         var baselineScores: Bootstrap.Scores?
         if let baseline = options.baselineRewards {
             precondition(baseline.chosen.count == dataset.count && baseline.rejected.count == dataset.count)
             baselineMargins = (0..<dataset.count).map { Double(baseline.chosen[$0]) - Double(baseline.rejected[$0]) }
-            baselineScores = Self.scores(baselineMargins!, ties: options.ties)
+            baselineScores = Bootstrap.Scores(margins: baselineMargins!, ties: options.ties)
         }
         let intervals = bootstrap.intervals(model: modelScores, baseline: baselineScores)
         for index in categories.indices { categories[index].metrics.accuracyInterval = intervals.categories[index] }
@@ -110,8 +110,7 @@ public struct EvaluationReport: Sendable {
 
         if let baselineMargins, let baselineScores {
             func compare(_ pairs: [Int], accuracy: Double, difference: Interval, baselineInterval: Interval) -> Comparison {
-                let counted = pairs.reduce(0) { $0 + baselineScores.counted[$1] }
-                let baselineAccuracy = pairs.reduce(0) { $0 + baselineScores.credits[$1] } / counted
+                let baselineAccuracy = baselineScores.accuracy(pairs)
                 let discordant = discordantCounts(model: pairs.map { margins[$0] }, baseline: pairs.map { baselineMargins[$0] })
                 return Comparison(accuracyDelta: accuracy - baselineAccuracy, interval: difference,
                                   pValue: mcNemarPValue(modelOnly: discordant.modelOnly, baselineOnly: discordant.baselineOnly),
@@ -128,11 +127,5 @@ public struct EvaluationReport: Sendable {
             let scored = Self.score(definitions, categories: categories)
             (sections, sectionsOverall) = (scored.sections, scored.overall)
         }
-    }
-
-    /// Per pair: the accuracy credit under `ties` and whether the pair counts.
-    private static func scores(_ margins: [Double], ties: TiePolicy) -> Bootstrap.Scores {
-        let credits = margins.map { ties.credit($0) }
-        return Bootstrap.Scores(credits: credits.map { $0 ?? 0 }, counted: credits.map { $0 == nil ? 0 : 1 })
     }
 }

@@ -6,7 +6,7 @@ import Glibc
 /// where, and can this evaluation set tell?
 ///
 /// - Accuracy per category, overall and macro, with stratified percentile bootstrap 95% intervals
-///   (`Bootstrap`'s resampling: within each category, n_k draws with replacement; every model is
+///   (`Bootstrap.replicates`: within each category, n_k draws with replacement; every model is
 ///   scored on the same draws, so differences are paired).
 /// - Δ = accuracy − the baseline's, per category, overall, macro, on the baseline's worst category,
 ///   and of the minimum over categories (each replicate's own minimum), with paired bootstrap 95%
@@ -57,7 +57,7 @@ public struct ModelComparison: Sendable {
         precondition(models.count == rewards.count && models.count >= 2)
         (self.models, self.ties, self.bootstrapSamples, self.seed) = (models, ties, bootstrapSamples, seed)
         let margins = rewards.map { side in (0..<dataset.count).map { Double(side.chosen[$0]) - Double(side.rejected[$0]) } }
-        let credits = margins.map { $0.map { ties.credit($0) } }
+        let scores = margins.map { Bootstrap.Scores(margins: $0, ties: ties) }
         var members = [[Int]](repeating: [], count: dataset.categoryNames.count)
         for pair in 0..<dataset.count { members[Int(dataset.categoryIndices[pair])].append(pair) }
         let categories = dataset.categoryNames.indices.filter { !members[$0].isEmpty }
@@ -65,20 +65,16 @@ public struct ModelComparison: Sendable {
         let pairsOf = categories.map { members[$0] }
         let all = Array(0..<dataset.count)
 
-        func accuracy(_ model: Int, _ pairs: [Int]) -> Double {
-            var sum = 0.0, counted = 0.0
-            for pair in pairs { if let credit = credits[model][pair] { sum += credit; counted += 1 } }
-            return sum / counted
-        }
-        // Observed statistics per model: categories, overall, macro, minimum.
-        let observed = models.indices.map { model -> [Double] in
-            let perCategory = pairsOf.map { accuracy(model, $0) }
+        // Observed statistics per model, as `Bootstrap.replicates` orders them: categories, overall,
+        // macro, minimum.
+        let observed = scores.map { score -> [Double] in
+            let perCategory = pairsOf.map { score.accuracy($0) }
             let present = perCategory.filter { !$0.isNaN }
-            return perCategory + [accuracy(model, all), mean(present), present.min() ?? .nan]
+            return perCategory + [score.accuracy(all), mean(present), present.min() ?? .nan]
         }
         let categoryCount = categories.count
         let worstIndex = (0..<categoryCount).filter { !observed[0][$0].isNaN }.min { observed[0][$0] < observed[0][$1] }
-        let replicates = Self.replicates(credits: credits, groups: pairsOf, samples: bootstrapSamples, seed: seed)
+        let replicates = Bootstrap(groups: pairsOf, samples: bootstrapSamples, seed: seed).replicates(scores)
 
         func row(_ model: Int, _ statistic: Int) -> Row {
             var row = Row(accuracy: observed[model][statistic], interval: Bootstrap.percentileInterval(replicates[model][statistic]))
@@ -123,40 +119,6 @@ public struct ModelComparison: Sendable {
         }
         groups.append(Group(name: "minimum over categories", pairs: dataset.count, rows: models.indices.map { row($0, categoryCount + 2) }))
         self.groups = groups
-    }
-
-    /// replicates[model][statistic][replicate] for the statistics: each category, overall, macro, minimum.
-    static func replicates(credits: [[Double?]], groups: [[Int]], samples: Int, seed: UInt64) -> [[[Double]]] {
-        let statistics = groups.count + 3
-        var replicates = [[[Double]]](repeating: [[Double]](repeating: [], count: statistics), count: credits.count)
-        var generator = SplitMix64(seed: seed)
-        var sums = [Double](repeating: 0, count: credits.count), counts = sums, totalSums = sums, totalCounts = sums
-        for _ in 0..<samples {
-            for model in credits.indices { (totalSums[model], totalCounts[model]) = (0, 0) }
-            var perCategory = [[Double]](repeating: [], count: credits.count)
-            for group in groups {
-                for model in credits.indices { (sums[model], counts[model]) = (0, 0) }
-                for _ in 0..<group.count {
-                    let pair = group[Int(generator.next() % UInt64(group.count))]
-                    for model in credits.indices {
-                        if let credit = credits[model][pair] { sums[model] += credit; counts[model] += 1 }
-                    }
-                }
-                for model in credits.indices {
-                    perCategory[model].append(sums[model] / counts[model])
-                    totalSums[model] += sums[model]
-                    totalCounts[model] += counts[model]
-                }
-            }
-            for model in credits.indices {
-                for (category, value) in perCategory[model].enumerated() { replicates[model][category].append(value) }
-                let present = perCategory[model].filter { !$0.isNaN }
-                replicates[model][groups.count].append(totalSums[model] / totalCounts[model])
-                replicates[model][groups.count + 1].append(mean(present))
-                replicates[model][groups.count + 2].append(present.min() ?? .nan)
-            }
-        }
-        return replicates
     }
 
     /// Two-sided: twice the smaller share of replicates on either side of 0 (NaNs left out); 1 with none.

@@ -21,8 +21,8 @@ extension ModelComparison {
                     cells.append("")
                 }
                 let significant = (row.adjustedPValue ?? row.pValue).map { $0 < 0.05 } ?? false
-                cells.append(row.pValue.map { Self.probability($0) + (row.adjustedPValue == nil && significant ? "*" : "") } ?? "")
-                cells.append(row.adjustedPValue.map { Self.probability($0) + (significant ? "*" : "") } ?? "")
+                cells.append(row.pValue.map { pValueText($0) + (row.adjustedPValue == nil && significant ? "*" : "") } ?? "")
+                cells.append(row.adjustedPValue.map { pValueText($0) + (significant ? "*" : "") } ?? "")
                 cells.append(row.detectable.map { "±" + Self.number($0) } ?? (row.delta != nil && row.adjustedPValue != nil ? "—" : ""))
                 rows.append(cells)
             }
@@ -82,7 +82,6 @@ extension ModelComparison {
     }
 
     static func number(_ value: Double) -> String { value.isNaN ? "n/a" : fixed(value, 3) }
-    static func probability(_ value: Double) -> String { value < 0.001 ? "<0.001" : number(value) }
     static func signed(_ value: Double) -> String { value.isNaN ? "n/a" : (value >= 0 ? "+" : "") + fixed(value, 3) }
     static func interval(_ interval: Interval, signed: Bool = false) -> String {
         guard !interval.lower.isNaN else { return "" }
