@@ -25,9 +25,34 @@ let package = Package(
         .systemLibrary(name: "CSystem"),
         // The MLP's GEMM and sparse kernels: AVX-512 paths chosen at run time, no compiler flags.
         .target(name: "CKernels"),
+        // The layers, lowest first; each depends only on layers below it (docs/ARCHITECTURE.md).
+        .target(name: "UpweightSupport"),
+        .target(name: "UpweightIO", dependencies: ["UpweightSupport", "CJansson", "CZlib", "CSystem"]),
+        .target(name: "UpweightData", dependencies: ["UpweightSupport", "UpweightIO"]),
+        .target(name: "UpweightModels", dependencies: ["UpweightSupport", "UpweightIO", "UpweightData", "CKernels"]),
+        .target(name: "UpweightWeighting", dependencies: ["UpweightSupport", "UpweightIO", "UpweightData", "UpweightModels"]),
+        .target(
+            name: "UpweightEvaluation",
+            dependencies: ["UpweightSupport", "UpweightIO", "UpweightData", "UpweightWeighting"]
+        ),
+        .target(
+            name: "UpweightTraining",
+            dependencies: [
+                "UpweightSupport", "UpweightIO", "UpweightData", "UpweightModels", "UpweightWeighting",
+                "UpweightEvaluation",
+            ]
+        ),
+        .target(
+            name: "UpweightTuning",
+            dependencies: ["UpweightSupport", "UpweightIO", "UpweightData", "UpweightEvaluation", "UpweightTraining"]
+        ),
+        // The façade: orchestration (TrainingSession) and every layer's public API re-exported.
         .target(
             name: "Upweight",
-            dependencies: ["CJansson", "CZlib", "CSystem", "CKernels"]
+            dependencies: [
+                "UpweightSupport", "UpweightIO", "UpweightData", "UpweightModels", "UpweightWeighting",
+                "UpweightEvaluation", "UpweightTraining", "UpweightTuning",
+            ]
         ),
         .executableTarget(
             name: "upweight",

@@ -1,7 +1,9 @@
 import Foundation
 import Synchronization
 import XCTest
-@testable import Upweight
+@testable import UpweightData
+@testable import UpweightEvaluation
+@testable import UpweightTraining
 
 /// Checkpoints, resuming, signals and determinism: no interruption ever loses a run or leaves a
 /// model directory that cannot be loaded.

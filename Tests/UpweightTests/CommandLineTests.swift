@@ -1,6 +1,10 @@
 import Foundation
 import XCTest
 import Upweight
+@testable import UpweightSupport
+@testable import UpweightIO
+@testable import UpweightEvaluation
+@testable import UpweightTraining
 
 /// Runs the built `upweight` binary as a user would.
 final class CommandLineTests: XCTestCase {

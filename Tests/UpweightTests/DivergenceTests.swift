@@ -1,6 +1,9 @@
 import Foundation
 import XCTest
-@testable import Upweight
+@testable import UpweightSupport
+@testable import UpweightWeighting
+@testable import UpweightEvaluation
+@testable import UpweightTraining
 
 /// Degenerate training is an error (exit 70) and writes nothing; weights and group DRO that finite
 /// input could overflow are computed in scaled form.

@@ -1,5 +1,6 @@
 import XCTest
-@testable import Upweight
+@testable import UpweightSupport
+@testable import UpweightEvaluation
 
 final class EvaluationTests: XCTestCase {
     /// Six pairs in two categories read from JSONL, with rewards chosen so the metrics can be computed

@@ -1,6 +1,8 @@
 import Foundation
 import XCTest
-@testable import Upweight
+@testable import UpweightSupport
+@testable import UpweightIO
+@testable import UpweightData
 
 /// Inputs from outside and resources that run out: each gets a clear error, or is handled.
 final class FailureTests: XCTestCase {

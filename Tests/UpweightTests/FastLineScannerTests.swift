@@ -1,5 +1,7 @@
 import XCTest
-@testable import Upweight
+@testable import UpweightSupport
+@testable import UpweightIO
+@testable import UpweightData
 
 /// The fast paths must agree with jansson exactly where they accept a line — the same record, or
 /// the same error — and hand every other line to jansson.

@@ -1,5 +1,7 @@
 import XCTest
-@testable import Upweight
+@testable import UpweightSupport
+@testable import UpweightIO
+@testable import UpweightData
 
 /// Inputs the fuzzer (Sources/UpweightFuzz, scripts/fuzz) found wrong, each with its exact outcome.
 final class FuzzFindingsTests: XCTestCase {

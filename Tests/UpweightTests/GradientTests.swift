@@ -1,5 +1,7 @@
 import XCTest
-@testable import Upweight
+@testable import UpweightSupport
+@testable import UpweightData
+@testable import UpweightTraining
 
 /// Analytic gradients against central finite differences, for every loss option, dense and sparse.
 final class GradientTests: XCTestCase {

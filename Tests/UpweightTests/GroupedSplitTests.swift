@@ -1,6 +1,8 @@
 import Foundation
 import XCTest
-@testable import Upweight
+@testable import UpweightData
+@testable import UpweightEvaluation
+@testable import UpweightTraining
 
 /// Held-out splits and folds keep pairs that share a prompt (or a group field) on one side.
 final class GroupedSplitTests: XCTestCase {

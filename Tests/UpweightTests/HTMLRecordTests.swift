@@ -3,7 +3,10 @@ import Foundation
 import FoundationXML
 #endif
 import XCTest
-@testable import Upweight
+@testable import UpweightSupport
+@testable import UpweightIO
+@testable import UpweightData
+@testable import UpweightEvaluation
 
 /// The HTML report as a record of its run, and the charts' honesty: a one-entry log is a value,
 /// histograms show zero and a count scale.

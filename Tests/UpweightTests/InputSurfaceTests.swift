@@ -1,6 +1,9 @@
 import Foundation
 import XCTest
-@testable import Upweight
+@testable import UpweightSupport
+@testable import UpweightIO
+@testable import UpweightData
+@testable import UpweightEvaluation
 
 /// Smaller input surfaces from issue 10: the split field's type, sections files, field flags that
 /// collide, UTF-16 files, and objects with very many keys.

@@ -1,6 +1,8 @@
 import CKernels
 import XCTest
-@testable import Upweight
+@testable import UpweightSupport
+@testable import UpweightData
+@testable import UpweightModels
 
 /// The GEMM and sparse kernels against naive loops in Double, at odd sizes that cross every block edge.
 final class KernelTests: XCTestCase {

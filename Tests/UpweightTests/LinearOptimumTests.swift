@@ -1,6 +1,9 @@
 import Foundation
 import XCTest
-@testable import Upweight
+@testable import UpweightData
+@testable import UpweightWeighting
+@testable import UpweightEvaluation
+@testable import UpweightTraining
 
 /// The linear optimum equals scikit-learn's (fixtures computed with sklearn 1.9.1 and polished with SciPy).
 final class LinearOptimumTests: XCTestCase {

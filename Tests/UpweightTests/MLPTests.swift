@@ -1,5 +1,9 @@
 import XCTest
-@testable import Upweight
+@testable import UpweightSupport
+@testable import UpweightIO
+@testable import UpweightData
+@testable import UpweightModels
+@testable import UpweightTraining
 
 final class MLPTests: XCTestCase {
     let lossOptions = [PairLoss(), PairLoss(labelSmoothing: 0.1), PairLoss(focalGamma: 2), PairLoss(centerRewards: 0.05),

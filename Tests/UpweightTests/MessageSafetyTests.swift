@@ -1,5 +1,7 @@
 import XCTest
-@testable import Upweight
+@testable import UpweightSupport
+@testable import UpweightIO
+@testable import UpweightEvaluation
 
 /// Text from data reaches the terminal shown, never obeyed; numbers on the command line may be
 /// negative and are refused in each flag's own words.

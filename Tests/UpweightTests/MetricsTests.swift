@@ -1,5 +1,7 @@
 import XCTest
-@testable import Upweight
+@testable import UpweightSupport
+@testable import UpweightData
+@testable import UpweightEvaluation
 
 /// A dataset built in memory: one entry per pair. Text responses when `chosenTexts` is given, else
 /// dense responses with no features (the metrics only read categories, weights and rewards).

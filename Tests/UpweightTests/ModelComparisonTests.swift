@@ -1,6 +1,6 @@
 import Foundation
 import XCTest
-@testable import Upweight
+@testable import UpweightEvaluation
 
 /// `upweight compare`: several models against the first on the same pairs.
 final class ModelComparisonTests: XCTestCase {

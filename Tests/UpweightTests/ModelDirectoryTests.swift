@@ -1,6 +1,11 @@
 import Foundation
 import XCTest
-@testable import Upweight
+@testable import UpweightSupport
+@testable import UpweightIO
+@testable import UpweightData
+@testable import UpweightModels
+@testable import UpweightEvaluation
+@testable import UpweightTraining
 
 final class ModelDirectoryTests: XCTestCase {
     func trainDense(seed: UInt64 = 0, standardize: Bool = false) throws -> (TrainedModel, PreferenceDataset) {

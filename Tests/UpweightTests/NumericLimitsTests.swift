@@ -1,6 +1,9 @@
 import Foundation
 import XCTest
-@testable import Upweight
+@testable import UpweightSupport
+@testable import UpweightIO
+@testable import UpweightEvaluation
+@testable import UpweightTraining
 
 /// No Swift trap is reachable from input: huge printed values, NaN margins, sizes that overflow,
 /// features that overflow Float32 arithmetic.

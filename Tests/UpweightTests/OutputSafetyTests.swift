@@ -1,6 +1,8 @@
 import Foundation
 import XCTest
-@testable import Upweight
+@testable import UpweightSupport
+@testable import UpweightIO
+@testable import UpweightEvaluation
 
 /// Where results are written: nothing of the user's is ever replaced or deleted, a bad path is
 /// refused before any data is read, and a full disk is exit 74 with no temporary left behind.

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
-@testable import Upweight
+@testable import UpweightSupport
+@testable import UpweightData
 
 final class ReaderTests: XCTestCase {
     let pair = #"{"prompt":"p","chosen":"a","rejected":"b"}"#

@@ -1,6 +1,8 @@
 import Foundation
 import XCTest
-@testable import Upweight
+@testable import UpweightIO
+@testable import UpweightData
+@testable import UpweightEvaluation
 
 /// What is read is bounded whatever the file claims: gzip by its magic bytes and by the bytes it
 /// really decompresses to, endless devices and settings files refused, a file that changes while

@@ -3,7 +3,10 @@ import Foundation
 import FoundationXML
 #endif
 import XCTest
-@testable import Upweight
+@testable import UpweightSupport
+@testable import UpweightIO
+@testable import UpweightEvaluation
+@testable import UpweightTraining
 
 /// The report's formats: the JSON contract field by field, CSV, Markdown, the table, and the HTML page.
 final class ReportFormatTests: XCTestCase {

@@ -1,5 +1,7 @@
 import XCTest
-@testable import Upweight
+@testable import UpweightSupport
+@testable import UpweightIO
+@testable import UpweightEvaluation
 
 /// Bootstrap intervals, the paired comparison with McNemar's test, and sections.
 final class StatisticsTests: XCTestCase {

@@ -1,6 +1,9 @@
 import Foundation
 import XCTest
-@testable import Upweight
+@testable import UpweightSupport
+@testable import UpweightIO
+@testable import UpweightEvaluation
+@testable import UpweightTraining
 
 /// What `train` and `eval` print on a terminal: a table that fits, lasting epoch lines, warnings.
 final class TerminalReportTests: XCTestCase {

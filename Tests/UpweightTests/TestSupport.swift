@@ -1,6 +1,8 @@
 import Foundation
 import XCTest
-@testable import Upweight
+@testable import UpweightSupport
+@testable import UpweightData
+@testable import UpweightEvaluation
 
 /// Paths and helpers shared by the tests.
 enum TestSupport {

@@ -1,6 +1,8 @@
 import Foundation
 import Upweight
 import XCTest
+@testable import UpweightSupport
+@testable import UpweightData
 
 final class TextHasherTests: XCTestCase {
     static let fixturePath = TestSupport.fixture("hashing/expected.jsonl")

@@ -1,6 +1,10 @@
 import Foundation
 import XCTest
-@testable import Upweight
+@testable import UpweightSupport
+@testable import UpweightIO
+@testable import UpweightData
+@testable import UpweightEvaluation
+@testable import UpweightTuning
 
 /// `tune`'s grid and folds are checked before any work: a grid too large to expand, folds that
 /// cannot all hold every category, fewer than two folds.

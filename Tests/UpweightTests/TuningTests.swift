@@ -1,6 +1,10 @@
 import Foundation
 import XCTest
-@testable import Upweight
+@testable import UpweightSupport
+@testable import UpweightIO
+@testable import UpweightData
+@testable import UpweightEvaluation
+@testable import UpweightTuning
 
 final class TuningTests: XCTestCase {
     func test_grid_is_the_cartesian_product_in_file_order() throws {

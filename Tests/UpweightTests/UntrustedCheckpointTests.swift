@@ -1,6 +1,10 @@
 import Foundation
 import XCTest
-@testable import Upweight
+@testable import UpweightSupport
+@testable import UpweightIO
+@testable import UpweightData
+@testable import UpweightEvaluation
+@testable import UpweightTraining
 
 /// A checkpoint is untrusted input too: positions outside the run, numbers that are not whole or
 /// finite, and state that does not fit the model are refused (DataError, exit 65) before any step.

@@ -1,6 +1,9 @@
 import Foundation
 import XCTest
-@testable import Upweight
+@testable import UpweightSupport
+@testable import UpweightIO
+@testable import UpweightEvaluation
+@testable import UpweightTraining
 
 /// Model directories and checkpoints are untrusted input: every damaged or hostile field is a
 /// message naming the file and exit 65, never a trap.

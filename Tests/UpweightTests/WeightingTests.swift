@@ -1,6 +1,11 @@
 import Foundation
 import XCTest
-@testable import Upweight
+@testable import UpweightSupport
+@testable import UpweightData
+@testable import UpweightModels
+@testable import UpweightWeighting
+@testable import UpweightEvaluation
+@testable import UpweightTraining
 
 final class WeightingTests: XCTestCase {
     func test_category_schemes_for_counts_90_and_10() {

@@ -1,0 +1,49 @@
+import UpweightSupport
+import UpweightIO
+
+/// `train --save-split DIR`: the training and held-out pairs' lines, copied as they are from the data
+/// files into `DIR/train.jsonl` and `DIR/held_out.jsonl`, so that other tools train and evaluate on
+/// exactly Upweight's split. Lines are numbered as the reader numbers them (1-based, every newline
+/// counts); a carriage return before a newline is dropped; gzip files are read decompressed.
+public enum SplitFiles {
+    public static let trainName = "train.jsonl"
+    public static let heldOutName = "held_out.jsonl"
+
+    public static func write(train: PreferenceDataset, heldOut: PreferenceDataset, to directory: String) throws {
+        if Files.exists(directory) && !Files.isDirectory(directory) {
+            throw UsageError("--save-split \(directory): exists and is not a directory")
+        }
+        try Files.createParentDirectories(of: "\(directory)/\(trainName)")
+        try Files.writeAtomically(try lines(of: train), to: "\(directory)/\(trainName)")
+        try Files.writeAtomically(try lines(of: heldOut), to: "\(directory)/\(heldOutName)")
+    }
+
+    /// The source lines of `dataset`'s pairs, in its order, each ending in a newline.
+    package static func lines(of dataset: PreferenceDataset) throws -> [UInt8] {
+        var wanted = [[Int32: [Int]]](repeating: [:], count: dataset.files.count)
+        for (pair, source) in dataset.sources.enumerated() { wanted[Int(source.file)][source.line, default: []].append(pair) }
+        var texts = [ArraySlice<UInt8>](repeating: [], count: dataset.count)
+        for (file, lines) in wanted.enumerated() where !lines.isEmpty {
+            let chunks = try LineChunks(path: dataset.files[file])
+            var number: Int32 = 0
+            while let chunk = try chunks.next() {
+                chunk.withUnsafeBytes { bytes in
+                    var start = 0
+                    while start < bytes.count {
+                        let end = bytes[start...].firstIndex(of: UInt8(ascii: "\n")) ?? bytes.count
+                        number += 1
+                        if let pairs = lines[number] {
+                            var line = Array(bytes[start..<end])
+                            if line.last == UInt8(ascii: "\r") { line.removeLast() }
+                            for pair in pairs { texts[pair] = line[...] }
+                        }
+                        start = end + 1
+                    }
+                }
+            }
+        }
+        var output: [UInt8] = []
+        for text in texts { output.append(contentsOf: text); output.append(UInt8(ascii: "\n")) }
+        return output
+    }
+}

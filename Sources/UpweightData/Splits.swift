@@ -1,0 +1,80 @@
+import UpweightSupport
+
+/// Held-out splits that keep every category's share: within each category the pairs are shuffled
+/// with the seed and round(fraction · n_k) of them are held out.
+public func stratifiedHoldout(_ dataset: PreferenceDataset, among: [Int]? = nil, fraction: Double, seed: UInt64) -> (train: [Int], heldOut: [Int]) {
+    var byCategory = [[Int]](repeating: [], count: dataset.categoryNames.count)
+    for pair in among ?? Array(0..<dataset.count) { byCategory[Int(dataset.categoryIndices[pair])].append(pair) }
+    var generator = SplitMix64(seed: seed ^ 0x5EED_0F_5917)
+    var train: [Int] = []
+    var heldOut: [Int] = []
+    for var pairs in byCategory {
+        pairs.seededShuffle(using: &generator)
+        let take = Int((fraction * Double(pairs.count)).rounded())
+        heldOut.append(contentsOf: pairs[..<take])
+        train.append(contentsOf: pairs[take...])
+    }
+    return (train.sorted(), heldOut.sorted())
+}
+
+/// Fold of each pair: within every category the pairs are shuffled with the seed and dealt round-robin.
+package func stratifiedFolds(_ dataset: PreferenceDataset, folds: Int, seed: UInt64) -> [Int] {
+    var byCategory = [[Int]](repeating: [], count: dataset.categoryNames.count)
+    for pair in 0..<dataset.count { byCategory[Int(dataset.categoryIndices[pair])].append(pair) }
+    var generator = SplitMix64(seed: seed ^ 0xF01D)
+    var assignment = [Int](repeating: 0, count: dataset.count)
+    var next = 0
+    for var pairs in byCategory {
+        pairs.seededShuffle(using: &generator)
+        for pair in pairs {
+            assignment[pair] = next % folds
+            next += 1
+        }
+    }
+    return assignment
+}
+
+/// A 64-bit fingerprint of the data a model was trained on (FNV-1a over 8-byte words): the same
+/// pairs in the same order give the same fingerprint.
+public func fingerprint(of dataset: PreferenceDataset) -> String {
+    var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+    func mix(_ word: UInt64) { hash = (hash ^ word) &* 0x0000_0100_0000_01B3 }
+    func mix(_ text: String) {
+        var buffer: UInt64 = 0
+        var filled = 0
+        for byte in text.utf8 {
+            buffer |= UInt64(byte) << (8 * UInt64(filled))
+            filled += 1
+            if filled == 8 { mix(buffer); buffer = 0; filled = 0 }
+        }
+        mix(buffer ^ (UInt64(filled) << 60))
+    }
+    func mix(_ values: [Float]) {
+        values.withUnsafeBufferPointer { buffer in
+            var index = 0
+            while index + 1 < buffer.count {
+                mix(UInt64(buffer[index].bitPattern) | UInt64(buffer[index + 1].bitPattern) << 32)
+                index += 2
+            }
+            if index < buffer.count { mix(UInt64(buffer[index].bitPattern)) }
+        }
+    }
+    switch dataset.responses {
+    case .text(let prompts, let chosen, let rejected):
+        for pair in 0..<dataset.count { mix(prompts[pair]); mix(chosen[pair]); mix(rejected[pair]) }
+    case .dense(_, let chosen, let rejected):
+        mix(chosen); mix(rejected)
+    }
+    for pair in 0..<dataset.count {
+        mix(dataset.category(of: pair))
+        mix(dataset.exampleWeights[pair].bitPattern)
+        mix(dataset.margins[pair].bitPattern)
+    }
+    return fingerprintText(hash)
+}
+
+/// "fnv1a64:" and the hash's 16 hex digits: how fingerprints of pairs and of files are written.
+package func fingerprintText(_ hash: UInt64) -> String {
+    let hex = String(hash, radix: 16)
+    return "fnv1a64:" + String(repeating: "0", count: 16 - hex.count) + hex
+}

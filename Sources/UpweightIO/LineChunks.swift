@@ -1,0 +1,128 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import UpweightSupport
+
+/// Reads a file in chunks of whole lines, into one buffer reused from chunk to chunk: a plain file
+/// with `pread`, a gzip file (recognised by its magic bytes, not its name) through zlib, a pipe as
+/// it comes. Chunks bound memory: a 1 GB file is never held whole, only `chunkBytes` of it plus the
+/// lines parsed from it; and `byteLimit` bounds what is read in all, decompressed, so that a gzip
+/// bomb or an endless pipe ends in an error, not in the kernel's OOM killer. Bytes already in
+/// memory go through the same chunking (the fuzzer reads that way).
+public final class LineChunks {
+    public let path: String
+    private let source: any ByteSource
+    private let isGzip: Bool
+    /// Holds the chunk handed out last, then the partial line after it, then what was read next.
+    private var buffer: UnsafeMutableRawBufferPointer
+    /// The bytes not handed out yet are `buffer[start..<end]`.
+    private var start = 0
+    private var end = 0
+    private var finished = false
+    private var atStart = true
+    private let chunkBytes: Int
+    private let byteLimit: Int?
+    private let limitName: String
+    /// Bytes read so far (decompressed).
+    public private(set) var bytesRead = 0
+
+    /// One piece of the file: whole lines. It shares the reader's buffer, reused for the next
+    /// chunk: let go of it before asking for the next one.
+    public struct Chunk {
+        fileprivate let bytes: UnsafeRawBufferPointer
+
+        public func withUnsafeBytes<Result>(_ body: (UnsafeRawBufferPointer) throws -> Result) rethrows -> Result {
+            try body(bytes)
+        }
+    }
+
+    /// Reading more than `byteLimit` bytes (decompressed) throws a `UsageError` that says the data
+    /// is more than `limitName` allows.
+    public init(path: String, chunkBytes: Int = 32 << 20, byteLimit: Int? = nil, limitName: String = "--max-memory") throws {
+        let file = try FileBytes(path: path)
+        isGzip = GzipBytes.isGzip(file)
+        source = isGzip ? try GzipBytes(file) : file
+        self.path = path
+        self.chunkBytes = max(chunkBytes, 1)
+        self.byteLimit = byteLimit
+        self.limitName = limitName
+        buffer = .allocate(byteCount: self.chunkBytes + (1 << 16), alignment: 64)
+    }
+
+    /// Lines held in memory; `name` stands for the file in error messages. Pieces of at most
+    /// `chunkBytes` are taken at a time, so that small chunks exercise the chunk boundaries.
+    public init(bytes: [UInt8], name: String, chunkBytes: Int = 32 << 20) {
+        path = name
+        self.chunkBytes = max(chunkBytes, 1)
+        source = MemoryBytes(bytes, piece: self.chunkBytes)
+        isGzip = false
+        byteLimit = nil
+        limitName = ""
+        buffer = .allocate(byteCount: min(self.chunkBytes, bytes.count) + (1 << 16), alignment: 64)
+    }
+
+    deinit { buffer.deallocate() }
+
+    /// The next chunk of whole lines, or nil at the end of the file. A final line without a newline
+    /// is returned as a line of its own.
+    public func next() throws -> Chunk? {
+        if start > 0 {  // the partial last line moves to the front
+            if end > start { memmove(buffer.baseAddress!, buffer.baseAddress! + start, end - start) }
+            end -= start
+            start = 0
+        }
+        while atStart && !finished && end < 3 { try fill() }
+        if atStart { dropByteOrderMark() }
+        while !finished && end < chunkBytes { try fill() }
+        var searched = 0
+        while !finished {  // a line longer than a chunk: read on to its end
+            if memchr(buffer.baseAddress! + searched, 10, end - searched) != nil { break }
+            searched = end
+            try fill()
+        }
+        guard start < end else { return nil }
+        var cut = end
+        if !finished, let newline = lastNewline(in: start..<end) { cut = newline + 1 }
+        defer { start = cut }
+        return Chunk(bytes: UnsafeRawBufferPointer(rebasing: buffer[start..<cut]))
+    }
+
+    /// Reads into the free end of the buffer, growing it when full.
+    private func fill() throws {
+        if end == buffer.count { grow() }
+        let got = try source.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[end...]))
+        if got == 0 { finished = true; return }
+        end += got
+        bytesRead += got
+        if let byteLimit, bytesRead > byteLimit {
+            let size = MemoryBudget.gibibytes(byteLimit)
+            throw UsageError("\(path): more data than \(limitName) allows (over \(size)\(isGzip ? " decompressed" : "")); use less data or raise --max-memory")
+        }
+    }
+
+    /// Doubles the buffer (a long line costs a few copies, not one per chunk), but never past what
+    /// the limit still allows to be read.
+    private func grow() {
+        var size = buffer.count * 2
+        if let byteLimit { size = min(size, end + (byteLimit - bytesRead) + 1) }
+        let larger = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 64)
+        larger.baseAddress!.copyMemory(from: buffer.baseAddress!, byteCount: end)
+        buffer.deallocate()
+        buffer = larger
+    }
+
+    private func lastNewline(in range: Range<Int>) -> Int? {
+        var index = range.upperBound - 1
+        while index >= range.lowerBound {
+            if buffer[index] == 10 { return index }
+            index -= 1
+        }
+        return nil
+    }
+
+    /// A UTF-8 byte order mark at the start of the file is accepted and dropped.
+    private func dropByteOrderMark() {
+        atStart = false
+        if end >= 3 && buffer[0] == 0xEF && buffer[1] == 0xBB && buffer[2] == 0xBF { start = 3 }
+    }
+}

@@ -1,0 +1,153 @@
+import CKernels
+import UpweightSupport
+import UpweightData
+
+// Threaded Float32 matrix products over contiguous row-major buffers. The single-threaded kernels
+// are in C (Sources/CKernels): a packed GEMM with an AVX-512 micro-kernel chosen at run time.
+// Threads split C into disjoint blocks of whole rows (or columns, when C is wider than tall), and a
+// C element's sum over k runs in the same order in every block, so the result does not depend on
+// the thread count at all.
+
+/// C = op(A)·op(B), or C += op(A)·op(B) when `accumulating`.
+/// op(A) is (m, k): A is stored (m, k), or (k, m) when `transposingA`;
+/// op(B) is (k, n): B is stored (k, n), or (n, k) when `transposingB`; C is (m, n).
+package func multiplyMatrices(_ a: UnsafePointer<Float>, transposingA: Bool = false,
+                      _ b: UnsafePointer<Float>, transposingB: Bool = false,
+                      into c: UnsafeMutablePointer<Float>, m: Int, n: Int, k: Int,
+                      accumulating: Bool = false, threads: Int)
+{
+    let lda = transposingA ? m : k
+    let ldb = transposingB ? k : n
+    // Below ~1 MFLOP a second thread costs more to wake than it saves.
+    let parts = m * n * k < 1 << 19 ? 1 : max(1, threads)
+    let splitRows = m >= n
+    // Blocks of whole micro-kernel tiles (8 rows or 32 columns), so no thread gets a ragged edge.
+    let tiles = splitRows ? (m + 7) / 8 : (n + 31) / 32
+    let tileSize = splitRows ? 8 : 32
+    let extent = splitRows ? m : n
+    let shared = UncheckedSendable((a, b, c))
+    _ = parallelMap(parts: min(parts, tiles), threads: parts) { part in
+        let (a, b, c) = shared.value
+        let range = contiguousRanges(count: tiles, parts: min(parts, tiles))[part]
+        let start = range.lowerBound * tileSize
+        let end = min(range.upperBound * tileSize, extent)
+        if start >= end { return }
+        if splitRows {
+            let aBlock = transposingA ? a + start : a + start * lda
+            upweight_sgemm(transposingA, transposingB, end - start, n, k, aBlock, lda, b, ldb,
+                           c + start * n, n, accumulating)
+        } else {
+            let bBlock = transposingB ? b + start * ldb : b + start
+            upweight_sgemm(transposingA, transposingB, m, end - start, k, a, lda, bBlock, ldb,
+                           c + start, n, accumulating)
+        }
+    }
+}
+
+/// The CSR rows of a batch, as raw pointers for the kernels.
+package struct SparseBatch {
+    package let rowCount: Int
+    package let rowStarts: UnsafePointer<Int>
+    package let indices: UnsafePointer<Int32>
+    package let values: UnsafePointer<Float>
+}
+
+/// Out = X·W for sparse rows X (rows, D) and W (D, columns) → (rows, columns): only the rows of W
+/// that X's non-zeros name are read. Threads take disjoint blocks of rows of Out.
+package func multiplySparse(_ x: SparseBatch, _ w: UnsafePointer<Float>, columns: Int,
+                    into out: UnsafeMutablePointer<Float>, threads: Int)
+{
+    let parts = x.rowCount >= 64 ? max(1, threads) : 1
+    let shared = UncheckedSendable((w, out))
+    _ = parallelMap(parts: parts, threads: parts) { part in
+        let (w, out) = shared.value
+        let rows = contiguousRanges(count: x.rowCount, parts: parts)[part]
+        upweight_sparse_times_dense(rows.count, x.rowStarts + rows.lowerBound, x.indices, x.values,
+                                    w, columns, 0, columns, out + rows.lowerBound * columns)
+    }
+}
+
+/// G += Xᵀ·dOut for sparse rows X (rows, D) and dOut (rows, columns) → G (D, columns): the gradient of
+/// `multiplySparse` with respect to W, added only into the rows of G that X's non-zeros name. Threads
+/// take disjoint blocks of columns, so every element is summed in row order whatever the thread count.
+package func multiplySparseTransposed(_ x: SparseBatch, _ dOut: UnsafePointer<Float>, columns: Int,
+                              into g: UnsafeMutablePointer<Float>, threads: Int)
+{
+    let parts = columns >= 64 && x.rowCount >= 64 ? max(1, threads) : 1
+    let shared = UncheckedSendable((dOut, g))
+    _ = parallelMap(parts: parts, threads: parts) { part in
+        let (dOut, g) = shared.value
+        // Blocks of 16 columns: one AVX-512 vector each.
+        let blocks = contiguousRanges(count: (columns + 15) / 16, parts: parts)[part]
+        upweight_sparse_transpose_times_dense(x.rowCount, x.rowStarts, x.indices, x.values, dOut, columns,
+                                              blocks.lowerBound * 16, min(blocks.upperBound * 16, columns), g)
+    }
+}
+
+/// Which GEMM micro-kernel this CPU runs: "avx512" or "portable".
+public var matrixKernelName: String { String(cString: upweight_gemm_kernel_name()) }
+
+extension FeatureMatrix {
+    /// The given rows, in the given order, as a new matrix of the same kind: a batch for the kernels.
+    package func gatheringRows(_ rows: some Collection<Int>) -> FeatureMatrix {
+        switch self {
+        case .dense(let matrix):
+            let dimension = matrix.dimension
+            var values = [Float]()
+            values.reserveCapacity(rows.count * dimension)
+            matrix.values.withUnsafeBufferPointer { source in
+                for row in rows { values.append(contentsOf: source[(row * dimension)..<((row + 1) * dimension)]) }
+            }
+            return .dense(DenseRows(dimension: dimension, values: values))
+        case .sparse(let matrix):
+            var batch = SparseRows(dimension: matrix.dimension)
+            batch.rowStarts.reserveCapacity(rows.count + 1)
+            for row in rows {
+                let entries = matrix.rowStarts[row]..<matrix.rowStarts[row + 1]
+                batch.indices.append(contentsOf: matrix.indices[entries])
+                batch.values.append(contentsOf: matrix.values[entries])
+                batch.rowStarts.append(batch.indices.count)
+            }
+            return .sparse(batch)
+        }
+    }
+
+    /// Calls `body` with the rows as one contiguous (rows, columns) buffer, or as CSR pointers.
+    package func withKernelInput<Result>(_ body: (_ dense: UnsafePointer<Float>?, _ sparse: SparseBatch?) -> Result) -> Result {
+        switch self {
+        case .dense(let matrix):
+            return matrix.values.withUnsafeBufferPointer { body($0.baseAddress!, nil) }
+        case .sparse(let matrix):
+            return matrix.rowStarts.withUnsafeBufferPointer { starts in
+                matrix.indices.withUnsafeBufferPointer { indices in
+                    matrix.values.withUnsafeBufferPointer { values in
+                        // An empty array may have no storage; the kernels read nothing through these then.
+                        let noIndex = UnsafePointer<Int32>(bitPattern: 8)!
+                        let noValue = UnsafePointer<Float>(bitPattern: 8)!
+                        return body(nil, SparseBatch(rowCount: matrix.count, rowStarts: starts.baseAddress!,
+                                                     indices: indices.baseAddress ?? noIndex,
+                                                     values: values.baseAddress ?? noValue))
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Σ a[i]·b[i] with explicit SIMD accumulators (plain Float reductions do not vectorize).
+@inline(__always)
+package func dotProduct(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> Float {
+    var accumulator = SIMD16<Float>()
+    var index = 0
+    while index + 16 <= count {
+        accumulator += UnsafeRawPointer(a + index).loadUnaligned(as: SIMD16<Float>.self)
+            * UnsafeRawPointer(b + index).loadUnaligned(as: SIMD16<Float>.self)
+        index += 16
+    }
+    var total = accumulator.sum()
+    while index < count {
+        total += a[index] * b[index]
+        index += 1
+    }
+    return total
+}

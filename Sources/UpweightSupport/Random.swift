@@ -1,0 +1,25 @@
+/// SplitMix64 (Steele et al. 2014): a tiny, fast, seeded generator; the same seed gives the same stream on every machine.
+public struct SplitMix64: RandomNumberGenerator, Sendable {
+    public private(set) var state: UInt64
+    public init(seed: UInt64) { state = seed }
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    /// A uniform Double in [0, 1) from the top 53 bits.
+    public mutating func nextUnit() -> Double { Double(next() >> 11) * 0x1p-53 }
+}
+
+extension Array {
+    /// Fisher–Yates with an explicit generator, independent of the standard library's shuffle algorithm.
+    package mutating func seededShuffle(using generator: inout SplitMix64) {
+        guard count > 1 else { return }
+        for index in stride(from: count - 1, to: 0, by: -1) {
+            let other = Int(generator.next() % UInt64(index + 1))
+            swapAt(index, other)
+        }
+    }
+}

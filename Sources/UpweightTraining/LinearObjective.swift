@@ -1,0 +1,126 @@
+import UpweightSupport
+import UpweightData
+import UpweightModels
+
+/// The training objective of a linear reward model r(x) = θ·x:
+///
+///     L(θ) = (1/Σw) Σ_i w_i · ℓ_i(θ·x_c,i, θ·x_r,i) + (λ/2)‖θ‖²
+///
+/// The loss is a weighted *mean*, so rescaling every weight changes nothing and the learning rate and λ
+/// keep their meaning whatever the weights (the coupling scikit-learn documents for `sample_weight`,
+/// where C multiplies a weighted *sum*). Value and gradient come from one pass over the pairs: each
+/// row is read once, scored, and added into the gradient while it is still in cache.
+package struct LinearObjective {
+    package let features: PairFeatures
+    package let weights: [Double]
+    package let margins: [Double]
+    /// Each pair's category index, for per-category losses (group DRO, the training log).
+    package let categories: [Int32]
+    package let categoryCount: Int
+    package let loss: PairLoss
+    package let l2: Double
+    package let threads: Int
+
+    package init(features: PairFeatures, weights: [Double], margins: [Double], categories: [Int32]? = nil,
+         loss: PairLoss, l2: Double, threads: Int)
+    {
+        self.features = features
+        self.weights = weights
+        self.margins = margins
+        self.categories = categories ?? [Int32](repeating: 0, count: features.count)
+        self.categoryCount = Int(self.categories.max() ?? 0) + 1
+        self.loss = loss
+        self.l2 = l2
+        self.threads = threads
+    }
+
+    /// The objective's value, and the weighted loss sums behind it per category.
+    package struct Value {
+        package var value: Double
+        /// Σ_{i∈k} w_i·ℓ_i and Σ_{i∈k} w_i over the pairs evaluated (before any category scale).
+        package var lossByCategory: [Double]
+        package var weightByCategory: [Double]
+
+        /// L_k, the weighted mean loss of each category (nil where no pair of it was evaluated).
+        package var meanLossByCategory: [Double?] {
+            lossByCategory.indices.map { weightByCategory[$0] > 0 ? lossByCategory[$0] / weightByCategory[$0] : nil }
+        }
+    }
+
+    /// L(θ) over `pairs` (all pairs when nil), writing ∇L into `gradient`. With `categoryScale`, pair
+    /// i counts w_i·scale[k_i] instead of w_i (group DRO reweights categories this way).
+    package func evaluate(_ theta: [Double], pairs: [Int]? = nil, categoryScale: [Double]? = nil, gradient: inout [Double]) -> Value {
+        let dimension = theta.count
+        let count = pairs?.count ?? features.count
+        // Small minibatches run on one thread: zeroing a per-thread gradient would cost more than the pairs.
+        let parts = count >= 4096 ? threads : 1
+        let categoryCount = self.categoryCount
+        let partials = features.chosen.withRowAccess { chosen in
+            features.rejected.withRowAccess { rejected in
+                theta.withUnsafeBufferPointer { theta in
+                    parallelMap(parts: parts, threads: parts) { part -> (loss: Double, weight: Double, gradient: [Double], byCategory: [Double], weightByCategory: [Double]) in
+                        var partGradient = [Double](repeating: 0, count: dimension)
+                        var byCategory = [Double](repeating: 0, count: categoryCount)
+                        var weightByCategory = [Double](repeating: 0, count: categoryCount)
+                        var lossSum = 0.0
+                        var weightSum = 0.0
+                        let range = contiguousRanges(count: count, parts: parts).dropFirst(part).first ?? 0..<0
+                        partGradient.withUnsafeMutableBufferPointer { partGradient in
+                            for position in range {
+                                let pair = pairs?[position] ?? position
+                                let category = Int(categories[pair])
+                                let baseWeight = weights[pair]
+                                let weight = baseWeight * (categoryScale?[category] ?? 1)
+                                if weight == 0 { continue }
+                                let (value, dChosen, dRejected) = loss.evaluate(
+                                    chosen: chosen.dot(pair, theta.baseAddress!),
+                                    rejected: rejected.dot(pair, theta.baseAddress!), margin: margins[pair])
+                                lossSum += weight * value
+                                weightSum += weight
+                                byCategory[category] += baseWeight * value
+                                weightByCategory[category] += baseWeight
+                                chosen.addScaled(weight * dChosen, row: pair, into: partGradient.baseAddress!)
+                                rejected.addScaled(weight * dRejected, row: pair, into: partGradient.baseAddress!)
+                            }
+                        }
+                        return (lossSum, weightSum, partGradient, byCategory, weightByCategory)
+                    }
+                }
+            }
+        }
+        // Reduce in part order, so the result depends only on the data and the thread count.
+        var result = Value(value: 0, lossByCategory: [Double](repeating: 0, count: categoryCount),
+                           weightByCategory: [Double](repeating: 0, count: categoryCount))
+        var lossSum = 0.0
+        var weightSum = 0.0
+        gradient = [Double](repeating: 0, count: dimension)
+        for part in partials {
+            lossSum += part.loss
+            weightSum += part.weight
+            for index in 0..<dimension { gradient[index] += part.gradient[index] }
+            for k in 0..<categoryCount {
+                result.lossByCategory[k] += part.byCategory[k]
+                result.weightByCategory[k] += part.weightByCategory[k]
+            }
+        }
+        let scale = weightSum > 0 ? 1 / weightSum : 0
+        var squaredNorm = 0.0
+        for index in 0..<dimension {
+            gradient[index] = gradient[index] * scale + l2 * theta[index]
+            squaredNorm += theta[index] * theta[index]
+        }
+        result.value = lossSum * scale + 0.5 * l2 * squaredNorm
+        return result
+    }
+
+    /// Σ_{i∈k} w_i over `pairs` (all when nil), per category: what group DRO normalizes by.
+    package func weightByCategory(pairs: [Int]?) -> [Double] {
+        var totals = [Double](repeating: 0, count: categoryCount)
+        if let pairs {
+            for pair in pairs { totals[Int(categories[pair])] += weights[pair] }
+        } else {
+            for pair in 0..<features.count { totals[Int(categories[pair])] += weights[pair] }
+        }
+        return totals
+    }
+}

@@ -1,0 +1,118 @@
+import UpweightData
+import UpweightModels
+
+/// The training objective of an MLP reward model r(x) (MLPRewardModel):
+///
+///     L(θ) = (1/Σw) Σ_i w_i · ℓ_i(r(x_c,i), r(x_r,i)) + (λ/2)·(Σ_l ‖W_l‖² + ‖v‖²)
+///
+/// The loss is a weighted *mean* over the minibatch, so rescaling the weights never asks for a new
+/// learning rate (see LinearObjective). The L2 term covers the weights W_l and v, not the biases
+/// (penalizing a bias only shifts activations, the usual convention). On sparse (hashed) input it
+/// covers the rows of W₁ that the minibatch touches — a full ‖W₁‖² would cost a pass over all 2^18
+/// rows per step; value and gradient use the same rows, so they stay consistent.
+///
+/// A minibatch's chosen and rejected rows are stacked into one (2B, D) matrix, so each layer is one
+/// matrix product for both sides, forward and backward.
+package struct MLPObjective {
+    package let features: PairFeatures
+    package let weights: [Double]
+    package let margins: [Double]
+    package let loss: PairLoss
+    package let l2: Double
+    package let threads: Int
+    /// Pairs per forward/backward pass when `evaluate` is given more (e.g. every pair): memory stays bounded.
+    package var pairsPerPass = 256
+    /// Each pair's category, for per-category losses (group DRO, the training log); nil: one category.
+    package var categories: [Int32]? = nil
+    package var categoryCount = 1
+
+    /// L(θ) over `pairs` (all pairs when nil), writing ∇L into `gradient`.
+    package func evaluate(_ model: MLPRewardModel, pairs: [Int]? = nil, gradient: inout MLPGradient) -> Double {
+        evaluate(model, pairs: pairs, categoryScale: nil, gradient: &gradient).value
+    }
+
+    /// As above, with pair i counting w_i·scale[k_i] when `categoryScale` is given, and the weighted
+    /// loss sums per category (before the scale) beside the value.
+    package func evaluate(_ model: MLPRewardModel, pairs: [Int]?, categoryScale: [Double]?, gradient: inout MLPGradient) -> LinearObjective.Value {
+        let pairs = pairs ?? Array(0..<features.count)
+        func category(_ pair: Int) -> Int { categories.map { Int($0[pair]) } ?? 0 }
+        func weight(_ pair: Int) -> Double { weights[pair] * (categoryScale?[category(pair)] ?? 1) }
+        let weightSum = pairs.reduce(0.0) { $0 + weight($1) }
+        let scale = weightSum > 0 ? 1 / weightSum : 0
+        var byCategory = [Double](repeating: 0, count: categoryCount)
+        var weightByCategory = byCategory
+        var lossSum = 0.0
+        var passStart = 0
+        repeat {
+            let batchPairs = pairs[passStart..<min(passStart + pairsPerPass, pairs.count)]
+            let count = batchPairs.count
+            // (2B, D): rows 0..<B are the chosen sides, B..<2B the rejected sides.
+            let batch = features.stackingRows(of: batchPairs)
+            let cache = model.forward(batch, threads: threads)
+            var rewardGradient = [Float](repeating: 0, count: 2 * count)
+            for (position, pair) in batchPairs.enumerated() {
+                let (value, dChosen, dRejected) = loss.evaluate(
+                    chosen: Double(cache.rewards[position]), rejected: Double(cache.rewards[count + position]),
+                    margin: margins[pair])
+                let pairWeight = weight(pair)
+                lossSum += pairWeight * value
+                byCategory[category(pair)] += weights[pair] * value
+                weightByCategory[category(pair)] += weights[pair]
+                rewardGradient[position] = Float(pairWeight * dChosen * scale)
+                rewardGradient[count + position] = Float(pairWeight * dRejected * scale)
+            }
+            model.backward(cache, batch: batch, rewardGradient: rewardGradient, into: &gradient,
+                           accumulating: passStart > 0, threads: threads)
+            passStart += pairsPerPass
+        } while passStart < pairs.count
+        let value = lossSum * scale + 0.5 * l2 * addPenaltyGradient(model, into: &gradient)
+        return LinearObjective.Value(value: value, lossByCategory: byCategory, weightByCategory: weightByCategory)
+    }
+
+    /// Σ_{i∈k} w_i over `pairs`, per category.
+    package func weightByCategory(pairs: [Int]) -> [Double] {
+        var totals = [Double](repeating: 0, count: categoryCount)
+        for pair in pairs { totals[categories.map { Int($0[pair]) } ?? 0] += weights[pair] }
+        return totals
+    }
+
+    /// Adds λθ to the gradient of every weight tensor and returns Σθ² over them.
+    private func addPenaltyGradient(_ model: MLPRewardModel, into gradient: inout MLPGradient) -> Double {
+        guard l2 != 0 else { return 0 }
+        let lambda = Float(l2)
+        var squaredNorm = 0.0
+        let weightTensors = Array(stride(from: 0, to: 2 * model.hidden.count, by: 2)) + [2 * model.hidden.count]
+        for tensor in weightTensors {
+            let rowWidth = tensor == 0 ? model.hidden[0] : model.parameters[tensor].count
+            // The rows the penalty covers: the listed rows of a sparse W₁, else the whole tensor as one row.
+            let rows = tensor == 0 ? gradient.firstLayerRows.map { $0.map(Int.init) } : nil
+            model.parameters[tensor].withUnsafeBufferPointer { theta in
+                gradient.tensors[tensor].withUnsafeMutableBufferPointer { g in
+                    for row in rows ?? Array(0..<(theta.count / rowWidth)) {
+                        for index in (row * rowWidth)..<((row + 1) * rowWidth) {
+                            g[index] += lambda * theta[index]
+                            squaredNorm += Double(theta[index]) * Double(theta[index])
+                        }
+                    }
+                }
+            }
+        }
+        return squaredNorm
+    }
+}
+
+extension PairFeatures {
+    /// The chosen rows of `pairs`, then their rejected rows: one (2B, D) batch.
+    package func stackingRows(of pairs: some Collection<Int>) -> FeatureMatrix {
+        switch (chosen.gatheringRows(pairs), rejected.gatheringRows(pairs)) {
+        case (.dense(var top), .dense(let bottom)):
+            top.values.append(contentsOf: bottom.values)
+            return .dense(top)
+        case (.sparse(var top), .sparse(let bottom)):
+            top.append(contentsOf: bottom)
+            return .sparse(top)
+        default:
+            preconditionFailure("chosen and rejected features of different kinds")
+        }
+    }
+}

@@ -1,0 +1,148 @@
+import UpweightSupport
+import UpweightIO
+import UpweightModels
+
+/// A model trained by minibatches: one optimizer step on a batch, and the state a checkpoint needs
+/// to resume exactly (parameters and optimizer moments, bit for bit).
+package protocol MinibatchTrainable {
+    /// Evaluates the weighted batch loss (pair i counts w_i·scale[k_i] when a category scale is
+    /// given), then updates the parameters at learning rate `rate`. Returns the loss before the update.
+    mutating func step(batch: [Int], categoryScale: [Double]?, rate: Double) -> LinearObjective.Value
+    /// Σ_{i∈k} w_i over `pairs`, per category (group DRO normalizes by it).
+    func weightByCategory(pairs: [Int]) -> [Double]
+    /// False once a parameter is NaN or infinite.
+    var isFinite: Bool { get }
+    /// The model as it stands (what a checkpoint saves as model.safetensors).
+    var rewardModel: RewardModel { get }
+    /// Everything needed to continue: parameters and optimizer state, exactly.
+    var state: [Tensor64] { get }
+    mutating func restore(_ state: [Tensor64]) throws
+}
+
+/// The linear model under AdamW. θ is kept in Double while training, as with L-BFGS.
+package struct LinearTrainable: MinibatchTrainable {
+    package let objective: LinearObjective
+    package var theta: [Double]
+    package var optimizer: AdamW
+
+    package mutating func step(batch: [Int], categoryScale: [Double]?, rate: Double) -> LinearObjective.Value {
+        var gradient: [Double] = []
+        let value = objective.evaluate(theta, pairs: batch, categoryScale: categoryScale, gradient: &gradient)
+        optimizer.update(&theta, gradient: gradient, rate: rate)
+        return value
+    }
+
+    package func weightByCategory(pairs: [Int]) -> [Double] { objective.weightByCategory(pairs: pairs) }
+
+    package var isFinite: Bool { theta.allSatisfy(\.isFinite) }
+
+    package var rewardModel: RewardModel { .linear(LinearRewardModel(weight: theta.map { Float($0) })) }
+
+    package var state: [Tensor64] {
+        [Tensor64(name: "theta", values: theta)] + optimizer.state
+    }
+
+    package mutating func restore(_ state: [Tensor64]) throws {
+        guard let saved = state.first(where: { $0.name == "theta" }), saved.values.count == theta.count else {
+            throw UsageError("the checkpoint does not hold this model's parameters (theta of \(plural(theta.count, "value", "values")))")
+        }
+        theta = saved.values
+        try optimizer.restore(state, count: theta.count)
+    }
+}
+
+extension AdamW {
+    /// The step count and moments, for checkpoints.
+    package var state: [Tensor64] {
+        [Tensor64(name: "adam.step", values: [Double(step)]), Tensor64(name: "adam.m", values: firstMomentValues),
+         Tensor64(name: "adam.v", values: secondMomentValues)]
+    }
+
+    package mutating func restore(_ state: [Tensor64], count: Int) throws {
+        guard let first = state.first(where: { $0.name == "adam.m" }), let second = state.first(where: { $0.name == "adam.v" }),
+              first.values.count == count, second.values.count == count
+        else { throw UsageError("the checkpoint has no optimizer state for \(count) parameters (adam.m, adam.v)") }
+        guard second.values.allSatisfy({ $0 >= 0 }) else { throw UsageError("the checkpoint's adam.v holds a negative value") }
+        restoreState(step: try savedStepCount(state), firstMoment: first.values, secondMoment: second.values)
+    }
+}
+
+/// The MLP under Float32 AdamW (TensorAdamW), with a learning-rate schedule.
+package struct MLPTrainable: MinibatchTrainable {
+    package let objective: MLPObjective
+    package var model: MLPRewardModel
+    package var optimizer: TensorAdamW
+    private var gradient = MLPGradient()
+
+    package init(objective: MLPObjective, model: MLPRewardModel, optimizer: TensorAdamW) {
+        self.objective = objective
+        self.model = model
+        self.optimizer = optimizer
+    }
+
+    package mutating func step(batch: [Int], categoryScale: [Double]?, rate: Double) -> LinearObjective.Value {
+        let value = objective.evaluate(model, pairs: batch, categoryScale: categoryScale, gradient: &gradient)
+        optimizer.update(&model, gradient: gradient, rate: rate)
+        return value
+    }
+
+    package func weightByCategory(pairs: [Int]) -> [Double] { objective.weightByCategory(pairs: pairs) }
+
+    package var isFinite: Bool { model.parameters.allSatisfy { $0.allSatisfy(\.isFinite) } }
+
+    package var rewardModel: RewardModel { .mlp(model) }
+
+    // Float32 values are stored as Float64 (exactly), next to the optimizer's moments.
+    package var state: [Tensor64] {
+        model.parameters.enumerated().map { Tensor64(name: "parameter.\($0.offset)", values: $0.element.map(Double.init)) } + optimizer.state
+    }
+
+    package mutating func restore(_ state: [Tensor64]) throws {
+        for index in model.parameters.indices {
+            guard let saved = state.first(where: { $0.name == "parameter.\(index)" }), saved.values.count == model.parameters[index].count else {
+                throw UsageError("the checkpoint does not hold this model's parameter tensor \(index)")
+            }
+            let values = saved.values.map { Float($0) }
+            guard values.allSatisfy(\.isFinite) else { throw UsageError("the checkpoint's parameter tensor \(index) does not fit in Float32") }
+            model.parameters[index] = values
+        }
+        try optimizer.restore(state, shapes: model.parameters.map(\.count))
+    }
+}
+
+extension TensorAdamW {
+    package var state: [Tensor64] {
+        [Tensor64(name: "adam.step", values: [Double(step)])]
+            + firstMomentValues.enumerated().map { Tensor64(name: "adam.m.\($0.offset)", values: $0.element.map(Double.init)) }
+            + secondMomentValues.enumerated().map { Tensor64(name: "adam.v.\($0.offset)", values: $0.element.map(Double.init)) }
+    }
+
+    package mutating func restore(_ state: [Tensor64], shapes: [Int]) throws {
+        let step = try savedStepCount(state)
+        func moments(_ prefix: String) throws -> [[Float]] {
+            try shapes.indices.map { index in
+                guard let saved = state.first(where: { $0.name == "\(prefix).\(index)" }), saved.values.count == shapes[index] else {
+                    if step == 0 { return [Float](repeating: 0, count: shapes[index]) }
+                    throw UsageError("the checkpoint has no optimizer moment \(prefix).\(index)")
+                }
+                let values = saved.values.map { Float($0) }
+                guard values.allSatisfy({ $0.isFinite && (prefix == "adam.m" || $0 >= 0) }) else {
+                    throw UsageError("the checkpoint's optimizer moment \(prefix).\(index) holds a value out of range")
+                }
+                return values
+            }
+        }
+        restoreState(step: step, firstMoments: try moments("adam.m"), secondMoments: try moments("adam.v"))
+    }
+}
+
+/// The optimizer's step count in a checkpoint (`adam.step`): a whole number ≥ 0, never converted unchecked.
+package func savedStepCount(_ state: [Tensor64]) throws -> Int {
+    guard let saved = state.first(where: { $0.name == "adam.step" })?.values, saved.count == 1 else {
+        throw UsageError("the checkpoint has no optimizer step count (adam.step)")
+    }
+    guard let step = Int(exactly: saved[0]), (0...Int(Int32.max)).contains(step) else {
+        throw UsageError("the checkpoint's optimizer step count (adam.step) is \(saved[0]), not a whole number from 0 to \(Int32.max)")
+    }
+    return step
+}

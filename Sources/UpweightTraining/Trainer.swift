@@ -1,0 +1,161 @@
+import UpweightSupport
+import UpweightIO
+import UpweightData
+import UpweightModels
+import UpweightWeighting
+import UpweightEvaluation
+
+/// The one place that knows every stage: weights → features → optimizer (→ boosting rounds) → model.
+public enum Trainer {
+    public struct Outcome: Sendable {
+        public var trained: TrainedModel
+        public var weightSummary: WeightSummary
+        public var objective: Double
+        /// One JSON object per epoch (or per L-BFGS fit / group-DRO round); the training log.
+        public var log: [JSONObject]
+        public var description: String
+    }
+
+    /// Trains on `dataset` as `configuration` says. With `evaluation`, every log entry carries its
+    /// per-category accuracy and loss.
+    public static func train(_ dataset: PreferenceDataset, configuration: TrainingConfiguration,
+                             evaluation: PreferenceDataset? = nil, reporter: Reporter = .silent) throws -> Outcome
+    {
+        try dataset.checkFeatureMagnitudes()
+        try dataset.checkMargins(field: configuration.reading.fields.margin)
+        let weights = try configuration.weighting.weights(for: dataset)
+        let summary = WeightSummary(dataset: dataset, weights: weights)
+        let featurizer = Featurizer.fit(dataset, hashBits: configuration.hashBits,
+                                        includePrompt: configuration.includePrompt, standardize: configuration.standardize)
+        try TrainingMemory.check(configuration, inputDimension: featurizer.dimension, pairs: dataset.count, denseFeatures: !dataset.isText)
+        let threads = configuration.reading.threads
+        let features = try featurizer.features(of: dataset, threads: threads)
+        let evaluate = try evaluation.map { evaluation in
+            let evaluationFeatures = try featurizer.features(of: evaluation, threads: threads)
+            return { (model: RewardModel) -> JSONObject in
+                // Accuracy and loss per epoch; no bootstrap intervals (they are for the final report).
+                let report = try? EvaluationReport(dataset: evaluation, chosenRewards: model.rewards(evaluationFeatures.chosen, threads: threads),
+                                                   rejectedRewards: model.rewards(evaluationFeatures.rejected, threads: threads),
+                                                   options: EvaluationOptions(bootstrapSamples: 0))
+                return report?.epochSummary ?? JSONObject()
+            }
+        }
+        // Early stopping watches the held-out log loss, mean softplus(−Δ).
+        let validationLoss = try evaluation.map { evaluation in
+            let evaluationFeatures = try featurizer.features(of: evaluation, threads: threads)
+            return { (model: RewardModel) -> Double in
+                let chosen = model.rewards(evaluationFeatures.chosen, threads: threads)
+                let rejected = model.rewards(evaluationFeatures.rejected, threads: threads)
+                return zip(chosen, rejected).reduce(0) { $0 + softplus(Double($1.1) - Double($1.0)) } / Double(max(chosen.count, 1))
+            }
+        }
+        var provenance = JSONObject()
+        provenance["training"] = .object(configuration.json)
+        provenance["weights"] = .object(summary.json)
+        provenance["data"] = ["pairs": JSONValue(dataset.count), "fingerprint": .string(fingerprint(of: dataset))]
+        let checkpoints = try checkpointPolicy(configuration, featurizer: featurizer, provenance: provenance)
+
+        /// One model on `pairWeights` (mean 1), as configured.
+        func fitModel(_ pairWeights: [Double], checkpoints: CheckpointPolicy) throws -> FitResult {
+            switch configuration.model {
+            case .linear:
+                let fitted = try LinearFit(features: features, categories: dataset.categoryIndices, categoryNames: dataset.categoryNames,
+                                           margins: dataset.margins, configuration: configuration)
+                    .fit(weights: pairWeights, evaluate: evaluate, checkpoints: checkpoints, reporter: reporter)
+                return FitResult(model: .linear(LinearRewardModel(weight: fitted.theta.map { Float($0) })), objective: fitted.objective,
+                                 details: fitted.details, log: fitted.log)
+            case .mlp:
+                return try MLPFit(features: features, categories: dataset.categoryIndices, categoryNames: dataset.categoryNames,
+                                  margins: dataset.margins, configuration: configuration)
+                    .fit(weights: pairWeights, evaluate: evaluate, validationLoss: validationLoss, checkpoints: checkpoints, reporter: reporter)
+            }
+        }
+
+        var result = JSONObject()
+        var trainingLog: [JSONObject] = []
+        let model: RewardModel
+        let objective: Double
+        if configuration.boostRounds > 1 {
+            guard configuration.checkpointEvery == nil && !configuration.resume else {
+                throw UsageError("--boost trains several models in turn: it has no checkpoints (drop --checkpoint-every and --resume)")
+            }
+            var lastObjective = 0.0
+            var round = 0
+            let rounds = try Boosting.run(rounds: configuration.boostRounds, weights: weights, progress: reporter.note) { roundWeights in
+                let fitted = try fitModel(roundWeights, checkpoints: CheckpointPolicy(unsavedReason: "--boost runs are not checkpointed"))
+                round += 1
+                for var entry in fitted.log {
+                    entry["boost_round"] = JSONValue(round)
+                    trainingLog.append(entry)
+                }
+                lastObjective = fitted.objective
+                let chosen = fitted.model.rewards(features.chosen, threads: threads)
+                let rejected = fitted.model.rewards(features.rejected, threads: threads)
+                return (fitted.model, zip(chosen, rejected).map { Double($0) - Double($1) })
+            }
+            let alphaSum = rounds.reduce(0) { $0 + $1.alpha }
+            model = .boosted(BoostedRewardModel(members: rounds.map(\.model), coefficients: rounds.map { Float($0.alpha / alphaSum) }))
+            result["boost"] = .array(rounds.map { ["error": .number($0.error), "alpha": .number($0.alpha)] })
+            objective = lastObjective
+        } else {
+            let fitted = try fitModel(weights, checkpoints: checkpoints)
+            for (key, value) in fitted.details.members { result[key] = value }
+            trainingLog = fitted.log
+            model = fitted.model
+            objective = fitted.objective
+        }
+        result["objective"] = .number(objective)
+
+        provenance["result"] = .object(result)
+        var trained = TrainedModel(featurizer: featurizer, model: model, reading: configuration.reading, provenance: provenance)
+        trained.trainingLog = trainingLog
+        return Outcome(trained: trained, weightSummary: summary, objective: objective, log: trainingLog,
+                       description: "objective \(objective)")
+    }
+
+    /// Checkpoints go into the model directory (`out`), each one a whole loadable model plus the state
+    /// to continue (checkpoint.json, checkpoint.safetensors), swapped in atomically. `resume` reads
+    /// the last one back, after checking that it was made with the same configuration and data.
+    package static func checkpointPolicy(_ configuration: TrainingConfiguration, featurizer: Featurizer, provenance: JSONObject) throws -> CheckpointPolicy {
+        guard let out = configuration.out else {
+            if configuration.checkpointEvery != nil || configuration.resume {
+                throw UsageError("--checkpoint-every and --resume need --out: checkpoints live in the model directory")
+            }
+            return CheckpointPolicy()
+        }
+        let write: (Checkpoint) throws -> Void = { checkpoint in
+            var trained = TrainedModel(featurizer: featurizer, model: checkpoint.model, reading: configuration.reading, provenance: provenance)
+            trained.trainingLog = checkpoint.log
+            try ModelDirectory.save(trained, to: out, checkpoint: checkpoint)
+        }
+        var resume: Checkpoint?
+        if configuration.resume {
+            let saved = try ModelDirectory.load(out)
+            resume = try ModelDirectory.loadCheckpoint(out, model: saved)
+            func fingerprint(_ provenance: JSONObject) -> JSONValue? {
+                guard case .object(let data)? = provenance["data"] else { return nil }
+                return data["fingerprint"]
+            }
+            // Settings compared as written: numbers read back from JSON may come back as integers.
+            if saved.provenance["training"]?.compactText != provenance["training"]?.compactText {
+                throw UsageError("\(out): the checkpoint was made with other settings (config.json \"training\" differs); resume with the same flags, or train afresh without --resume")
+            }
+            if fingerprint(saved.provenance) != fingerprint(provenance) {
+                throw UsageError("\(out): the checkpoint was made with other data (its fingerprint differs); resume with the same data, or train afresh without --resume")
+            }
+        }
+        return CheckpointPolicy(everyEpochs: configuration.checkpointEvery, destination: out, write: write, resume: resume)
+    }
+}
+
+extension EvaluationReport {
+    /// What a training-log entry records of a held-out evaluation: per-category accuracy and loss.
+    package var epochSummary: JSONObject {
+        var categories = JSONObject()
+        for (name, metrics) in self.categories {
+            categories[name] = ["accuracy": .number(metrics.accuracy), "log_loss": .number(metrics.logLoss)]
+        }
+        return JSONObject([("accuracy", .number(overall.accuracy)), ("log_loss", .number(overall.logLoss)),
+                           ("categories", .object(categories))])
+    }
+}

@@ -1,0 +1,74 @@
+import UpweightSupport
+import UpweightIO
+import UpweightData
+
+extension String {
+    /// Left-aligned in a field of `width` characters.
+    package func padding(_ width: Int) -> String { self + String(repeating: " ", count: max(0, width - count)) }
+}
+
+/// What the weights did: per category, its pairs and its share of the total weight before
+/// (the per-example field alone) and after weighting; overall, the effective sample size
+/// (Σw)²/Σw² (Kish) and the share of weight held by the heaviest 1% of pairs. A small effective
+/// sample size or a large top-1% share says that a few pairs dominate training.
+public struct WeightSummary: Sendable, Equatable {
+    public struct Category: Sendable, Equatable {
+        public var name: String
+        public var pairs: Int
+        public var shareBefore: Double
+        public var shareAfter: Double
+    }
+
+    public var categories: [Category]
+    public var effectiveSampleSize: Double
+    public var topOnePercentShare: Double
+
+    public init(dataset: PreferenceDataset, weights: [Double]) {
+        let counts = dataset.categoryCounts
+        var before = [Double](repeating: 0, count: counts.count)
+        var after = before
+        // Shares and ratios of scaled weights: the same numbers, without overflow (ScaledSums.swift).
+        let exampleWeights = dataset.exampleWeights.scaledForSums.values
+        let weights = weights.scaledForSums.values
+        for pair in 0..<dataset.count {
+            let category = Int(dataset.categoryIndices[pair])
+            before[category] += exampleWeights[pair]
+            after[category] += weights[pair]
+        }
+        let totalBefore = before.reduce(0, +)
+        let totalAfter = after.reduce(0, +)
+        categories = dataset.categoryNames.indices.map { index in
+            Category(name: dataset.categoryNames[index], pairs: counts[index],
+                     shareBefore: totalBefore > 0 ? before[index] / totalBefore : 0,
+                     shareAfter: totalAfter > 0 ? after[index] / totalAfter : 0)
+        }.sorted { $0.name < $1.name }
+        let squares = weights.reduce(0) { $0 + $1 * $1 }
+        effectiveSampleSize = squares > 0 ? totalAfter * totalAfter / squares : 0
+        let heaviest = weights.sorted(by: >).prefix(max(1, weights.count / 100))
+        topOnePercentShare = totalAfter > 0 ? heaviest.reduce(0, +) / totalAfter : 0
+    }
+
+    /// Per category: pairs, weight share before and after weighting; for the training log on stderr.
+    public var table: String {
+        let names = categories.map { terminalEscaped($0.name) }
+        let width = max(8, names.map(\.count).max() ?? 0)
+        func pad(_ text: String, _ count: Int) -> String { String(repeating: " ", count: max(0, count - text.count)) + text }
+        var lines = ["category".padding(width) + "  " + pad("pairs", 7) + "  " + pad("share before", 12) + "  " + pad("share after", 11)]
+        for (category, name) in zip(categories, names) {
+            lines.append(name.padding(width) + "  " + pad(String(category.pairs), 7) + "  "
+                         + pad(fixed(100 * category.shareBefore, 1) + "%", 12) + "  " + pad(fixed(100 * category.shareAfter, 1) + "%", 11))
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    public var json: JSONObject {
+        var perCategory = JSONObject()
+        for category in categories {
+            perCategory[category.name] = ["pairs": JSONValue(category.pairs), "share_before": .number(category.shareBefore),
+                                          "share_after": .number(category.shareAfter)]
+        }
+        return JSONObject([("categories", .object(perCategory)),
+                           ("effective_sample_size", .number(effectiveSampleSize)),
+                           ("top_1_percent_share", .number(topOnePercentShare))])
+    }
+}
