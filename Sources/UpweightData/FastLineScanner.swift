@@ -103,52 +103,14 @@ package struct FastLineScanner {
         return record
     }
 
-    /// Reads the scalar value of a key other than the responses into `record` as `PairDecoder`
-    /// would; false for anything it would refuse (a wrong type, a negative weight) or that is not a
-    /// scalar, and for the other shape's response fields.
+    /// Reads the scalar value of a key other than the responses into `record` by the decoder's
+    /// rules (`PairRecord.read`); false for anything they refuse or that is not a scalar, and for
+    /// the other shape's response fields, so that the decoder words the error.
     private func metadata(_ key: String, _ cursor: inout JSONCursor, into record: inout PairRecord) -> Bool {
         let fields = decoder.fields
         if key == fields.chosenFeatures || key == fields.rejectedFeatures { return false }  // mixed shapes
         guard let value = scalar(&cursor) else { return false }
-        if key == fields.id {
-            switch value {
-            case .string(let text): record.id = text
-            case .integer(let integer): record.id = String(integer)
-            case .null: break
-            default: return false
-            }
-        }
-        if key == fields.category {
-            switch value {
-            case .string(let text): record.category = text
-            case .null: break
-            default: return false
-            }
-        }
-        if key == fields.split {
-            switch value {
-            case .string(let text): record.split = text
-            case .null: break
-            default: return false
-            }
-        }
-        if key == fields.group {
-            switch value {
-            case .string(let text): record.group = groupHash(of: text.utf8)
-            case .integer(let integer): record.group = groupHash(of: String(integer).utf8)
-            case .null: break
-            default: return false
-            }
-        }
-        if key == fields.weight {
-            guard let weight = value == .null ? 1 : value.numberValue, weight >= 0 else { return false }
-            record.weight = weight
-        }
-        if key == fields.margin {
-            guard let margin = value == .null ? 0 : value.numberValue else { return false }
-            record.margin = margin
-        }
-        return true
+        return fields.metadataRoles(of: key).allSatisfy { record.read($0, value) == nil }
     }
 
     /// Reads `{ "key": value, ... }` and nothing after it but whitespace, calling `member` with each

@@ -108,43 +108,19 @@ package final class PairDecoder: Sendable {
         func wrongType(_ field: String, _ expected: String, _ got: JSONValue) -> DataError {
             fail("expected \(expected), got \(got.typeName)", field: field, reason: "wrong type")
         }
-        func optionalNumber(_ field: String, default fallback: Double) throws -> Double {
-            guard let value = object[field], value != .null else { return fallback }
-            guard let number = value.numberValue else { throw wrongType(field, "a number", value) }
-            return number
-        }
 
         var record = PairRecord(line: line, id: nil, category: "default", weight: 1, margin: 0, split: nil)
-        switch object[fields.id] {
-        case nil, .null?: break
-        case .string(let text)?: record.id = text
-        case .integer(let number)?: record.id = String(number)
-        case let other?: throw wrongType(fields.id, "a string or an integer", other)
-        }
-        switch object[fields.category] {
-        case nil, .null?: break
-        case .string(let text)?: record.category = text
-        case let other?: throw wrongType(fields.category, "a string", other)
-        }
-        switch object[fields.split] {
-        case nil, .null?: break
-        case .string(let text)?: record.split = text
-        case let other?: throw wrongType(fields.split, "a string", other)
-        }
-        // By prompt, text pairs are grouped by the prompt they are read with, whatever their shape.
-        if let field = fields.group, shape == .dense || field != fields.prompt {
-            switch object[field] {
-            case nil, .null?: break
-            case .string(let text)?: record.group = groupHash(of: text.utf8)
-            case .integer(let number)?: record.group = groupHash(of: String(number).utf8)
-            case let other?: throw wrongType(field, "a string or an integer", other)
+        for role in MetadataField.allCases {
+            guard let field = fields.name(of: role), let value = object[field] else { continue }
+            // By prompt, text pairs are grouped by the prompt they are read with, whatever their shape.
+            if role == .group, shape != .dense, field == fields.prompt { continue }
+            switch record.read(role, value) {
+            case nil: break
+            case .wrongType(let expected)?: throw wrongType(field, expected, value)
+            case .invalid(let expected, let reason)?:
+                throw fail("expected \(expected), got \(value.numberValue.map(JSONValue.format) ?? value.typeName)", field: field, reason: reason)
             }
         }
-        record.weight = try optionalNumber(fields.weight, default: 1)
-        guard record.weight >= 0, record.weight.isFinite else {
-            throw fail("expected a finite number ≥ 0, got \(JSONValue.format(record.weight))", field: fields.weight, reason: "invalid weight")
-        }
-        record.margin = try optionalNumber(fields.margin, default: 0)
 
         let hasDense = object[fields.chosenFeatures] != nil || object[fields.rejectedFeatures] != nil
         if shape == .dense {

@@ -118,9 +118,14 @@ public enum PreferenceReader {
                         if summary.firstSkipped.count < 5 { summary.firstSkipped.append(error) }
                     }
                     for part in shares.indices {
-                        // A share that had to take its first dense pair as the reference is right
-                        // unless an earlier share set another one (of another dimension, or one its
-                        // mismatch errors should have named): then it is decoded again against that.
+                        // Why a share may be decoded twice: the shares of the first chunk with dense
+                        // pairs run in parallel before any dimension is known, so each takes its own
+                        // first pair as the reference. That is right unless an earlier share set
+                        // another one (of another dimension, or one its mismatch errors should have
+                        // named): then it is decoded again against that, so every error names the
+                        // file's first pair, as a sequential read would. This happens only in that
+                        // one chunk and only when the file has a dimension mismatch (an error), so a
+                        // valid file decodes every line once.
                         if reference == nil, let known = builder.denseReference, let own = shares[part].pairs.denseReference,
                            own.dimension != known.dimension || shares[part].pairs.dimensionMismatches > 0
                         {

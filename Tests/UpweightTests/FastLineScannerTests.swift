@@ -7,7 +7,8 @@ import XCTest
 /// the same error — and hand every other line to jansson.
 final class FastLineScannerTests: XCTestCase {
     var shape = InputShape.dense
-    var decoder: PairDecoder { PairDecoder(file: "F", fields: FieldNames(), shape: shape) }
+    var fields = FieldNames()
+    var decoder: PairDecoder { PairDecoder(file: "F", fields: fields, shape: shape) }
     var scanner: FastLineScanner { FastLineScanner(decoder: decoder) }
 
     /// The scanner's outcome with a text pair's texts put back into its record from the text buffer,
@@ -67,6 +68,7 @@ final class FastLineScannerTests: XCTestCase {
         XCTAssertEqual(fast.weight.bitPattern, expected.weight.bitPattern, file: file, line: lineNumber)
         XCTAssertEqual(fast.margin.bitPattern, expected.margin.bitPattern, file: file, line: lineNumber)
         XCTAssertEqual(fast.split, expected.split, file: file, line: lineNumber)
+        XCTAssertEqual(fast.group, expected.group, file: file, line: lineNumber)
         XCTAssertEqual(fast.prompt, expected.prompt, file: file, line: lineNumber)
         XCTAssertEqual(fast.chosen, expected.chosen, file: file, line: lineNumber)
         XCTAssertEqual(fast.rejected, expected.rejected, file: file, line: lineNumber)
@@ -152,6 +154,35 @@ final class FastLineScannerTests: XCTestCase {
         assertAgree(nulls)
         XCTAssertNotNil(bothPaths(#"{"chosen_features":[1],"rejected_features":[1],"category":"a\u0062"}"#).fast)
         assertAgree(#"{"chosen_features":[1],"rejected_features":[1],"category":"a\u0062"}"#)
+    }
+
+    /// Every metadata field with every kind of scalar value, in both shapes the fast path reads, and
+    /// with the group read from the id field: the fast path accepts exactly the values the decoder
+    /// accepts (one rule, `PairRecord.read`) and hands the rest over for the decoder to word.
+    func test_metadata_values_are_judged_alike_on_both_paths() {
+        let values = [#""s""#, "7", "-3", "2.5", "true", "null", "[1]", #"{"a":1}"#]
+        for (shape, responses) in [(InputShape.dense, #""chosen_features":[1],"rejected_features":[2]"#),
+                                   (InputShape.explicit, #""prompt":"p","chosen":"a","rejected":"b""#)] {
+            self.shape = shape
+            for group in [nil, "id"] {
+                fields.group = group
+                for field in ["id", "category", "split", "weight", "margin"] {
+                    for value in values {
+                        let line = "{\(responses),\"\(field)\":\(value)}"
+                        let (fast, full) = bothPaths(line)
+                        let scalar = !value.hasPrefix("[") && !value.hasPrefix("{")
+                        if case .success = full, scalar {
+                            XCTAssertNotNil(fast, "a valid scalar was handed over: \(line)")
+                        }
+                        if fast != nil, case .failure(let error) = full {
+                            XCTFail("fast path accepted what the decoder refuses (\(error)): \(line)")
+                        }
+                        assertAgree(line)
+                    }
+                }
+            }
+        }
+        fields.group = nil
     }
 
     func test_random_number_spellings_agree_bit_for_bit() {
