@@ -1,6 +1,6 @@
 // jansson's own parsing rate on a JSONL file: the file read into memory first, then every line
 // through json_loadb with the flags of Upweight's reader (JSON_REJECT_DUPLICATES | JSON_DECODE_ANY),
-// on one thread; best of 3. The reader's fast paths (Sources/Upweight/IO/FastLineScanner.swift)
+// on one thread; best of 3. The reader's fast paths (Sources/UpweightData/FastLineScanner.swift)
 // exist because of this rate.
 #include <jansson.h>
 #include <stdio.h>
