@@ -2,7 +2,7 @@ import UpweightSupport
 import UpweightIO
 
 /// Fast paths for the common JSONL lines. jansson lexes a byte at a time and converts numbers with
-/// `strtod` and a `localeconv()` call each (NOTES.md: ~35 MB/s per core on number arrays, ~68 MB/s
+/// `strtod` and a `localeconv()` call each (docs/SPEED.md#janssons-speed: ~35 MB/s per core on number arrays, ~68 MB/s
 /// on text); these read the same lines several times faster.
 ///
 /// Exactness by construction: a fast path accepts only a flat object it can read completely — keys

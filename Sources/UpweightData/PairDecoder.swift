@@ -43,7 +43,7 @@ public struct FieldNames: Sendable, Equatable {
     }
 }
 
-/// The four shapes of input (DESIGN.md), detected from a file's first pair unless forced.
+/// The four shapes of input (docs/INPUT.md), detected from a file's first pair unless forced.
 public enum InputShape: String, Sendable, CaseIterable {
     /// `prompt`, `chosen`, `rejected` strings (TRL's standard explicit-prompt form).
     case explicit

@@ -1,6 +1,6 @@
 import UpweightIO
 
-/// The report as JSON; the names are a contract (README "Metrics").
+/// The report as JSON; the names are a contract (docs/METRICS.md#formats).
 extension EvaluationReport.Metrics {
     package var json: JSONObject {
         var object = JSONObject([

@@ -2,7 +2,7 @@ import UpweightSupport
 import UpweightIO
 
 /// Report formats: `table` for a terminal, `json` and `csv` for programs (the names are a contract,
-/// see README), `markdown` for a pull request, `html` for a self-contained page with charts.
+/// see docs/METRICS.md), `markdown` for a pull request, `html` for a self-contained page with charts.
 public enum ReportFormat: String, Sendable, CaseIterable { case table, json, csv, markdown, html }
 
 extension EvaluationReport {

@@ -3,7 +3,7 @@ import UpweightData
 
 // Row-by-vector products for linear scoring and its gradient. Features are Float32; the parameter
 // vector and the accumulators are Double, so the linear objective is smooth to ~1e-15 and L-BFGS can
-// converge as tightly as scikit-learn does. These loops are memory-bound (NOTES.md): the Float→Double
+// converge as tightly as scikit-learn does. These loops are memory-bound (docs/SPEED.md): the Float→Double
 // conversion is free next to the loads, and explicit SIMD accumulators keep them vectorized.
 
 /// θ·x for a dense row x of length `count`.
