@@ -174,9 +174,7 @@ private struct TextPlant {
     }
 }
 
-/// A standard normal draw (Box–Muller).
+/// A standard normal draw from the shared stream: the cosine half of a Box–Muller pair.
 package func gaussian(_ random: inout SplitMix64) -> Double {
-    let u = max(random.nextUnit(), 1e-300)
-    let v = random.nextUnit()
-    return (-2 * log(u)).squareRoot() * cos(2 * Double.pi * v)
+    boxMuller(max(random.nextUnit(), 1e-300), random.nextUnit()).0
 }

@@ -56,13 +56,6 @@ public struct DatasetStatistics: Sendable {
     /// terminal (they come from data).
     public var table: String {
         let rows = [displayHeader] + displayRows.map { [terminalEscaped($0[0])] + $0.dropFirst() }
-        let widths = displayHeader.indices.map { column in rows.map { $0[column].count }.max() ?? 0 }
-        let lines = rows.map { cells in
-            cells.enumerated().map { column, text in
-                let fill = String(repeating: " ", count: widths[column] - text.count)
-                return column == 0 ? text + fill : fill + text
-            }.joined(separator: "  ")
-        }
-        return (lines + [summary]).joined(separator: "\n") + "\n"
+        return (TextTable(rows).lines + [summary]).joined(separator: "\n") + "\n"
     }
 }

@@ -30,19 +30,9 @@ extension ModelComparison {
                 rows.append(cells)
             }
         }
-        let widths = header.indices.map { column in max(header[column].count, rows.map { $0[column].count }.max() ?? 0) }
-        func line(_ cells: [String]) -> String {
-            let joined = cells.enumerated().map { column, text in
-                let pad = String(repeating: " ", count: widths[column] - text.count)
-                return column == 0 || column == 2 ? text + pad : pad + text
-            }.joined(separator: "  ")
-            return joined.trimmingTrailingSpaces
-        }
         var lines = models.enumerated().map { "\(labels[$0.offset]) = \(terminalEscaped($0.element))\($0.offset == 0 ? " (baseline)" : "")" }
         lines.append("")
-        lines.append(line(header))
-        lines.append(line(widths.map { String(repeating: "-", count: $0) }))
-        lines += rows.map(line)
+        lines += TextTable([header] + rows, left: [0, 2], rulesBefore: [1]).lines
         lines.append("")
         lines += notes.flatMap { wrapped($0, width: 118) }
         return lines.joined(separator: "\n") + "\n"

@@ -54,20 +54,9 @@ extension EvaluationReport {
         // Names come from data: escaped before measuring, so a control character neither acts nor skews a column.
         let header = header.map(terminalEscaped)
         let rows = rows.map { $0.map { ReportTable.Cell(text: terminalEscaped($0.text), tone: $0.tone) } }
-        let widths = header.indices.map { column in max(header[column].count, rows.map { $0[column].text.count }.max() ?? 0) }
-        func line(_ cells: [ReportTable.Cell]) -> String {
-            cells.enumerated().map { column, cell in
-                let pad = String(repeating: " ", count: widths[column] - cell.text.count)
-                let text = colour ? cell.coloured : cell.text
-                return column == 0 ? text + pad : pad + text
-            }.joined(separator: "  ").trimmingTrailingSpaces
-        }
-        var lines = [line(header.map { ReportTable.Cell(text: $0) })]
-        for (index, cells) in rows.enumerated() {
-            if index == ruleBefore { lines.append(widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ")) }
-            lines.append(line(cells))
-        }
-        return lines
+        var table = TextTable([header] + rows.map { $0.map(\.text) }, rulesBefore: [ruleBefore + 1])
+        if colour { table.shown = [header] + rows.map { $0.map(\.coloured) } }
+        return table.lines
     }
 }
 
@@ -106,7 +95,4 @@ package func wrapped(_ text: String, width: Int) -> [String] {
     return lines
 }
 
-extension String {
-    /// Without the spaces at its end (a row whose last cells are empty).
-    package var trimmingTrailingSpaces: String { String(reversed().drop { $0 == " " }.reversed()) }
-}
+

@@ -313,22 +313,3 @@ extension FeatureMatrix {
         return false
     }
 }
-
-/// Standard normal samples from SplitMix64 by the Box–Muller transform (both values of each draw used).
-package struct NormalSampler {
-    private var generator: SplitMix64
-    private var spare: Double?
-
-    package init(seed: UInt64) { generator = SplitMix64(seed: seed) }
-
-    package mutating func next() -> Double {
-        if let spare {
-            self.spare = nil
-            return spare
-        }
-        let radius = (-2 * log(1 - generator.nextUnit())).squareRoot()  // 1 − u ∈ (0, 1]: no log(0)
-        let angle = 2 * Double.pi * generator.nextUnit()
-        spare = radius * sin(angle)
-        return radius * cos(angle)
-    }
-}

@@ -18,12 +18,7 @@ public func tuneTable(_ outcome: CrossValidation.Outcome, objective: String) -> 
                     + (showMacro ? ["\(fixed(candidate.meanMacro, 4)) ± \(fixed(candidate.macroStandardDeviation, 4))"] : [])
                     + outcome.categories.map { fixed(candidate.meanAccuracy($0), 3) })
     }
-    let widths = header.indices.map { column in rows.map { $0[column].count }.max()! }
-    var lines = rows.map { cells in
-        cells.enumerated().map { column, cell in
-            column <= 1 ? cell.padding(widths[column]) : String(repeating: " ", count: widths[column] - cell.count) + cell
-        }.joined(separator: "  ").trimmingTrailingSpaces
-    }
+    var lines = TextTable(rows, left: [0, 1]).lines
     let winner = outcome.candidates[outcome.winner]
     let folds = winner.scores.count
     lines.append("")

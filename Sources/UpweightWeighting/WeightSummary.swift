@@ -50,15 +50,12 @@ public struct WeightSummary: Sendable, Equatable {
 
     /// Per category: pairs, weight share before and after weighting; for the training log on stderr.
     public var table: String {
-        let names = categories.map { terminalEscaped($0.name) }
-        let width = max(8, names.map(\.count).max() ?? 0)
-        func pad(_ text: String, _ count: Int) -> String { String(repeating: " ", count: max(0, count - text.count)) + text }
-        var lines = ["category".padding(width) + "  " + pad("pairs", 7) + "  " + pad("share before", 12) + "  " + pad("share after", 11)]
-        for (category, name) in zip(categories, names) {
-            lines.append(name.padding(width) + "  " + pad(String(category.pairs), 7) + "  "
-                         + pad(fixed(100 * category.shareBefore, 1) + "%", 12) + "  " + pad(fixed(100 * category.shareAfter, 1) + "%", 11))
-        }
-        return lines.joined(separator: "\n")
+        var table = TextTable([["category", "pairs", "share before", "share after"]] + categories.map { category in
+            [terminalEscaped(category.name), String(category.pairs), fixed(100 * category.shareBefore, 1) + "%",
+             fixed(100 * category.shareAfter, 1) + "%"]
+        })
+        table.minimumWidths = [0: 8, 1: 7]
+        return table.lines.joined(separator: "\n")
     }
 
     public var json: JSONObject {
