@@ -34,6 +34,11 @@ public struct ReadSummary: Sendable, Equatable {
     public var skipped: [String: Int] = [:]
     public var firstSkipped: [DataError] = []
     public var warnings: [String: Int] = [:]
+    /// The first lines (`FILE:LINE`, at most `warningLineLimit`) of each warning, in reading order.
+    public var warningLines: [String: [String]] = [:]
+    /// Each file's shape and pairs, in the order read.
+    public var files: [FileShape] = []
+    public static let warningLineLimit = 3
     public var skippedCount: Int { skipped.values.reduce(0, +) }
 }
 
@@ -80,6 +85,7 @@ public enum PreferenceReader {
             defer { bytesRead += chunks.bytesRead }
             var shape = options.shape
             var nextLine = 1
+            let pairsBefore = builder.count
             while let chunk = try chunks.next() {
                 try chunk.withUnsafeBytes { (buffer: UnsafeRawBufferPointer) in
                     if nextLine == 1 && UTF16Detection.looksLikeUTF16(buffer) { throw UTF16Detection.error(file: path) }
@@ -135,6 +141,10 @@ public enum PreferenceReader {
                         for error in shares[part].errors { try skip(error) }
                         builder.append(contentsOf: shares[part].pairs)
                         summary.warnings.merge(shares[part].warnings, uniquingKeysWith: +)
+                        for (warning, lines) in shares[part].warningLines {
+                            let room = ReadSummary.warningLineLimit - summary.warningLines[warning, default: []].count
+                            summary.warningLines[warning, default: []] += lines.prefix(max(0, room)).map { "\(path):\($0)" }
+                        }
                     }
                 }
             }
@@ -142,6 +152,8 @@ public enum PreferenceReader {
                 throw DataError(file: path, message: "no pairs: the file is empty or holds only blank lines",
                                 reason: "no pairs")
             }
+            summary.files.append(FileShape(path: path, shape: shape, fields: options.fields, forced: options.shape != nil,
+                                           pairs: builder.count - pairsBefore))
         }
         guard builder.count > 0 else {
             let what = paths.count == 1 ? paths[0] : paths.joined(separator: ", ")
@@ -211,6 +223,8 @@ public enum PreferenceReader {
         package var pairs: DatasetBuilder
         package var errors: [DataError] = []
         package var warnings: [String: Int] = [:]
+        /// The first lines of each warning (at most `ReadSummary.warningLineLimit`).
+        package var warningLines: [String: [Int]] = [:]
     }
 
     /// Decodes `lines`, whose numbers count from 0 and become `firstLine`, `firstLine + 1`, …, checking
@@ -231,7 +245,12 @@ public enum PreferenceReader {
                     share.errors.append(error)
                     continue
                 }
-                if let warning = record.warning { share.warnings[warning, default: 0] += 1 }
+                if let warning = record.warning {
+                    share.warnings[warning, default: 0] += 1
+                    if share.warningLines[warning, default: []].count < ReadSummary.warningLineLimit {
+                        share.warningLines[warning, default: []].append(line.number)
+                    }
+                }
             case .failure(let error):
                 share.errors.append(error)
             }

@@ -51,6 +51,14 @@ package struct EpochLoop {
         if let resume = checkpoints.resume, let epoch = resume.bestEpoch, let loss = resume.bestLoss {
             best = (loss, epoch, resume.bestState)
         }
+        // The run's position in pairs over every epoch, for an ETA of the whole run (early stopping may end it sooner).
+        func runPosition(epoch: Int, pairsDone: Int) -> Reporter.RunPosition {
+            Reporter.RunPosition(completed: (epoch - 1) * pairCount + pairsDone, total: configuration.epochs * pairCount,
+                                 isLimit: configuration.patience != nil)
+        }
+        let startPairs = min(startBatch * batchSize, pairCount)
+        reporter.progress(.init(phase: "epoch \(startEpoch)/\(configuration.epochs)", completed: startPairs, total: pairCount, unit: "pairs",
+                                run: runPosition(epoch: startEpoch, pairsDone: startPairs)))
         for epoch in startEpoch...max(startEpoch, configuration.epochs) where epoch <= configuration.epochs {
             let epochStart = generator.state
             // Each epoch's order comes from the generator alone (not from the last epoch's order),
@@ -79,8 +87,9 @@ package struct EpochLoop {
                     sums.1[k] += value.lossByCategory[k]
                     sums.2[k] += value.weightByCategory[k]
                 }
-                reporter.progress(.init(phase: "epoch \(epoch)/\(configuration.epochs)", completed: min(start + batch.count, pairCount),
-                                        total: pairCount, unit: "pairs", loss: sums.0 / Double(batchIndex - firstBatch + 1)))
+                let pairsDone = min(start + batch.count, pairCount)
+                reporter.progress(.init(phase: "epoch \(epoch)/\(configuration.epochs)", completed: pairsDone, total: pairCount, unit: "pairs",
+                                        loss: sums.0 / Double(batchIndex - firstBatch + 1), run: runPosition(epoch: epoch, pairsDone: pairsDone)))
                 if let signal = Interruption.pending {
                     var position = Checkpoint(epoch: epoch - 1, batch: batchIndex + 1, generatorState: epochStart,
                                               groupWeights: dro?.groupWeights, epochLoss: sums.0, epochLossByCategory: sums.1,

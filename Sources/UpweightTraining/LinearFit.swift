@@ -16,6 +16,8 @@ package struct LinearFit {
     package struct Result {
         package var theta: [Double]
         package var objective: Double
+        /// The L2 term inside `objective` (the rest is the weighted loss).
+        package var l2Term: Double
         package var details: JSONObject
         /// One JSON object per epoch (AdamW) or per group-DRO round / fit (L-BFGS).
         package var log: [JSONObject]
@@ -50,10 +52,16 @@ package struct LinearFit {
             // one exponentiated-gradient step on q, until q settles (or 50 rounds).
             let rounds = dro == nil ? 1 : 50
             var iterations = 0
+            // The whole run's ETA counts iterations against the most it may take (it usually converges sooner).
+            let runTotal = rounds * configuration.maxIterations
+            reporter.progress(.init(phase: "L-BFGS", completed: 0, total: configuration.maxIterations, unit: "iterations",
+                                    run: .init(completed: 0, total: runTotal, isLimit: true)))
             for round in 1...rounds {
                 let scale = dro?.categoryScale(weightByCategory: objective.weightByCategory(pairs: pairs))
+                let iterationsBefore = iterations
                 let outcome = try solver.minimize(from: theta, objective: { objective.evaluate($0, pairs: pairs, categoryScale: scale, gradient: &$1).value }) { iteration, loss, gradientNorm in
-                    reporter.progress(.init(phase: "L-BFGS", completed: iteration, total: configuration.maxIterations, unit: "iterations", loss: loss))
+                    reporter.progress(.init(phase: "L-BFGS", completed: iteration, total: configuration.maxIterations, unit: "iterations", loss: loss,
+                                            run: .init(completed: min(iterationsBefore + iteration, runTotal), total: runTotal, isLimit: true)))
                     try Interruption.stopIfPending(at: dro == nil ? "L-BFGS iteration \(iteration)" : "group DRO round \(round), L-BFGS iteration \(iteration)",
                                                    unsaved: "L-BFGS runs are not checkpointed; run the command again, or use --optimizer adamw with --checkpoint-every")
                 }
@@ -84,14 +92,15 @@ package struct LinearFit {
         // The reported objective is the weighted objective of the final θ over all pairs (loss mode).
         let finalObjective = LinearObjective(features: features, weights: weights, margins: margins, categories: categories,
                                              loss: configuration.loss, l2: configuration.l2, threads: threads)
-        let value = finalObjective.evaluate(theta, gradient: &gradient).value
+        let final = finalObjective.evaluate(theta, gradient: &gradient)
+        let value = final.value
         // θ started at 0: the objective there is the loss the run must not have grown 100-fold.
         let initialValue = finalObjective.evaluate([Double](repeating: 0, count: theta.count), gradient: &gradient).value
         try Divergence(configuration).check(loss: value, initialLoss: initialValue, parametersFinite: theta.allSatisfy(\.isFinite),
                                             at: "the end of training")
         details["objective"] = .number(value)
         if let dro { details["group_weights"] = .object(JSONObject(categoryNames.indices.map { (categoryNames[$0], .number(dro.groupWeights[$0])) })) }
-        return Result(theta: theta, objective: value, details: details, log: entries, groupWeights: dro?.groupWeights)
+        return Result(theta: theta, objective: value, l2Term: final.l2Term, details: details, log: entries, groupWeights: dro?.groupWeights)
     }
 
     private func groupWeightsText(_ weights: [Double]) -> String {

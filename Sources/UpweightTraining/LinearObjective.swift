@@ -40,6 +40,8 @@ package struct LinearObjective {
         /// Σ_{i∈k} w_i·ℓ_i and Σ_{i∈k} w_i over the pairs evaluated (before any category scale).
         package var lossByCategory: [Double]
         package var weightByCategory: [Double]
+        /// The L2 term (λ/2)‖θ‖² inside `value`; the rest, `value − l2Term`, is the weighted data loss.
+        package var l2Term = 0.0
 
         /// L_k, the weighted mean loss of each category (nil where no pair of it was evaluated).
         package var meanLossByCategory: [Double?] {
@@ -109,7 +111,8 @@ package struct LinearObjective {
             gradient[index] = gradient[index] * scale + l2 * theta[index]
             squaredNorm += theta[index] * theta[index]
         }
-        result.value = lossSum * scale + 0.5 * l2 * squaredNorm
+        result.l2Term = 0.5 * l2 * squaredNorm
+        result.value = lossSum * scale + result.l2Term
         return result
     }
 

@@ -44,14 +44,15 @@ package struct MLPFit {
         let log = try loop.run(&trainable, dro: &dro, schedule: { schedule.rate(atStep: $0 + 1) }, reporter: reporter)
         // The reported objective: the weighted objective of the final model over every pair.
         var gradient = MLPGradient()
-        let value = objective(weights).evaluate(trainable.model, gradient: &gradient)
+        let final = objective(weights).evaluate(trainable.model, pairs: nil, categoryScale: nil, gradient: &gradient)
+        let value = final.value
         let divergence = Divergence(configuration)
         try divergence.check(loss: value, initialLoss: nil, parametersFinite: trainable.isFinite, at: "the end of training")
         try divergence.checkRewards(initial: initialRewards, final: trainable.model.rewards(probe, threads: threads), at: "the end of training")
         var details = JSONObject([("steps", JSONValue(trainable.optimizer.step)), ("objective", .number(value))])
         if let dro { details["group_weights"] = .object(JSONObject(categoryNames.indices.map { (categoryNames[$0], .number(dro.groupWeights[$0])) })) }
         if let best = log.last?["best_epoch"] { details["best_epoch"] = best }
-        return FitResult(model: .mlp(trainable.model), objective: value, details: details, log: log)
+        return FitResult(model: .mlp(trainable.model), objective: value, l2Term: final.l2Term, details: details, log: log)
     }
 }
 
@@ -60,6 +61,8 @@ package struct MLPFit {
 package struct FitResult {
     package var model: RewardModel
     package var objective: Double
+    /// The L2 term inside `objective` (the rest is the weighted loss).
+    package var l2Term: Double
     package var details: JSONObject
     package var log: [JSONObject]
 }

@@ -65,8 +65,9 @@ package struct MLPObjective {
                            accumulating: passStart > 0, threads: threads)
             passStart += pairsPerPass
         } while passStart < pairs.count
-        let value = lossSum * scale + 0.5 * l2 * addPenaltyGradient(model, into: &gradient)
-        return LinearObjective.Value(value: value, lossByCategory: byCategory, weightByCategory: weightByCategory)
+        let l2Term = 0.5 * l2 * addPenaltyGradient(model, into: &gradient)
+        return LinearObjective.Value(value: lossSum * scale + l2Term, lossByCategory: byCategory, weightByCategory: weightByCategory,
+                                     l2Term: l2Term)
     }
 
     /// Σ_{i∈k} w_i over `pairs`, per category.

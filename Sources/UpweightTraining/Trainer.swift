@@ -11,6 +11,8 @@ public enum Trainer {
         public var trained: TrainedModel
         public var weightSummary: WeightSummary
         public var objective: Double
+        /// The L2 term inside `objective`; `objective − l2Term` is the weighted loss.
+        public var l2Term: Double
         /// One JSON object per epoch (or per L-BFGS fit / group-DRO round); the training log.
         public var log: [JSONObject]
         public var description: String
@@ -56,14 +58,14 @@ public enum Trainer {
         let checkpoints = try checkpointPolicy(configuration, featurizer: featurizer, provenance: provenance)
 
         /// One model on `pairWeights` (mean 1), as configured.
-        func fitModel(_ pairWeights: [Double], checkpoints: CheckpointPolicy) throws -> FitResult {
+        func fitModel(_ pairWeights: [Double], checkpoints: CheckpointPolicy, reporter: Reporter) throws -> FitResult {
             switch configuration.model {
             case .linear:
                 let fitted = try LinearFit(features: features, categories: dataset.categoryIndices, categoryNames: dataset.categoryNames,
                                            margins: dataset.margins, configuration: configuration)
                     .fit(weights: pairWeights, evaluate: evaluate, checkpoints: checkpoints, reporter: reporter)
                 return FitResult(model: .linear(LinearRewardModel(weight: fitted.theta.map { Float($0) })), objective: fitted.objective,
-                                 details: fitted.details, log: fitted.log)
+                                 l2Term: fitted.l2Term, details: fitted.details, log: fitted.log)
             case .mlp:
                 return try MLPFit(features: features, categories: dataset.categoryIndices, categoryNames: dataset.categoryNames,
                                   margins: dataset.margins, configuration: configuration)
@@ -75,20 +77,24 @@ public enum Trainer {
         var trainingLog: [JSONObject] = []
         let model: RewardModel
         let objective: Double
+        let l2Term: Double
         if configuration.boostRounds > 1 {
             guard configuration.checkpointEvery == nil && !configuration.resume else {
                 throw UsageError("--boost trains several models in turn: it has no checkpoints (drop --checkpoint-every and --resume)")
             }
             var lastObjective = 0.0
+            var lastL2Term = 0.0
             var round = 0
             let rounds = try Boosting.run(rounds: configuration.boostRounds, weights: weights, progress: reporter.note) { roundWeights in
-                let fitted = try fitModel(roundWeights, checkpoints: CheckpointPolicy(unsavedReason: "--boost runs are not checkpointed"))
+                let fitted = try fitModel(roundWeights, checkpoints: CheckpointPolicy(unsavedReason: "--boost runs are not checkpointed"),
+                                          reporter: reporter.part(round, of: configuration.boostRounds, mayEndEarly: true))
                 round += 1
                 for var entry in fitted.log {
                     entry["boost_round"] = JSONValue(round)
                     trainingLog.append(entry)
                 }
                 lastObjective = fitted.objective
+                lastL2Term = fitted.l2Term
                 let chosen = fitted.model.rewards(features.chosen, threads: threads)
                 let rejected = fitted.model.rewards(features.rejected, threads: threads)
                 return (fitted.model, zip(chosen, rejected).map { Double($0) - Double($1) })
@@ -97,20 +103,23 @@ public enum Trainer {
             model = .boosted(BoostedRewardModel(members: rounds.map(\.model), coefficients: rounds.map { Float($0.alpha / alphaSum) }))
             result["boost"] = .array(rounds.map { ["error": .number($0.error), "alpha": .number($0.alpha)] })
             objective = lastObjective
+            l2Term = lastL2Term
         } else {
-            let fitted = try fitModel(weights, checkpoints: checkpoints)
+            let fitted = try fitModel(weights, checkpoints: checkpoints, reporter: reporter)
             for (key, value) in fitted.details.members { result[key] = value }
             trainingLog = fitted.log
             model = fitted.model
             objective = fitted.objective
+            l2Term = fitted.l2Term
         }
         result["objective"] = .number(objective)
 
         provenance["result"] = .object(result)
         var trained = TrainedModel(featurizer: featurizer, model: model, reading: configuration.reading, provenance: provenance)
         trained.trainingLog = trainingLog
-        return Outcome(trained: trained, weightSummary: summary, objective: objective, log: trainingLog,
-                       description: "objective \(objective)")
+        let terms = "objective \(termText(objective)) = weighted loss \(termText(objective - l2Term)) + L2 term \(termText(l2Term))"
+        return Outcome(trained: trained, weightSummary: summary, objective: objective, l2Term: l2Term, log: trainingLog,
+                       description: configuration.boostRounds > 1 ? "last boosting round's \(terms)" : terms)
     }
 
     /// Checkpoints go into the model directory (`out`), each one a whole loadable model plus the state
@@ -146,6 +155,17 @@ public enum Trainer {
         }
         return CheckpointPolicy(everyEpochs: configuration.checkpointEvery, destination: out, write: write, resume: resume)
     }
+}
+
+/// A term of the objective for the final line: four decimals, or three significant digits when
+/// smaller than 0.001 (an L2 term of 3.21e-06 is not shown as 0.0000).
+func termText(_ value: Double) -> String {
+    guard value.isFinite, value != 0, abs(value) < 0.001 else { return fixed(value, 4) }
+    var mantissa = abs(value)
+    var exponent = 0
+    while mantissa < 1 { mantissa *= 10; exponent -= 1 }
+    if fixed(mantissa, 2) == "10.00" { mantissa /= 10; exponent += 1 }
+    return (value < 0 ? "-" : "") + fixed(mantissa, 2) + "e-" + (-exponent < 10 ? "0" : "") + String(-exponent)
 }
 
 extension EvaluationReport {

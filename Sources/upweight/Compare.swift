@@ -13,7 +13,7 @@ struct Compare: ParsableCommand {
     @Option(help: "How a tie (Δ = 0) counts towards accuracy: half (½), strict (0) or exclude (left out).") var ties: TiePolicy = .half
     @Option(parsing: .unconditional, help: "Bootstrap resamples for the 95% intervals.") var bootstrap: Int = 1000
     @Option(parsing: .unconditional, help: "Seed of the bootstrap.") var seed = 0
-    @Flag(help: "No progress line on the terminal.") var quiet = false
+    @Flag(help: "Print only errors: no progress line, notes or warnings.") var quiet = false
     @OptionGroup var reading: ReadingFlags
 
     func validate() throws {

@@ -21,7 +21,7 @@ struct Eval: ParsableCommand {
     @Option(help: "A second model directory to compare with, on the same pairs.") var baseline: String?
     @Flag(help: "Table: every metric (mean and median margin, Brier, reward scale, length baseline), not only those that fit 120 columns.")
     var wide = false
-    @Flag(help: "No progress line on the terminal.") var quiet = false
+    @Flag(help: "Print only errors: no progress line, notes or warnings.") var quiet = false
     @OptionGroup var reading: ReadingFlags
 
     func validate() throws {
@@ -61,7 +61,7 @@ struct Eval: ParsableCommand {
                 text = report.render(format)
             }
             progress.clear()
-            if let training = scored.model.trainingTexts { Contamination(scored.dataset, training: training).lines.forEach(printError) }
+            if let training = scored.model.trainingTexts { Contamination(scored.dataset, training: training).lines.forEach(progress.note) }
             try emit(text, to: output)
         }
     }

@@ -13,7 +13,8 @@ struct Score: ParsableCommand {
     func run() throws {
         try reportingErrors {
             if let output { try OutputPath.checkFile(output, flag: "--output", apartFrom: data, outside: model) }
-            let scored = try loadAndScore(model: model, data: data, reading: reading)
+            // Notes and warnings (the files' shapes, skipped lines, empty responses) go to stderr.
+            let scored = try loadAndScore(model: model, data: data, reading: reading, reporter: Reporter(note: printError))
             try emit(scoreLines(dataset: scored.dataset, chosen: scored.chosen, rejected: scored.rejected), to: output)
         }
     }

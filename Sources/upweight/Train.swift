@@ -64,7 +64,7 @@ struct Train: ParsableCommand {
     @Option(help: "Also write the HTML report (charts, weighting, training curves) to this file.") var report: String?
     @Flag(help: "Table: every metric (mean and median margin, Brier, reward scale, length baseline), not only those that fit 120 columns.")
     var wide = false
-    @Flag(help: "No progress line on the terminal.") var quiet = false
+    @Flag(help: "Print only errors: no progress line, notes or warnings.") var quiet = false
     @OptionGroup var reading: ReadingFlags
 
     func validate() throws {

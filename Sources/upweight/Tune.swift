@@ -16,7 +16,7 @@ struct Tune: ParsableCommand {
     @Option(parsing: .unconditional, help: "Seed of the folds (and of each training run).") var seed: Int?
     @Option(parsing: .unconditional, help: "Refuse a grid of more candidates than this (default 10000).")
     var maxCandidates = CrossValidation.defaultMaxCandidates
-    @Flag(help: "No progress line on the terminal.") var quiet = false
+    @Flag(help: "Print only errors: no progress line, notes or warnings.") var quiet = false
     @OptionGroup var reading: ReadingFlags
 
     func run() throws {
@@ -38,22 +38,22 @@ struct Tune: ParsableCommand {
             let threads = base.reading.threads
             let candidates = try CrossValidation.candidates(fromGrid: try Files.readJSONObject(grid), file: grid,
                                                             limit: maxCandidates)
+            let progress = ProgressLine(quiet: quiet)
             let (dataset, summary) = try PreferenceReader.read(
                 paths: data, options: base.readingWithGroups,
                 featurizingWith: .hashed(hashBits: base.hashBits, includePrompt: base.includePrompt))
-            logReadSummary(summary, pairs: dataset.count, log: printError)
+            logReadSummary(summary, pairs: dataset.count, log: progress.note)
             let validation = CrossValidation(folds: folds, objective: try TuneObjective(objective), base: base,
                                              candidates: candidates, gridFile: grid)
-            printError("folds: " + HoldoutNote(dataset: dataset, grouping: base.grouping, keys: dataset.groupKeys(by: base.grouping), of: dataset.count).text)
-            printError("tuning \(plural(candidates.count, "candidate", "candidates")) × \(plural(folds, "fold", "folds")) on \(plural(dataset.count, "pair", "pairs")), \(plural(threads, "thread", "threads"))")
-            let progress = ProgressLine(quiet: quiet)
+            progress.note("folds: " + HoldoutNote(dataset: dataset, grouping: base.grouping, keys: dataset.groupKeys(by: base.grouping), of: dataset.count).text)
+            progress.note("tuning \(plural(candidates.count, "candidate", "candidates")) × \(plural(folds, "fold", "folds")) on \(plural(dataset.count, "pair", "pairs")), \(plural(threads, "thread", "threads"))")
             let outcome = try validation.run(dataset: dataset, threads: threads, reporter: progress.reporter)
             progress.clear()
             print(tuneTable(outcome, objective: objective), terminator: "")
             var winner = baseObject
             for (key, value) in outcome.candidates[outcome.winner].settings.members { winner[key] = value }
             try Files.writeAtomically(JSONValue.object(winner).prettyText, to: out)
-            printError("wrote the winner to \(out)")
+            progress.note("wrote the winner to \(out)")
         }
     }
 }

@@ -92,7 +92,7 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual((baseline["overall"] as! [String: Any])["p_value"] as? Double, 1)
 
         let unknown = TestSupport.write(#"{"chat": {"categories": ["general", "chitchat"], "weight": 1}}"#, "unknown.json", in: directory)
-        let bad = try TestSupport.run(["eval", model, dense, "--sections", unknown])
+        let bad = try TestSupport.run(["eval", model, dense, "--sections", unknown, "--quiet"])  // the error alone, without the notes
         XCTAssertEqual(bad.status, 64)
         XCTAssertEqual(bad.stderr, "upweight: \(unknown): unknown category \"chitchat\" (the data has \"coding\", \"general\", \"math\", \"safety\")\n")
 

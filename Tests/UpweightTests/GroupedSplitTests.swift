@@ -124,16 +124,16 @@ final class GroupedSplitTests: XCTestCase {
     func test_train_and_tune_say_how_pairs_were_grouped() throws {
         let directory = TestSupport.temporaryDirectory(self)
         let data = repeatedPrompts(in: directory, field: "thread")
-        let grouped = try TestSupport.run(["train", data, "--holdout", "0.2", "--quiet"])
+        let grouped = try TestSupport.run(["train", data, "--holdout", "0.2"])
         XCTAssertEqual(grouped.status, 0, grouped.stderr)
         XCTAssertTrue(grouped.stderr.contains("held out 90 of 450 pairs, grouped by prompt (180 groups; no group on both sides)\n"), grouped.stderr)
-        let byField = try TestSupport.run(["train", data, "--holdout", "0.2", "--group-by", "thread", "--quiet"])
+        let byField = try TestSupport.run(["train", data, "--holdout", "0.2", "--group-by", "thread"])
         XCTAssertTrue(byField.stderr.contains(", grouped by thread (180 groups; no group on both sides)\n"), byField.stderr)
-        let none = try TestSupport.run(["train", data, "--holdout", "0.2", "--group-by", "none", "--quiet"])
+        let none = try TestSupport.run(["train", data, "--holdout", "0.2", "--group-by", "none"])
         XCTAssertTrue(none.stderr.contains("held out 90 of 450 pairs, split by pair (--group-by none) (warning: 405 pairs share a prompt with another and may sit on both sides)\n"), none.stderr)
 
         let grid = TestSupport.write(#"{"l2": [0.001, 0.01]}"#, "grid.json", in: directory)
-        let tune = try TestSupport.run(["tune", data, "--grid", grid, "--folds", "3", "--out", "\(directory)/best.json", "--quiet"])
+        let tune = try TestSupport.run(["tune", data, "--grid", grid, "--folds", "3", "--out", "\(directory)/best.json"])
         XCTAssertEqual(tune.status, 0, tune.stderr)
         XCTAssertTrue(tune.stderr.contains("folds: 450 pairs, grouped by prompt (180 groups; no group on both sides)\n"), tune.stderr)
     }
@@ -174,16 +174,21 @@ final class ContaminationTests: XCTestCase {
 
             """, "eval.jsonl", in: directory)
         XCTAssertEqual(try TestSupport.run(["train", train, "--out", "\(directory)/model", "--quiet"]).status, 0)
-        let run = try TestSupport.run(["eval", "\(directory)/model", evaluation, "--quiet", "--format", "json"])
+        let run = try TestSupport.run(["eval", "\(directory)/model", evaluation, "--format", "json"])
         XCTAssertEqual(run.status, 0, run.stderr)
         XCTAssertEqual(run.stderr, """
+            note: \(evaluation): shape explicit (prompt/chosen/rejected strings), 3 pairs
             warning: 1 of 3 evaluation pairs share a prompt and 1 a response with the training data (the model has seen them)
               math: 1 of 1 share a prompt, 0 a response
               chat: 0 of 2 share a prompt, 1 a response
 
             """)
-        let clean = try TestSupport.run(["eval", "\(directory)/model", TestSupport.write(#"{"prompt":"x","chosen":"y","rejected":"z"}"#, "c.jsonl", in: directory), "--quiet", "--format", "json"])
-        XCTAssertEqual(clean.stderr, "contamination check: 1 evaluation pair, none sharing a prompt or a response with the training data\n")
+        let clean = try TestSupport.run(["eval", "\(directory)/model", TestSupport.write(#"{"prompt":"x","chosen":"y","rejected":"z"}"#, "c.jsonl", in: directory), "--format", "json"])
+        XCTAssertEqual(clean.stderr, """
+            note: \(directory)/c.jsonl: shape explicit (prompt/chosen/rejected strings), 1 pair
+            contamination check: 1 evaluation pair, none sharing a prompt or a response with the training data
+
+            """)
     }
 }
 

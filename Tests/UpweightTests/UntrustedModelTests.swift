@@ -74,7 +74,8 @@ final class UntrustedModelTests: XCTestCase {
     }
 
     func eval(_ model: String, baseline: String? = nil) throws -> TestSupport.Run {
-        try TestSupport.run(["eval", model, TestSupport.fixture("linear-dense/train.jsonl"), "--bootstrap", "0"] + (baseline.map { ["--baseline", $0] } ?? []))
+        // --quiet: the error alone, without the data file's notes.
+        try TestSupport.run(["eval", model, TestSupport.fixture("linear-dense/train.jsonl"), "--bootstrap", "0", "--quiet"] + (baseline.map { ["--baseline", $0] } ?? []))
     }
 
     func test_the_untouched_model_evaluates() throws {
