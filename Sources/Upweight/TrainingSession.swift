@@ -33,9 +33,7 @@ public struct TrainingSession {
     /// pairs (`eval` files, else the held-out fraction, else the training pairs themselves).
     public func run(reporter: Reporter = .silent) throws -> Finished {
         let log = reporter.note
-        if configuration.out == nil && (configuration.checkpointEvery != nil || configuration.resume) {
-            throw UsageError("--checkpoint-every and --resume need --out: checkpoints live in the model directory")
-        }
+        try CheckpointPolicy.checkDestination(configuration)
         // Where the results go is checked before reading: a bad path costs seconds, not the run.
         if let out = configuration.out { try OutputPath.checkModelDirectory(out) }
         if let path = configuration.logFile {

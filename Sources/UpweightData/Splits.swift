@@ -3,13 +3,9 @@ import UpweightSupport
 /// Held-out splits that keep every category's share: within each category the pairs are shuffled
 /// with the seed and round(fraction · n_k) of them are held out.
 public func stratifiedHoldout(_ dataset: PreferenceDataset, among: [Int]? = nil, fraction: Double, seed: UInt64) -> (train: [Int], heldOut: [Int]) {
-    var byCategory = [[Int]](repeating: [], count: dataset.categoryNames.count)
-    for pair in among ?? Array(0..<dataset.count) { byCategory[Int(dataset.categoryIndices[pair])].append(pair) }
-    var generator = SplitMix64(seed: seed ^ 0x5EED_0F_5917)
     var train: [Int] = []
     var heldOut: [Int] = []
-    for var pairs in byCategory {
-        pairs.seededShuffle(using: &generator)
+    for pairs in shuffledByCategory(dataset, among: among ?? Array(0..<dataset.count), seed: seed ^ 0x5EED_0F_5917) {
         let take = Int((fraction * Double(pairs.count)).rounded())
         heldOut.append(contentsOf: pairs[..<take])
         train.append(contentsOf: pairs[take...])
@@ -19,19 +15,25 @@ public func stratifiedHoldout(_ dataset: PreferenceDataset, among: [Int]? = nil,
 
 /// Fold of each pair: within every category the pairs are shuffled with the seed and dealt round-robin.
 package func stratifiedFolds(_ dataset: PreferenceDataset, folds: Int, seed: UInt64) -> [Int] {
-    var byCategory = [[Int]](repeating: [], count: dataset.categoryNames.count)
-    for pair in 0..<dataset.count { byCategory[Int(dataset.categoryIndices[pair])].append(pair) }
-    var generator = SplitMix64(seed: seed ^ 0xF01D)
     var assignment = [Int](repeating: 0, count: dataset.count)
     var next = 0
-    for var pairs in byCategory {
-        pairs.seededShuffle(using: &generator)
+    for pairs in shuffledByCategory(dataset, among: Array(0..<dataset.count), seed: seed ^ 0xF01D) {
         for pair in pairs {
             assignment[pair] = next % folds
             next += 1
         }
     }
     return assignment
+}
+
+/// `pairs` by category (in category order), each category's shuffled in turn by one generator
+/// seeded with `seed`: what both stratified splits deal out.
+private func shuffledByCategory(_ dataset: PreferenceDataset, among pairs: [Int], seed: UInt64) -> [[Int]] {
+    var byCategory = [[Int]](repeating: [], count: dataset.categoryNames.count)
+    for pair in pairs { byCategory[Int(dataset.categoryIndices[pair])].append(pair) }
+    var generator = SplitMix64(seed: seed)
+    for category in byCategory.indices { byCategory[category].seededShuffle(using: &generator) }
+    return byCategory
 }
 
 /// A 64-bit fingerprint of the data a model was trained on (FNV-1a over 8-byte words): the same

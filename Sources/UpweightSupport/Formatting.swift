@@ -20,8 +20,12 @@ package func fixed(_ value: Double, _ digits: Int) -> String {
 }
 
 /// "1.23 s" since `start`.
-package func seconds(since start: ContinuousClock.Instant) -> String {
-    let elapsed = ContinuousClock().now - start
-    let value = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
-    return "\(fixed(value, 2)) s"
+package func seconds(since start: ContinuousClock.Instant) -> String { "\(fixed(elapsedSeconds(since: start), 2)) s" }
+
+/// Seconds since `start`, as a number (the training log's `seconds`).
+package func elapsedSeconds(since start: ContinuousClock.Instant) -> Double { (ContinuousClock.now - start).inSeconds }
+
+extension Duration {
+    /// The duration in seconds, as a number.
+    package var inSeconds: Double { Double(components.seconds) + Double(components.attoseconds) * 1e-18 }
 }

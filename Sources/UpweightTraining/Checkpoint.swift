@@ -105,6 +105,21 @@ public struct Checkpoint: Sendable {
         }
     }
 
+    /// Puts this checkpoint's parameters and optimizer state into `model`. A state that does not fit
+    /// the model (or whose best epoch's state does not) is a damaged checkpoint.safetensors, found
+    /// before any step is taken.
+    package func restore<Model: MinibatchTrainable>(_ model: inout Model) throws {
+        do {
+            var best = model
+            try model.restore(state)
+            if bestEpoch != nil {
+                try best.restore(bestState)
+            }
+        } catch let error as UsageError {
+            throw DataError.invalidModel(stateFile, error.message)
+        }
+    }
+
     /// The most epochs a run may have (`--epochs`), so a checkpoint's epoch is bounded too.
     package static let maximumEpochs = 1_000_000
 
@@ -146,3 +161,27 @@ public struct CheckpointPolicy {
     }
 }
 
+extension CheckpointPolicy {
+    /// Checkpoints live in the model directory: `--checkpoint-every` and `--resume` need `--out`.
+    package static func checkDestination(_ configuration: TrainingConfiguration) throws {
+        if configuration.out == nil && (configuration.checkpointEvery != nil || configuration.resume) {
+            throw UsageError("--checkpoint-every and --resume need --out: checkpoints live in the model directory")
+        }
+    }
+
+    /// Writes `position` after `epoch` every `everyEpochs` epochs, but not after the last (the
+    /// finished model replaces it).
+    package func writeIfDue(after epoch: Int, of epochs: Int, _ position: @autoclosure () -> Checkpoint, reporter: Reporter) throws {
+        guard let every = everyEpochs, epoch % every == 0, epoch < epochs, let write else { return }
+        try write(position())
+        reporter.note("checkpoint after epoch \(epoch) written to \(destination ?? "the model directory")")
+    }
+
+    /// Stops a run on `signal`, after writing `position` when there is somewhere to write it.
+    package func stop(signal: Int32, at position: Checkpoint) throws -> Never {
+        let place = "epoch \(position.epoch + 1), step \(position.batch)"
+        guard let write else { throw TrainingInterrupted(signal: signal, at: place, unsaved: unsavedReason) }
+        try write(position)
+        throw TrainingInterrupted(signal: signal, message: "interrupted by \(Interruption.signalName(signal)) at \(place); checkpoint written to \(destination ?? "the model directory"). To continue, run the same command with --resume")
+    }
+}

@@ -2,12 +2,14 @@ import UpweightSupport
 import UpweightIO
 import UpweightModels
 
-/// A model trained by minibatches: one optimizer step on a batch, and the state a checkpoint needs
-/// to resume exactly (parameters and optimizer moments, bit for bit).
+/// A model trained by minibatches: the loss and gradient of a batch, the optimizer's step, and the
+/// state a checkpoint needs to resume exactly (parameters and optimizer moments, bit for bit).
 package protocol MinibatchTrainable {
-    /// Evaluates the weighted batch loss (pair i counts w_i·scale[k_i] when a category scale is
-    /// given), then updates the parameters at learning rate `rate`. Returns the loss before the update.
-    mutating func step(batch: [Int], categoryScale: [Double]?, rate: Double) -> LinearObjective.Value
+    /// The weighted batch loss (pair i counts w_i·scale[k_i] when a category scale is given); its
+    /// gradient is kept for `optimizerStep`.
+    mutating func lossAndGradient(batch: [Int], categoryScale: [Double]?) -> LinearObjective.Value
+    /// Updates the parameters from the last gradient at learning rate `rate`.
+    mutating func optimizerStep(rate: Double)
     /// Σ_{i∈k} w_i over `pairs`, per category (group DRO normalizes by it).
     func weightByCategory(pairs: [Int]) -> [Double]
     /// False once a parameter is NaN or infinite.
@@ -24,13 +26,14 @@ package struct LinearTrainable: MinibatchTrainable {
     package let objective: LinearObjective
     package var theta: [Double]
     package var optimizer: AdamW
+    /// The last batch's ∇L, for `optimizerStep`.
+    var gradient: [Double] = []
 
-    package mutating func step(batch: [Int], categoryScale: [Double]?, rate: Double) -> LinearObjective.Value {
-        var gradient: [Double] = []
-        let value = objective.evaluate(theta, pairs: batch, categoryScale: categoryScale, gradient: &gradient)
-        optimizer.update(&theta, gradient: gradient, rate: rate)
-        return value
+    package mutating func lossAndGradient(batch: [Int], categoryScale: [Double]?) -> LinearObjective.Value {
+        objective.evaluate(theta, pairs: batch, categoryScale: categoryScale, gradient: &gradient)
     }
+
+    package mutating func optimizerStep(rate: Double) { optimizer.update(&theta, gradient: gradient, rate: rate) }
 
     package func weightByCategory(pairs: [Int]) -> [Double] { objective.weightByCategory(pairs: pairs) }
 
@@ -72,19 +75,14 @@ package struct MLPTrainable: MinibatchTrainable {
     package let objective: MLPObjective
     package var model: MLPRewardModel
     package var optimizer: TensorAdamW
-    private var gradient = MLPGradient()
+    /// The last batch's ∇L, for `optimizerStep`.
+    var gradient = MLPGradient()
 
-    package init(objective: MLPObjective, model: MLPRewardModel, optimizer: TensorAdamW) {
-        self.objective = objective
-        self.model = model
-        self.optimizer = optimizer
+    package mutating func lossAndGradient(batch: [Int], categoryScale: [Double]?) -> LinearObjective.Value {
+        objective.evaluate(model, pairs: batch, categoryScale: categoryScale, gradient: &gradient)
     }
 
-    package mutating func step(batch: [Int], categoryScale: [Double]?, rate: Double) -> LinearObjective.Value {
-        let value = objective.evaluate(model, pairs: batch, categoryScale: categoryScale, gradient: &gradient)
-        optimizer.update(&model, gradient: gradient, rate: rate)
-        return value
-    }
+    package mutating func optimizerStep(rate: Double) { optimizer.update(&model, gradient: gradient, rate: rate) }
 
     package func weightByCategory(pairs: [Int]) -> [Double] { objective.weightByCategory(pairs: pairs) }
 

@@ -3,7 +3,6 @@ import UpweightIO
 import UpweightData
 import UpweightModels
 import UpweightWeighting
-import UpweightEvaluation
 
 /// The one place that knows every stage: weights → features → optimizer (→ boosting rounds) → model.
 public enum Trainer {
@@ -32,44 +31,23 @@ public enum Trainer {
         try TrainingMemory.check(configuration, inputDimension: featurizer.dimension, pairs: dataset.count, denseFeatures: !dataset.isText)
         let threads = configuration.reading.threads
         let features = try featurizer.features(of: dataset, threads: threads)
-        let evaluate = try evaluation.map { evaluation in
-            let evaluationFeatures = try featurizer.features(of: evaluation, threads: threads)
-            return { (model: RewardModel) -> JSONObject in
-                // Accuracy and loss per epoch; no bootstrap intervals (they are for the final report).
-                let report = try? EvaluationReport(dataset: evaluation, chosenRewards: model.rewards(evaluationFeatures.chosen, threads: threads),
-                                                   rejectedRewards: model.rewards(evaluationFeatures.rejected, threads: threads),
-                                                   options: EvaluationOptions(bootstrapSamples: 0))
-                return report?.epochSummary ?? JSONObject()
-            }
-        }
-        // Early stopping watches the held-out log loss, mean softplus(−Δ).
-        let validationLoss = try evaluation.map { evaluation in
-            let evaluationFeatures = try featurizer.features(of: evaluation, threads: threads)
-            return { (model: RewardModel) -> Double in
-                let chosen = model.rewards(evaluationFeatures.chosen, threads: threads)
-                let rejected = model.rewards(evaluationFeatures.rejected, threads: threads)
-                return zip(chosen, rejected).reduce(0) { $0 + softplus(Double($1.1) - Double($1.0)) } / Double(max(chosen.count, 1))
-            }
-        }
+        let heldOut = try evaluation.map { try HeldOutEvaluator($0, featurizer: featurizer, threads: threads) }
         var provenance = JSONObject()
         provenance["training"] = .object(configuration.json)
         provenance["weights"] = .object(summary.json)
         provenance["data"] = ["pairs": JSONValue(dataset.count), "fingerprint": .string(fingerprint(of: dataset))]
         let checkpoints = try checkpointPolicy(configuration, featurizer: featurizer, provenance: provenance)
+        let problem = TrainingProblem(features: features, weights: weights, categories: dataset.categoryIndices,
+                                      categoryNames: dataset.categoryNames, margins: dataset.margins, heldOut: heldOut,
+                                      configuration: configuration)
 
         /// One model on `pairWeights` (mean 1), as configured.
         func fitModel(_ pairWeights: [Double], checkpoints: CheckpointPolicy, reporter: Reporter) throws -> FitResult {
+            var problem = problem
+            problem.weights = pairWeights
             switch configuration.model {
-            case .linear:
-                let fitted = try LinearFit(features: features, categories: dataset.categoryIndices, categoryNames: dataset.categoryNames,
-                                           margins: dataset.margins, configuration: configuration)
-                    .fit(weights: pairWeights, evaluate: evaluate, checkpoints: checkpoints, reporter: reporter)
-                return FitResult(model: .linear(LinearRewardModel(weight: fitted.theta.map { Float($0) })), objective: fitted.objective,
-                                 l2Term: fitted.l2Term, details: fitted.details, log: fitted.log)
-            case .mlp:
-                return try MLPFit(features: features, categories: dataset.categoryIndices, categoryNames: dataset.categoryNames,
-                                  margins: dataset.margins, configuration: configuration)
-                    .fit(weights: pairWeights, evaluate: evaluate, validationLoss: validationLoss, checkpoints: checkpoints, reporter: reporter)
+            case .linear: return try LinearFit(problem).fit(checkpoints: checkpoints, reporter: reporter)
+            case .mlp: return try MLPFit(problem).fit(checkpoints: checkpoints, reporter: reporter)
             }
         }
 
@@ -126,12 +104,8 @@ public enum Trainer {
     /// to continue (checkpoint.json, checkpoint.safetensors), swapped in atomically. `resume` reads
     /// the last one back, after checking that it was made with the same configuration and data.
     package static func checkpointPolicy(_ configuration: TrainingConfiguration, featurizer: Featurizer, provenance: JSONObject) throws -> CheckpointPolicy {
-        guard let out = configuration.out else {
-            if configuration.checkpointEvery != nil || configuration.resume {
-                throw UsageError("--checkpoint-every and --resume need --out: checkpoints live in the model directory")
-            }
-            return CheckpointPolicy()
-        }
+        try CheckpointPolicy.checkDestination(configuration)
+        guard let out = configuration.out else { return CheckpointPolicy() }
         let write: (Checkpoint) throws -> Void = { checkpoint in
             var trained = TrainedModel(featurizer: featurizer, model: checkpoint.model, reading: configuration.reading, provenance: provenance)
             trained.trainingLog = checkpoint.log
@@ -166,16 +140,4 @@ func termText(_ value: Double) -> String {
     while mantissa < 1 { mantissa *= 10; exponent -= 1 }
     if fixed(mantissa, 2) == "10.00" { mantissa /= 10; exponent += 1 }
     return (value < 0 ? "-" : "") + fixed(mantissa, 2) + "e-" + (-exponent < 10 ? "0" : "") + String(-exponent)
-}
-
-extension EvaluationReport {
-    /// What a training-log entry records of a held-out evaluation: per-category accuracy and loss.
-    package var epochSummary: JSONObject {
-        var categories = JSONObject()
-        for (name, metrics) in self.categories {
-            categories[name] = ["accuracy": .number(metrics.accuracy), "log_loss": .number(metrics.logLoss)]
-        }
-        return JSONObject([("accuracy", .number(overall.accuracy)), ("log_loss", .number(overall.logLoss)),
-                           ("categories", .object(categories))])
-    }
 }

@@ -52,11 +52,11 @@ final class ProgressLine: Sendable {
             let finished = update.total.map { update.completed >= $0 } ?? false
             guard now - state.lastDraw >= .milliseconds(100) || finished else { return }
             state.lastDraw = now
-            let elapsed = seconds(now - state.phaseStart)
+            let elapsed = (now - state.phaseStart).inSeconds
             var line = "\(update.phase)  \(update.completed)" + (update.total.map { "/\($0)" } ?? "") + " \(update.unit)"
             if elapsed > 0.2 { line += "  \(Int(Double(update.completed) / elapsed)) \(update.unit)/s" }
             if let run = update.run, let start = state.runStart {
-                let runElapsed = seconds(now - start.time)
+                let runElapsed = (now - start.time).inSeconds
                 if runElapsed > 0.2, let remaining = run.remainingSeconds(startedAt: start.completed, elapsed: runElapsed) {
                     line += "  ETA \(run.isLimit ? "≤ " : "")" + durationText(remaining)
                 }
@@ -82,10 +82,6 @@ final class ProgressLine: Sendable {
         let bytes = Array(text.utf8)
         _ = bytes.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
     }
-}
-
-private func seconds(_ duration: Duration) -> Double {
-    Double(duration.components.seconds) + Double(duration.components.attoseconds) * 1e-18
 }
 
 /// "0:04", "12:30", "2:05:00" (whole seconds; a huge or unknown estimate shows as "?").

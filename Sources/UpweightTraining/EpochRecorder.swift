@@ -1,0 +1,30 @@
+import UpweightSupport
+import UpweightIO
+import UpweightModels
+
+/// Builds the training log's entry for one epoch (or one full-batch fit):
+/// `{"epoch", "train_loss", "train_loss_by_category", "eval"?, "group_weights"?, "learning_rate"?, "seconds"}`.
+package struct EpochRecorder {
+    package let problem: TrainingProblem
+    package let started = ContinuousClock.now
+
+    package init(_ problem: TrainingProblem) { self.problem = problem }
+
+    /// The entry for `model` after `epoch`, whose training loss was `value`; with held-out pairs, the
+    /// model's score on them comes back too (early stopping watches its loss).
+    package func entry(epoch: Int, value: LinearObjective.Value, rate: Double?, groupWeights: [Double]?,
+                       model: RewardModel) -> (entry: JSONObject, heldOut: HeldOutEvaluator.Score?) {
+        var entry = JSONObject()
+        entry["epoch"] = JSONValue(epoch)
+        entry["train_loss"] = .number(value.value)
+        var byCategory = JSONObject()
+        for (k, loss) in value.meanLossByCategory.enumerated() { if let loss { byCategory[problem.categoryNames[k]] = .number(loss) } }
+        entry["train_loss_by_category"] = .object(byCategory)
+        let heldOut = problem.heldOut?.score(model)
+        if let heldOut { entry["eval"] = .object(heldOut.summary) }
+        if let groupWeights { entry["group_weights"] = problem.byCategory(groupWeights) }
+        if let rate { entry["learning_rate"] = .number(rate) }
+        entry["seconds"] = .number(elapsedSeconds(since: started))
+        return (entry, heldOut)
+    }
+}

@@ -1,0 +1,54 @@
+import UpweightSupport
+import UpweightIO
+import UpweightData
+import UpweightModels
+import UpweightWeighting
+
+/// What a fit is given, whatever the model: the training pairs (features, categories, margins),
+/// each pair's weight, the held-out pairs and the configuration. `LinearFit` and `MLPFit` take
+/// one; boosting fits the same problem again with each round's weights.
+package struct TrainingProblem {
+    package let features: PairFeatures
+    /// Each pair's weight, mean 1: the weighting's, or a boosting round's.
+    package var weights: [Double]
+    package let categories: [Int32]
+    package let categoryNames: [String]
+    package let margins: [Double]
+    /// The held-out pairs each epoch (or L-BFGS round) is scored on; nil: none.
+    package let heldOut: HeldOutEvaluator?
+    package let configuration: TrainingConfiguration
+
+    package var threads: Int { configuration.reading.threads }
+
+    /// Sample mode: pairs are drawn ∝ w, and then count 1 each (`objectiveWeights`). Loss mode: nil.
+    package func sampler() -> AliasSampler? {
+        configuration.weightMode == .sample ? AliasSampler(weights: weights) : nil
+    }
+
+    /// The weights the objective applies while training: w in loss mode, ones in sample mode.
+    package var objectiveWeights: [Double] {
+        configuration.weightMode == .sample ? [Double](repeating: 1, count: weights.count) : weights
+    }
+
+    /// Group DRO over the categories; nil when `--group-dro` is off.
+    package func groupDRO() -> GroupDRO? {
+        GroupDRO(stepSize: configuration.groupDRO, adjustment: configuration.groupDROAdjustment,
+                 categories: categories, categoryCount: categoryNames.count)
+    }
+
+    /// `{"category": value, …}` in category order: group DRO's weights in the log and in config.json.
+    package func byCategory(_ values: [Double]) -> JSONValue {
+        .object(JSONObject(categoryNames.indices.map { (categoryNames[$0], .number(values[$0])) }))
+    }
+}
+
+/// What one fit produced: the model, its objective on the training pairs, optimizer details, and
+/// the training log.
+package struct FitResult {
+    package var model: RewardModel
+    package var objective: Double
+    /// The L2 term inside `objective` (the rest is the weighted loss).
+    package var l2Term: Double
+    package var details: JSONObject
+    package var log: [JSONObject]
+}
