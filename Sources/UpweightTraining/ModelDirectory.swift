@@ -166,12 +166,9 @@ public enum ModelDirectory {
     package static var maximumDimension: Int { RewardModel.maximumDimension }
 
     package static func readerJSON(_ options: ReadOptions) -> JSONObject {
-        let fields = options.fields
-        return JSONObject([("shape", .string(options.shape?.rawValue ?? "auto")),
-                           ("prompt-field", .string(fields.prompt)), ("chosen-field", .string(fields.chosen)),
-                           ("rejected-field", .string(fields.rejected)), ("category-field", .string(fields.category)),
-                           ("weight-field", .string(fields.weight)), ("margin-field", .string(fields.margin)),
-                           ("id-field", .string(fields.id))])
+        var configuration = TrainingConfiguration()
+        configuration.reading = options
+        return configuration.readerJSON
     }
 
     package static func parseReader(_ object: JSONObject) -> ReadOptions {

@@ -9,10 +9,10 @@ struct Compare: ParsableCommand {
     @Option(name: .customLong("model"), help: "A model directory (repeat: the first is the baseline).") var models: [String] = []
     @Option(help: "Compare on exactly the pairs this model directory held out in training (train --holdout).") var holdoutOf: String?
     @Option(help: "Report format: table or json.") var format: ReportFormat = .table
-    @Option(help: "Write the comparison to this file (atomically) instead of stdout.") var output: String?
+    @OptionGroup var output: OutputFlags
     @Option(help: "How a tie (Δ = 0) counts towards accuracy: half (½), strict (0) or exclude (left out).") var ties: TiePolicy = .half
     @Option(parsing: .unconditional, help: "Bootstrap resamples for the 95% intervals.") var bootstrap: Int = 1000
-    @Option(parsing: .unconditional, help: "Seed of the bootstrap.") var seed = 0
+    @Option(parsing: .unconditional, help: "Seed of the bootstrap.") var seed = Seed(0)
     @Flag(help: "Print only errors: no progress line, notes or warnings.") var quiet = false
     @OptionGroup var reading: ReadingFlags
 
@@ -25,7 +25,7 @@ struct Compare: ParsableCommand {
     func run() throws {
         try reportingErrors {
             try FlagRange.check(bootstrap, flag: "--bootstrap", in: 1...1_000_000)
-            try FlagRange.check(seed, flag: "--seed", in: 0...Int.max)
+            let seed = try self.seed.value()
             let progress = ProgressLine(quiet: quiet)
             defer { progress.clear() }
             // The first model reads the data (its reading settings, unless flags say otherwise); the
@@ -39,9 +39,9 @@ struct Compare: ParsableCommand {
             }
             progress.draw(.init(phase: "\(bootstrap) bootstrap resamples", completed: 0, total: nil, unit: "pairs"))
             let comparison = ModelComparison(dataset: first.dataset, models: models, rewards: rewards, ties: ties,
-                                             bootstrapSamples: bootstrap, seed: UInt64(seed))
+                                             bootstrapSamples: bootstrap, seed: seed)
             progress.clear()
-            try emit(format == .json ? JSONValue.object(comparison.json).prettyText : comparison.table, to: output)
+            try emit(format == .json ? JSONValue.object(comparison.json).prettyText : comparison.table, to: output.file?.path)
         }
     }
 }

@@ -12,10 +12,10 @@ struct Eval: ParsableCommand {
     @Argument(help: "JSONL files of preference pairs (with --holdout-of: default, the files that model was trained on).") var data: [String] = []
     @Option(help: "Evaluate on exactly the pairs this model directory held out in training (train --holdout).") var holdoutOf: String?
     @Option(help: "Report format.") var format: ReportFormat = .table
-    @Option(help: "Write the report to this file (atomically) instead of stdout.") var output: String?
+    @OptionGroup var output: OutputFlags
     @Option(help: "How a tie (Δ = 0) counts towards accuracy: half (½), strict (0) or exclude (left out).") var ties: TiePolicy = .half
     @Option(parsing: .unconditional, help: "Bootstrap resamples for the 95% intervals (0: none).") var bootstrap: Int = 1000
-    @Option(parsing: .unconditional, help: "Seed of the bootstrap.") var seed = 0
+    @Option(parsing: .unconditional, help: "Seed of the bootstrap.") var seed = Seed(0)
     @Option(help: "JSON file of RewardBench-style sections: {\"SECTION\": {\"categories\": [...], \"weight\": w}}.")
     var sections: String?
     @Option(help: "A second model directory to compare with, on the same pairs.") var baseline: String?
@@ -31,13 +31,13 @@ struct Eval: ParsableCommand {
     func run() throws {
         try reportingErrors {
             try FlagRange.check(bootstrap, flag: "--bootstrap", in: 0...1_000_000)
-            try FlagRange.check(seed, flag: "--seed", in: 0...Int.max)
-            if let output { try OutputPath.checkFile(output, flag: "--output", apartFrom: data + (sections.map { [$0] } ?? []), outside: model) }
+            let seed = try self.seed.value()
+            if let file = output.file { try OutputPath.checkFile(file.path, flag: file.flag, apartFrom: data + (sections.map { [$0] } ?? []), outside: model) }
             let progress = ProgressLine(quiet: quiet)
             defer { progress.clear() }
             let scored = try loadAndScore(model: model, data: data, reading: reading, heldOutOf: holdoutOf, reporter: progress.reporter)
             progress.draw(.init(phase: "metrics and \(plural(bootstrap, "bootstrap resample", "bootstrap resamples"))", completed: 0, total: nil, unit: "pairs"))
-            var options = EvaluationOptions(ties: ties, bootstrapSamples: bootstrap, seed: UInt64(seed))
+            var options = EvaluationOptions(ties: ties, bootstrapSamples: bootstrap, seed: seed)
             if let sections { options.sections = try Sections.load(sections) }
             if let baseline {
                 let other = try ModelDirectory.load(baseline)
@@ -56,13 +56,13 @@ struct Eval: ParsableCommand {
                                    trainingLog: trained.trainingLog.isEmpty ? nil : trained.trainingLog)
             case .table:
                 // Colour only on a terminal: a pipe or a file gets plain text.
-                text = report.table(colour: output == nil && isatty(1) != 0, wide: wide, width: output == nil ? terminalWidth() : 120)
+                text = report.table(colour: output.file == nil && isatty(1) != 0, wide: wide, width: output.file == nil ? terminalWidth() : 120)
             default:
                 text = report.render(format)
             }
             progress.clear()
             if let training = scored.model.trainingTexts { Contamination(scored.dataset, training: training).lines.forEach(progress.note) }
-            try emit(text, to: output)
+            try emit(text, to: output.file?.path)
         }
     }
 }

@@ -2,37 +2,19 @@ import ArgumentParser
 import Upweight
 
 /// Flags that say how to read JSONL, shared by every subcommand that reads pairs.
-struct ReadingFlags: ParsableArguments {
-    @Option(help: "Input shape: auto, explicit, conversational, implicit or dense (default: auto, detected per file).")
-    var shape: String?
-    @Option(name: .customLong("on-error"), help: "fail: stop at the first bad line (default); skip: skip bad lines and count them.")
-    var onError: ErrorPolicy?
-    @Option(parsing: .unconditional, help: "Threads for parsing, featurizing and training (default: all cores).")
-    var threads: Int?
-    @Option(help: "Field holding the prompt (default: prompt).") var promptField: String?
-    @Option(help: "Field holding the chosen response (default: chosen).") var chosenField: String?
-    @Option(help: "Field holding the rejected response (default: rejected).") var rejectedField: String?
-    @Option(help: "Field holding the category (default: category).") var categoryField: String?
-    @Option(help: "Field holding the per-example weight (default: weight).") var weightField: String?
-    @Option(help: "Field holding the margin inside the loss (default: margin).") var marginField: String?
-    @Option(help: "Field holding the pair's id (default: id).") var idField: String?
-    @Option(help: "Field holding the split name, for --train-split and --eval-split (default: split).") var splitField: String?
-    @Option(parsing: .unconditional, help: "Refuse data estimated to need more memory than this, e.g. 8G (default: the available memory).") var maxMemory: String?
-
-    /// The flags that were given, as config keys.
-    var settings: JSONObject {
-        var object = JSONObject()
-        if let shape { object["shape"] = .string(shape) }
-        if let onError { object["on-error"] = .string(onError.rawValue) }
-        if let threads { object["threads"] = JSONValue(threads) }
-        if let maxMemory { object["max-memory"] = .string(maxMemory) }
-        for (key, value) in [("prompt-field", promptField), ("chosen-field", chosenField), ("rejected-field", rejectedField),
-                             ("category-field", categoryField), ("weight-field", weightField),
-                             ("margin-field", marginField), ("id-field", idField), ("split-field", splitField)] {
-            if let value { object[key] = .string(value) }
-        }
-        return object
-    }
+struct ReadingFlags: OptionTableFlags {
+    @Option(name: .key(.shape), help: .option(.shape)) var shape: ShapeChoice?
+    @Option(name: .key(.onError), help: .option(.onError)) var onError: ErrorPolicy?
+    @Option(name: .key(.threads), parsing: .unconditional, help: .option(.threads)) var threads: Int?
+    @Option(name: .key(.promptField), help: .option(.promptField)) var promptField: String?
+    @Option(name: .key(.chosenField), help: .option(.chosenField)) var chosenField: String?
+    @Option(name: .key(.rejectedField), help: .option(.rejectedField)) var rejectedField: String?
+    @Option(name: .key(.categoryField), help: .option(.categoryField)) var categoryField: String?
+    @Option(name: .key(.weightField), help: .option(.weightField)) var weightField: String?
+    @Option(name: .key(.marginField), help: .option(.marginField)) var marginField: String?
+    @Option(name: .key(.idField), help: .option(.idField)) var idField: String?
+    @Option(name: .key(.splitField), help: .option(.splitField)) var splitField: String?
+    @Option(name: .key(.maxMemory), parsing: .unconditional, help: .option(.maxMemory)) var maxMemory: String?
 
     /// Reading options: `base` (a model's own settings, or defaults) overridden by the flags given.
     func options(base: ReadOptions = ReadOptions()) throws -> ReadOptions {
@@ -41,4 +23,19 @@ struct ReadingFlags: ParsableArguments {
         try configuration.apply(settings, from: .commandLine)
         return configuration.reading
     }
+}
+
+/// Where `eval`, `compare` and `score` write (stdout without): `--out`, as `train`, `tune` and
+/// `synth` name their outputs. `--output`, its old name, still works, hidden from the help.
+struct OutputFlags: ParsableArguments {
+    @Option(help: "Write to this file (atomically) instead of stdout (--output, the old name of this flag, still works).")
+    var out: String?
+    @Option(help: ArgumentHelp("Deprecated: the old name of --out.", visibility: .hidden)) var output: String?
+
+    func validate() throws {
+        if out != nil && output != nil { throw ValidationError("--output is the old name of --out: give one of them") }
+    }
+
+    /// The path given, and the flag that gave it (for messages).
+    var file: (path: String, flag: String)? { out.map { ($0, "--out") } ?? output.map { ($0, "--output") } }
 }

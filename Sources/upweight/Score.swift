@@ -7,15 +7,15 @@ struct Score: ParsableCommand {
 
     @Argument(help: "Model directory (from train --out).") var model: String
     @Argument(help: "JSONL files of preference pairs.") var data: [String]
-    @Option(help: "Write to this file (atomically) instead of stdout.") var output: String?
+    @OptionGroup var output: OutputFlags
     @OptionGroup var reading: ReadingFlags
 
     func run() throws {
         try reportingErrors {
-            if let output { try OutputPath.checkFile(output, flag: "--output", apartFrom: data, outside: model) }
+            if let file = output.file { try OutputPath.checkFile(file.path, flag: file.flag, apartFrom: data, outside: model) }
             // Notes and warnings (the files' shapes, skipped lines, empty responses) go to stderr.
             let scored = try loadAndScore(model: model, data: data, reading: reading, reporter: Reporter(note: printError))
-            try emit(scoreLines(dataset: scored.dataset, chosen: scored.chosen, rejected: scored.rejected), to: output)
+            try emit(scoreLines(dataset: scored.dataset, chosen: scored.chosen, rejected: scored.rejected), to: output.file?.path)
         }
     }
 }
