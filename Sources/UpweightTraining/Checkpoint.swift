@@ -124,11 +124,12 @@ public struct Checkpoint: Sendable {
     package static let maximumEpochs = 1_000_000
 
     /// Throws unless this checkpoint is a position inside the run it resumes: an epoch before the
-    /// last, a batch inside the epoch, group weights and sums for these categories.
+    /// last, a batch inside the epoch or at its end (a signal during its last batch: the resumed run
+    /// only closes the epoch), group weights and sums for these categories.
     package func validate(epochs: Int, batchesPerEpoch: Int, categories: Int, groupDRO: Bool) throws {
         func invalid(_ why: String) -> DataError { .invalidModel(file, why) }
         guard epoch < epochs else { throw invalid("epoch \(epoch) is not before the run's last epoch (\(epochs)); nothing is left to resume") }
-        guard batch < batchesPerEpoch else { throw invalid("batch \(batch) is beyond the \(batchesPerEpoch) batches of an epoch") }
+        guard batch <= batchesPerEpoch else { throw invalid("batch \(batch) is beyond the \(batchesPerEpoch) batches of an epoch") }
         for (key, values) in [("epoch_loss_by_category", epochLossByCategory), ("epoch_weight_by_category", epochWeightByCategory)]
         where !values.isEmpty && values.count != categories {
             throw invalid("\"\(key)\" has \(values.count) entries for \(categories) categories")

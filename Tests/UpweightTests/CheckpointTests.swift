@@ -92,6 +92,29 @@ final class CheckpointTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: "\(out)/checkpoint.json"), "a finished run leaves no checkpoint")
     }
 
+    /// With one batch per epoch every signal lands after an epoch's last batch: the checkpoint says
+    /// "step 1" of 1, and resuming only closes that epoch (it used to be refused as out of range).
+    func test_a_signal_during_an_epochs_last_batch_resumes_to_the_same_bytes() throws {
+        let data = data()
+        let directory = TestSupport.temporaryDirectory(self)
+        func arguments(_ out: String) -> [String] {
+            // --quiet: a line per epoch would fill the pipe the test reads only at the end.
+            ["train", data, "--optimizer", "adamw", "--epochs", "600", "--batch-size", "20000", "--out", out, "--checkpoint-every", "50", "--quiet"]
+        }
+        let reference = try TestSupport.run(arguments("\(directory)/reference"))
+        XCTAssertEqual(reference.status, 0, reference.stderr)
+        let out = "\(directory)/interrupted"
+        let stopped = try interrupt(arguments(out), out: out, signal: SIGINT)
+        XCTAssertEqual(stopped.status, 130, stopped.stderr)
+        XCTAssertTrue(stopped.stderr.contains(", step 1; checkpoint written to"), stopped.stderr)
+        let resumed = try TestSupport.run(arguments(out) + ["--resume"])
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+        XCTAssertEqual(try bytes("\(out)/model.safetensors"), try bytes("\(directory)/reference/model.safetensors"))
+        // Every epoch logged once, the resumed one included (the log's timings differ, so not its bytes).
+        let lines = { (path: String) in try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").count }
+        XCTAssertEqual(try lines("\(out)/training_log.jsonl"), 600)
+    }
+
     func test_mlp_sigint_with_schedule_and_early_stopping_resumes_to_the_same_bytes() throws {
         let data = data()
         let directory = TestSupport.temporaryDirectory(self)

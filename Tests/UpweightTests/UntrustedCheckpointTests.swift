@@ -85,8 +85,8 @@ final class UntrustedCheckpointTests: XCTestCase {
         try assertRefused(editJSON(#""epoch": 2"#, #""epoch": 3"#)) {
             "\($0)/checkpoint.json: epoch 3 is not before the run's last epoch (3); nothing is left to resume"
         }
-        try assertRefused(editJSON(#""batch": 0"#, #""batch": 6"#)) {
-            "\($0)/checkpoint.json: batch 6 is beyond the 6 batches of an epoch"
+        try assertRefused(editJSON(#""batch": 0"#, #""batch": 7"#)) {
+            "\($0)/checkpoint.json: batch 7 is beyond the 6 batches of an epoch"
         }
     }
 
