@@ -79,4 +79,13 @@ final class DivergenceTests: XCTestCase {
         XCTAssertTrue(dro.groupWeights.allSatisfy(\.isFinite), "\(dro.groupWeights)")
         XCTAssertEqual(dro.groupWeights.reduce(0, +), 1, accuracy: 1e-12)
     }
+    func test_divergence_stops_with_the_epoch_step_and_advice_and_writes_nothing() throws {
+        let directory = TestSupport.temporaryDirectory(self)
+        let run = try TestSupport.run(["train", TestSupport.fixture("linear-dense/train.jsonl"), "--optimizer", "adamw",
+                                       "--learning-rate", "1e300", "--epochs", "2", "--out", "\(directory)/model"])
+        XCTAssertEqual(run.status, 70)
+        XCTAssertTrue(run.stderr.contains("upweight: training diverged at epoch 1, step 2: the loss or a parameter is not finite. The learning rate (1e+300) is probably too high: try --learning-rate 1e+299, or raise --l2"), run.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: "\(directory)/model"))
+    }
+
 }

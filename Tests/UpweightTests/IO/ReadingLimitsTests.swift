@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+@testable import UpweightSupport
 @testable import UpweightIO
 @testable import UpweightData
 @testable import UpweightEvaluation
@@ -125,4 +126,19 @@ final class ReadingLimitsTests: XCTestCase {
                        "\(large): more than 16 MiB, too large for a JSON file of settings (is it the right file?)")
         XCTAssertEqual(try Files.read(large).count, (17 << 20) + 9)  // data files have no such cap
     }
+    func test_data_larger_than_max_memory_is_refused_before_reading() throws {
+        let path = TestSupport.data("llmbar.jsonl")
+        var options = ReadOptions()
+        options.maxMemory = 20 << 20
+        XCTAssertThrowsError(try PreferenceReader.read(paths: [path], options: options)) { error in
+            XCTAssertEqual((error as? UsageError)?.message,
+                           "reading \(path) needs about 0.04 GiB of memory, more than --max-memory (0.02 GiB); use less data or raise --max-memory")
+        }
+        XCTAssertEqual(MemoryBudget.parse("8G"), 8 << 30)
+        XCTAssertEqual(MemoryBudget.parse("512m"), 512 << 20)
+        XCTAssertNil(MemoryBudget.parse("lots"))
+        // The gzip trailer gives the uncompressed size.
+        XCTAssertEqual(MemoryBudget.uncompressedSize(TestSupport.data("hh-rlhf-harmless-base-test.jsonl.gz")), 3_280_164)
+    }
+
 }

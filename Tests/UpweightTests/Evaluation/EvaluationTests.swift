@@ -36,4 +36,15 @@ final class EvaluationTests: XCTestCase {
         XCTAssertEqual(fixed(2.0005, 3), "2.001")
         XCTAssertEqual(fixed(-0.0001, 2), "0.00")
     }
+    func test_dense_data_of_another_dimension_than_the_model_is_bad_data() throws {
+        let directory = TestSupport.temporaryDirectory(self)
+        let train = TestSupport.write("{\"chosen_features\":[1,2],\"rejected_features\":[0,0]}\n{\"chosen_features\":[0,1],\"rejected_features\":[1,0]}\n",
+                                      "train.jsonl", in: directory)
+        let other = TestSupport.write("\n{\"chosen_features\":[1,2,3],\"rejected_features\":[0,0,0]}\n", "other.jsonl", in: directory)
+        XCTAssertEqual(try TestSupport.run(["train", train, "--out", "\(directory)/model"]).status, 0)
+        let run = try TestSupport.run(["eval", "\(directory)/model", other, "--quiet"])  // the error alone, without the notes
+        XCTAssertEqual(run.status, 65)
+        XCTAssertEqual(run.stderr, "\(other):2:1: expected 2 numbers as the model was trained on, got 3 (field chosen_features)\n")
+    }
+
 }
