@@ -10,10 +10,7 @@ struct Compare: ParsableCommand {
     @Option(help: "Compare on exactly the pairs this model directory held out in training (train --holdout).") var holdoutOf: String?
     @Option(help: "Report format: table or json.") var format: ReportFormat = .table
     @OptionGroup var output: OutputFlags
-    @Option(help: "How a tie (Δ = 0) counts towards accuracy: half (½), strict (0) or exclude (left out).") var ties: TiePolicy = .half
-    @Option(parsing: .unconditional, help: "Bootstrap resamples for the 95% intervals.") var bootstrap: Int = 1000
-    @Option(parsing: .unconditional, help: "Seed of the bootstrap.") var seed = Seed(0)
-    @Flag(help: "Print only errors: no progress line, notes or warnings.") var quiet = false
+    @OptionGroup var scoring: ScoringFlags
     @OptionGroup var reading: ReadingFlags
 
     func validate() throws {
@@ -24,9 +21,8 @@ struct Compare: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            try FlagRange.check(bootstrap, flag: "--bootstrap", in: 1...1_000_000)
-            let seed = try self.seed.value()
-            let progress = ProgressLine(quiet: quiet)
+            let (ties, bootstrap, seed) = try scoring.values(fewestResamples: 1)
+            let progress = ProgressLine(quiet: scoring.quiet)
             defer { progress.clear() }
             // The first model reads the data (its reading settings, unless flags say otherwise); the
             // others score the same pairs with their own featurizers.

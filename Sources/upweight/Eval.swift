@@ -13,15 +13,12 @@ struct Eval: ParsableCommand {
     @Option(help: "Evaluate on exactly the pairs this model directory held out in training (train --holdout).") var holdoutOf: String?
     @Option(help: "Report format.") var format: ReportFormat = .table
     @OptionGroup var output: OutputFlags
-    @Option(help: "How a tie (Δ = 0) counts towards accuracy: half (½), strict (0) or exclude (left out).") var ties: TiePolicy = .half
-    @Option(parsing: .unconditional, help: "Bootstrap resamples for the 95% intervals (0: none).") var bootstrap: Int = 1000
-    @Option(parsing: .unconditional, help: "Seed of the bootstrap.") var seed = Seed(0)
+    @OptionGroup var scoring: ScoringFlags
     @Option(help: "JSON file of RewardBench-style sections: {\"SECTION\": {\"categories\": [...], \"weight\": w}}.")
     var sections: String?
     @Option(help: "A second model directory to compare with, on the same pairs.") var baseline: String?
     @Flag(help: "Table: every metric (mean and median margin, Brier, reward scale, length baseline), not only those that fit 120 columns.")
     var wide = false
-    @Flag(help: "Print only errors: no progress line, notes or warnings.") var quiet = false
     @OptionGroup var reading: ReadingFlags
 
     func validate() throws {
@@ -30,10 +27,9 @@ struct Eval: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            try FlagRange.check(bootstrap, flag: "--bootstrap", in: 0...1_000_000)
-            let seed = try self.seed.value()
+            let (ties, bootstrap, seed) = try scoring.values(fewestResamples: 0)
             if let file = output.file { try OutputPath.checkFile(file.path, flag: file.flag, apartFrom: data + (sections.map { [$0] } ?? []), outside: model) }
-            let progress = ProgressLine(quiet: quiet)
+            let progress = ProgressLine(quiet: scoring.quiet)
             defer { progress.clear() }
             let scored = try loadAndScore(model: model, data: data, reading: reading, heldOutOf: holdoutOf, reporter: progress.reporter)
             progress.draw(.init(phase: "metrics and \(plural(bootstrap, "bootstrap resample", "bootstrap resamples"))", completed: 0, total: nil, unit: "pairs"))

@@ -39,3 +39,17 @@ struct OutputFlags: ParsableArguments {
     /// The path given, and the flag that gave it (for messages).
     var file: (path: String, flag: String)? { out.map { ($0, "--out") } ?? output.map { ($0, "--output") } }
 }
+
+/// How eval and compare score pairs and resample them.
+struct ScoringFlags: ParsableArguments {
+    @Option(help: "How a tie (Δ = 0) counts towards accuracy: half (½), strict (0) or exclude (left out).") var ties: TiePolicy = .half
+    @Option(parsing: .unconditional, help: "Bootstrap resamples for the 95% intervals (eval: 0 for none).") var bootstrap: Int = 1000
+    @Option(parsing: .unconditional, help: "Seed of the bootstrap.") var seed = Seed(0)
+    @Flag(help: "Print only errors: no progress line, notes or warnings.") var quiet = false
+
+    /// The values, checked: `--bootstrap` from `fewestResamples` to a million.
+    func values(fewestResamples: Int) throws -> (TiePolicy, Int, UInt64) {
+        try FlagRange.check(bootstrap, flag: "--bootstrap", in: fewestResamples...1_000_000)
+        return (ties, bootstrap, try seed.value())
+    }
+}
