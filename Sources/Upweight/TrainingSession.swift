@@ -45,6 +45,9 @@ public struct TrainingSession {
             }
         }
         if configuration.out == nil { log("warning: no --out: the model will not be saved") }
+        if let patience = configuration.patience, configuration.resolvedOptimizer == .lbfgs {
+            log("warning: --patience \(patience) is ignored: L-BFGS has no epochs to stop after (use --optimizer adamw)")
+        }
         if configuration.holdout > 0 && (!configuration.eval.isEmpty || configuration.evalSplit != nil) {
             log("warning: --holdout \(JSONValue.format(configuration.holdout)) is ignored: \(configuration.eval.isEmpty ? "--eval-split" : "--eval") gives the evaluation pairs")
         }

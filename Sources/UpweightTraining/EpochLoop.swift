@@ -16,17 +16,14 @@ package struct EpochLoop {
     package let problem: TrainingProblem
     package let sampler: AliasSampler?
     package let checkpoints: CheckpointPolicy
-    /// Whether `--patience` stops the run when the held-out loss stops improving.
-    package let earlyStopping: Bool
     private let recorder: EpochRecorder
     package let batchesPerEpoch: Int
     private var configuration: TrainingConfiguration { problem.configuration }
 
-    package init(problem: TrainingProblem, sampler: AliasSampler?, checkpoints: CheckpointPolicy, earlyStopping: Bool) {
+    package init(problem: TrainingProblem, sampler: AliasSampler?, checkpoints: CheckpointPolicy) {
         self.problem = problem
         self.sampler = sampler
         self.checkpoints = checkpoints
-        self.earlyStopping = earlyStopping
         recorder = EpochRecorder(problem)
         batchesPerEpoch = (problem.features.count + problem.configuration.batchSize - 1) / problem.configuration.batchSize
     }
@@ -109,7 +106,7 @@ package struct EpochLoop {
     /// notes it in `entry`; true once it lies `patience` epochs back.
     private func earlyStop<Model: MinibatchTrainable>(after epoch: Int, _ heldOut: HeldOutEvaluator.Score?, _ model: Model,
                                                       _ run: inout RunState, _ entry: inout JSONObject) -> Bool {
-        guard earlyStopping, let patience = configuration.patience, let loss = heldOut?.loss else { return false }
+        guard let patience = configuration.patience, let loss = heldOut?.loss else { return false }
         if loss < run.best?.loss ?? .infinity { run.best = (loss, epoch, model.state) }
         entry["validation_loss"] = .number(loss)
         entry["best_epoch"] = JSONValue(run.best!.epoch)

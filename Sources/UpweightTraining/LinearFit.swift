@@ -25,8 +25,7 @@ package struct LinearFit {
         case .adamw:
             var trainable = LinearTrainable(objective: objective, theta: theta,
                                             optimizer: AdamW(learningRate: configuration.learningRate, weightDecay: configuration.weightDecay))
-            // No early stopping: --patience applies to the MLP.
-            let loop = EpochLoop(problem: problem, sampler: sampler, checkpoints: checkpoints, earlyStopping: false)
+            let loop = EpochLoop(problem: problem, sampler: sampler, checkpoints: checkpoints)
             log = try loop.run(&trainable, dro: &dro, schedule: { _ in configuration.learningRate }, reporter: reporter)
             theta = trainable.theta
             details["steps"] = JSONValue(trainable.optimizer.step)

@@ -22,7 +22,7 @@ package struct MLPFit {
         var trainable = MLPTrainable(objective: objective(weights: problem.objectiveWeights), model: model,
                                      optimizer: TensorAdamW(weightDecay: configuration.weightDecay, threads: problem.threads))
         var dro = problem.groupDRO()
-        let loop = EpochLoop(problem: problem, sampler: problem.sampler(), checkpoints: checkpoints, earlyStopping: true)
+        let loop = EpochLoop(problem: problem, sampler: problem.sampler(), checkpoints: checkpoints)
         let schedule = LearningRateSchedule(peak: configuration.learningRate, warmupSteps: configuration.warmupSteps,
                                             totalSteps: loop.batchesPerEpoch * configuration.epochs, decay: configuration.schedule)
         // Besides the loop's checks of the loss, divergence is judged by whether the rewards still vary.

@@ -43,6 +43,29 @@ final class TerminalReportTests: XCTestCase {
         XCTAssertTrue(EpochLine.text(log: log, epochs: 4, patience: 3).hasSuffix("(held-out loss rising since epoch 2)"))
     }
 
+    /// --patience stops a linear AdamW run as it stops an MLP's, and the saved model is the best
+    /// epoch's: its held-out log loss, evaluated afresh, is the one the log recorded for that epoch.
+    /// L-BFGS has no epochs: there the flag is refused by name in a warning, not silently dropped.
+    func test_patience_stops_linear_adamw_and_lbfgs_says_it_ignores_it() throws {
+        let out = TestSupport.temporaryDirectory(self) + "/model"
+        let run = try TestSupport.run(["train", TestSupport.data("llmbar.jsonl"), "--optimizer", "adamw", "--learning-rate", "0.3",
+                                       "--epochs", "40", "--holdout", "0.25", "--patience", "2", "--out", out])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let stop = try XCTUnwrap(run.stderr.split(separator: "\n").first { $0.hasPrefix("early stop after epoch ") })
+        let log = try String(contentsOfFile: out + "/training_log.jsonl", encoding: .utf8).split(separator: "\n")
+            .map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
+        XCTAssertLessThan(log.count, 40)
+        let losses = log.map { ($0["eval"] as! [String: Any])["log_loss"] as! Double }
+        let best = losses.indices.min { losses[$0] < losses[$1] }!
+        XCTAssertEqual(String(stop), "early stop after epoch \(log.count): the held-out loss last improved at epoch \(best + 1)")
+        let evaluated = try TestSupport.run(["eval", out, "--holdout-of", out, "--format", "json"])
+        let overall = try JSONSerialization.jsonObject(with: Data(evaluated.stdout.utf8)) as! [String: Any]
+        XCTAssertEqual((overall["overall"] as! [String: Any])["log_loss"] as! Double, losses[best], accuracy: 1e-12)
+
+        let lbfgs = try TestSupport.run(["train", TestSupport.data("llmbar.jsonl"), "--patience", "2"])
+        XCTAssertTrue(lbfgs.stderr.contains("warning: --patience 2 is ignored: L-BFGS has no epochs to stop after (use --optimizer adamw)\n"), lbfgs.stderr)
+    }
+
     func test_train_warns_about_no_out_an_ignored_holdout_and_a_missing_category_field() throws {
         let directory = TestSupport.temporaryDirectory(self)
         let data = TestSupport.write("""
