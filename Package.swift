@@ -1,9 +1,10 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+// Linux (glibc) only: Sources/UpweightSupport/Platform.swift, the one place that names the platform,
+// stops a build elsewhere with a message. No `platforms:` entry, as no other platform is supported.
 let package = Package(
     name: "Upweight",
-    platforms: [.macOS(.v13)],
     products: [
         .library(name: "Upweight", targets: ["Upweight"]),
         .executable(name: "upweight", targets: ["upweight"]),

@@ -99,11 +99,9 @@ public struct Standardization: Sendable, Equatable {
     package func apply(to values: [Float]) -> [Float] {
         let dimension = mean.count
         var result = values
-        result.withUnsafeMutableBufferPointer { out in
-            for start in stride(from: 0, to: out.count, by: dimension) {
-                for column in 0..<dimension {
-                    out[start + column] = (out[start + column] - mean[column]) / standardDeviation[column]
-                }
+        for start in stride(from: 0, to: result.count, by: dimension) {
+            for column in 0..<dimension {
+                result[start + column] = (result[start + column] - mean[column]) / standardDeviation[column]
             }
         }
         return result

@@ -27,18 +27,17 @@ public enum SplitFiles {
             let chunks = try LineChunks(path: dataset.files[file])
             var number: Int32 = 0
             while let chunk = try chunks.next() {
-                chunk.withUnsafeBytes { bytes in
-                    var start = 0
-                    while start < bytes.count {
-                        let end = bytes[start...].firstIndex(of: UInt8(ascii: "\n")) ?? bytes.count
-                        number += 1
-                        if let pairs = lines[number] {
-                            var line = Array(bytes[start..<end])
-                            if line.last == UInt8(ascii: "\r") { line.removeLast() }
-                            for pair in pairs { texts[pair] = line[...] }
-                        }
-                        start = end + 1
+                let bytes = chunk.copiedBytes
+                var start = 0
+                while start < bytes.count {
+                    let end = bytes[start...].firstIndex(of: UInt8(ascii: "\n")) ?? bytes.count
+                    number += 1
+                    if let pairs = lines[number] {
+                        var line = Array(bytes[start..<end])
+                        if line.last == UInt8(ascii: "\r") { line.removeLast() }
+                        for pair in pairs { texts[pair] = line[...] }
                     }
+                    start = end + 1
                 }
             }
         }

@@ -52,14 +52,12 @@ public func fingerprint(of dataset: PreferenceDataset) -> String {
         mix(buffer ^ (UInt64(filled) << 60))
     }
     func mix(_ values: [Float]) {
-        values.withUnsafeBufferPointer { buffer in
-            var index = 0
-            while index + 1 < buffer.count {
-                mix(UInt64(buffer[index].bitPattern) | UInt64(buffer[index + 1].bitPattern) << 32)
-                index += 2
-            }
-            if index < buffer.count { mix(UInt64(buffer[index].bitPattern)) }
+        var index = 0
+        while index + 1 < values.count {
+            mix(UInt64(values[index].bitPattern) | UInt64(values[index + 1].bitPattern) << 32)
+            index += 2
         }
+        if index < values.count { mix(UInt64(values[index].bitPattern)) }
     }
     switch dataset.responses {
     case .text(let prompts, let chosen, let rejected):

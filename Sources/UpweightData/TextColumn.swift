@@ -36,15 +36,13 @@ public struct TextColumn: Sendable, RandomAccessCollection, ExpressibleByArrayLi
     public var endIndex: Int { spans.count }
 
     public subscript(position: Int) -> String {
-        withUTF8(position) { String(decoding: $0, as: UTF8.self) }
+        String(decoding: utf8(position), as: UTF8.self)
     }
 
-    /// Calls `body` with the UTF-8 bytes of text `position`, without making a `String`.
-    public func withUTF8<Result>(_ position: Int, _ body: (UnsafeBufferPointer<UInt8>) throws -> Result) rethrows -> Result {
+    /// The UTF-8 bytes of text `position`, without making a `String` or copying them.
+    public func utf8(_ position: Int) -> ArraySlice<UInt8> {
         let span = spans[position]
-        return try buffers[Int(span.buffer)].withUnsafeBufferPointer { bytes in
-            try body(UnsafeBufferPointer(rebasing: bytes[span.start..<span.start + span.count]))
-        }
+        return buffers[Int(span.buffer)][span.start..<span.start + span.count]
     }
 
     /// Appends `other`'s texts by reference to its buffers (no bytes are copied).
@@ -72,9 +70,7 @@ extension TextColumn: CustomStringConvertible {
 extension TextColumn: Equatable {
     /// Equal texts in the same order, however they are laid out in buffers.
     public static func == (left: TextColumn, right: TextColumn) -> Bool {
-        left.count == right.count && left.indices.allSatisfy { position in
-            left.withUTF8(position) { a in right.withUTF8(position) { b in a.elementsEqual(b) } }
-        }
+        left.count == right.count && left.indices.allSatisfy { left.utf8($0) == right.utf8($0) }
     }
 }
 
@@ -83,14 +79,9 @@ package struct TextBuffer {
     package var bytes: [UInt8] = []
 
     package mutating func write(_ text: String) -> TextColumn.Span {
-        var text = text
-        return text.withUTF8 { write($0) }
-    }
-
-    package mutating func write(_ utf8: UnsafeBufferPointer<UInt8>) -> TextColumn.Span {
         let start = bytes.count
-        bytes.append(contentsOf: utf8)
-        return TextColumn.Span(buffer: 0, start: start, count: utf8.count)
+        bytes.append(contentsOf: text.utf8)
+        return TextColumn.Span(buffer: 0, start: start, count: bytes.count - start)
     }
 }
 
@@ -139,9 +130,7 @@ package struct PairTexts {
 
     /// Whether two decoded texts are the same bytes.
     package func same(_ a: TextColumn.Span, _ b: TextColumn.Span) -> Bool {
-        a.count == b.count && buffer.bytes.withUnsafeBufferPointer { bytes in
-            bytes[a.start..<a.start + a.count].elementsEqual(bytes[b.start..<b.start + b.count])
-        }
+        a.count == b.count && buffer.bytes[a.start..<a.start + a.count] == buffer.bytes[b.start..<b.start + b.count]
     }
 
     /// The three columns, sharing the one buffer.

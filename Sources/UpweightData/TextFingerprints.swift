@@ -55,7 +55,7 @@ public struct TextFingerprints: Sendable, Equatable {
         var bytes = Self.magic
         bytes.reserveCapacity(24 + 8 * (prompts.count + responses.count))
         for word in [UInt64(prompts.count), UInt64(responses.count)] + prompts + responses {
-            withUnsafeBytes(of: word.littleEndian) { bytes.append(contentsOf: $0) }
+            for shift in stride(from: 0, to: 64, by: 8) { bytes.append(UInt8(truncatingIfNeeded: word >> UInt64(shift))) }
         }
         return bytes
     }
@@ -89,7 +89,7 @@ extension PreferenceDataset {
     /// where it was read as the group field (grouping by prompt).
     public var promptKeys: [UInt64] {
         if case .text(let prompts, _, _) = responses {
-            return (0..<count).map { prompts.withUTF8($0) { groupHash(of: $0) } }
+            return (0..<count).map { groupHash(of: prompts.utf8($0)) }
         }
         return groupFieldKeys.count == count ? groupFieldKeys : [UInt64](repeating: 0, count: count)
     }
@@ -98,7 +98,7 @@ extension PreferenceDataset {
     public func responseKeys(of pair: Int) -> (chosen: UInt64, rejected: UInt64) {
         switch responses {
         case .text(_, let chosen, let rejected):
-            return (chosen.withUTF8(pair) { groupHash(of: $0) }, rejected.withUTF8(pair) { groupHash(of: $0) })
+            return (groupHash(of: chosen.utf8(pair)), groupHash(of: rejected.utf8(pair)))
         case .dense(let dimension, let chosen, let rejected):
             func rowHash(_ values: [Float]) -> UInt64 {
                 var hash: UInt64 = 0xCBF2_9CE4_8422_2325

@@ -37,17 +37,15 @@ public struct TextHasher: Sendable, Equatable {
         let mask = UInt32(featureCount - 1)
         var keys = [UInt32]()
         keys.reserveCapacity(2 * tokenCount - 1)
-        tokens.bytes.withUnsafeBytes { bytes in
-            func addTerm(_ start: Int, _ end: Int) {
-                let h = murmurHash3x86_32(UnsafeRawBufferPointer(rebasing: bytes[start..<end]))
-                // |h| & mask == |h| % featureCount for a power of two, and sends Int32.min (|h| = 2^31) to 0.
-                let column = Int32(bitPattern: h).magnitude & mask
-                keys.append(column << 1 | h >> 31)
-            }
-            for (start, end) in tokens.bounds { addTerm(start, end) }
-            // Tokens are stored joined by single spaces, so a bigram is one contiguous slice.
-            for i in 1..<tokenCount { addTerm(tokens.bounds[i - 1].start, tokens.bounds[i].end) }
+        func addTerm(_ start: Int, _ end: Int) {
+            let h = murmurHash3x86_32(tokens.bytes[start..<end])
+            // |h| & mask == |h| % featureCount for a power of two, and sends Int32.min (|h| = 2^31) to 0.
+            let column = Int32(bitPattern: h).magnitude & mask
+            keys.append(column << 1 | h >> 31)
         }
+        for (start, end) in tokens.bounds { addTerm(start, end) }
+        // Tokens are stored joined by single spaces, so a bigram is one contiguous slice.
+        for i in 1..<tokenCount { addTerm(tokens.bounds[i - 1].start, tokens.bounds[i].end) }
         keys.sort()
 
         // Counts are integers (exact in Float below 2^24 terms), so `values` holds them until normalized.
@@ -182,25 +180,27 @@ extension TextHasher {
 }
 
 /// MurmurHash3 x86 32-bit (Austin Appleby's reference `MurmurHash3_x86_32`), blocks read little-endian.
-public func murmurHash3x86_32(_ bytes: UnsafeRawBufferPointer, seed: UInt32 = 0) -> UInt32 {
+public func murmurHash3x86_32<Bytes: RandomAccessCollection<UInt8>>(_ bytes: Bytes, seed: UInt32 = 0) -> UInt32 where Bytes.Index == Int {
     @inline(__always) func mix(_ block: UInt32) -> UInt32 {
         var k = block &* 0xCC9E_2D51
         k = k << 15 | k >> 17
         return k &* 0x1B87_3593
     }
+    @inline(__always) func byte(_ offset: Int) -> UInt32 { UInt32(bytes[bytes.startIndex + offset]) }
     var h = seed
     let blockCount = bytes.count / 4
     for block in 0..<blockCount {
-        h ^= mix(UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: block * 4, as: UInt32.self)))
+        let offset = block * 4
+        h ^= mix(byte(offset) | byte(offset + 1) << 8 | byte(offset + 2) << 16 | byte(offset + 3) << 24)
         h = h << 13 | h >> 19
         h = h &* 5 &+ 0xE654_6B64
     }
     let tail = blockCount * 4
     var k: UInt32 = 0
     switch bytes.count & 3 {
-    case 3: k ^= UInt32(bytes[tail + 2]) << 16; fallthrough
-    case 2: k ^= UInt32(bytes[tail + 1]) << 8; fallthrough
-    case 1: k ^= UInt32(bytes[tail]); h ^= mix(k)
+    case 3: k ^= byte(tail + 2) << 16; fallthrough
+    case 2: k ^= byte(tail + 1) << 8; fallthrough
+    case 1: k ^= byte(tail); h ^= mix(k)
     default: break
     }
     h ^= UInt32(truncatingIfNeeded: bytes.count)

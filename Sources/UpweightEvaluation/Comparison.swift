@@ -1,6 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#endif
+import UpweightSupport
 
 /// The model against a baseline model on the same pairs, per category and overall.
 public struct Comparison: Sendable, Equatable {

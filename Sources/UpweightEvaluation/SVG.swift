@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import UpweightSupport
 
 /// A minimal SVG writer for the HTML report: every chart is one `<svg>` element with a `<title>`,

@@ -4,9 +4,6 @@
 // (libFuzzer reports one), every error is a DataError or UsageError naming the file it is about, and
 // a model that loads has a featurizer that fits it and scores a pair of its dimension.
 import Upweight
-#if canImport(Glibc)
-import Glibc
-#endif
 
 enum ModelDirectoryChecks {
     static let fileNames = ["config.json", "model.safetensors", "training_log.jsonl", "checkpoint.json", "checkpoint.safetensors"]
@@ -30,9 +27,9 @@ enum ModelDirectoryChecks {
 
     /// A plain write: the fuzzer needs speed, not durability.
     private static func write(_ bytes: [UInt8], to path: String) {
-        guard let file = fopen(path, "wb") else { fatalError("fuzz: cannot write \(path)") }
-        _ = bytes.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, file) }
-        fclose(file)
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        defer { if descriptor >= 0 { close(descriptor) } }
+        guard descriptor >= 0, (try? Files.writeAll(bytes, to: descriptor, naming: path)) != nil else { fatalError("fuzz: cannot write \(path)") }
     }
 
     static func run(_ bytes: [UInt8]) {

@@ -179,7 +179,7 @@ enum FuzzChecks {
     // MARK: JSON and the config parser
 
     private static func checkJSONAndConfig(_ bytes: [UInt8]) {
-        let parsed = bytes.withUnsafeBytes { buffer in Result { () throws(JSONSyntaxError) in try JSONParser.parse(buffer) } }
+        let parsed = Result(catching: { () throws(JSONSyntaxError) in try JSONParser.parse(bytes) })
         guard case .success(let value) = parsed else {
             if case .failure(let error) = parsed { check(error.line >= 1 && error.column >= 1, "\(error)") }
             return

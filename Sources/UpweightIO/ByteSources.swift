@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 private import CZlib
 import UpweightSupport
 

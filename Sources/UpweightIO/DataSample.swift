@@ -1,6 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#endif
+import UpweightSupport
 
 /// What the first mebibyte of a data file says about how much memory reading it takes: dense
 /// lines (mostly numbers) are held as Float32, about 8 bytes per number at the peak while the

@@ -1,6 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#endif
+import UpweightSupport
 
 /// A directory held open by descriptor. Its entries are looked at and removed relative to the
 /// descriptor (`fstatat`, `openat`, `unlinkat`), never by path: a directory renamed, swapped or

@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import UpweightSupport
 
 /// Whole-file reads and crash-safe writes. A write goes to a temporary file in the same directory,
@@ -49,8 +46,7 @@ public enum Files {
     /// A JSON object from a file (a config, a grid, a model's config.json); errors name the file, line and column.
     public static func readJSONObject(_ path: String) throws -> JSONObject {
         let bytes = try read(path, limit: settingsLimit)
-        let parsed = bytes.withUnsafeBytes { buffer in Result { () throws(JSONSyntaxError) in try JSONParser.parse(buffer) } }
-        switch parsed {
+        switch Result(catching: { () throws(JSONSyntaxError) in try JSONParser.parse(bytes) }) {
         case .success(.object(let object)): return object
         case .success(let other): throw UsageError("\(path): expected a JSON object, got \(other.typeName)")
         case .failure(let error): throw UsageError("\(path):\(error.line):\(error.column): invalid JSON: \(error.message)")

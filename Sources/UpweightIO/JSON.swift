@@ -121,10 +121,14 @@ public enum JSONParser {
         return convert(root)
     }
 
-    public static func parse(_ text: String) throws(JSONSyntaxError) -> JSONValue {
-        let utf8 = Array(text.utf8)
-        let result = utf8.withUnsafeBytes { buffer in Result { () throws(JSONSyntaxError) in try parse(buffer) } }
+    /// Parses the document in `bytes` (UTF-8), as above.
+    public static func parse(_ bytes: [UInt8]) throws(JSONSyntaxError) -> JSONValue {
+        let result = bytes.withUnsafeBytes { buffer in Result { () throws(JSONSyntaxError) in try parse(buffer) } }
         return try result.get()
+    }
+
+    public static func parse(_ text: String) throws(JSONSyntaxError) -> JSONValue {
+        try parse(Array(text.utf8))
     }
 
     private static func errorText(_ error: json_error_t) -> String {

@@ -1,6 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#endif
+import UpweightSupport
 
 /// A position in one line's bytes.
 package struct JSONCursor {

@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import UpweightSupport
 
 /// Reads a file in chunks of whole lines, into one buffer reused from chunk to chunk: a plain file
@@ -34,6 +31,9 @@ public final class LineChunks {
         public func withUnsafeBytes<Result>(_ body: (UnsafeRawBufferPointer) throws -> Result) rethrows -> Result {
             try body(bytes)
         }
+
+        /// The chunk's bytes, copied out of the buffer (for readers that need no speed).
+        public var copiedBytes: [UInt8] { Array(bytes) }
     }
 
     /// Reading more than `byteLimit` bytes (decompressed) throws a `UsageError` that says the data

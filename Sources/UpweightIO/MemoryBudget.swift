@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import UpweightSupport
 
 /// Refuses, before reading, data that would not fit: a run that would be killed by the kernel an

@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import UpweightSupport
 
 /// Where a run will write, checked before any data is read: a bad path should cost seconds, not
@@ -74,7 +71,7 @@ public enum OutputPath {
     /// Whether the directory's config.json carries Upweight's format marker.
     private static func isModelConfig(_ directory: DirectoryHandle) -> Bool {
         guard let bytes = directory.contents(of: "config.json", limit: Files.settingsLimit),
-              case .object(let config)? = bytes.withUnsafeBytes({ try? JSONParser.parse($0) })
+              case .object(let config)? = try? JSONParser.parse(bytes)
         else { return false }
         return config["format"] == "upweight-reward-model"
     }

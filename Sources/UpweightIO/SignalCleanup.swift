@@ -1,7 +1,5 @@
 import Synchronization
-#if canImport(Glibc)
-import Glibc
-#endif
+import UpweightSupport
 private import CSystem
 
 /// The temporary file being written, removed if SIGINT, SIGTERM or SIGHUP ends the process

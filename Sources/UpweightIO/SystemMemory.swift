@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import UpweightSupport
 
 /// How much memory this process may still use, and what says so.

@@ -1,6 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#endif
+import UpweightSupport
 
 /// The hidden layers' nonlinearity.
 public enum Activation: String, CaseIterable, Sendable {
@@ -11,29 +9,25 @@ public enum Activation: String, CaseIterable, Sendable {
     /// tanh(z).
     case tanh
 
-    /// H = act(Z), elementwise over `count` values.
-    package func apply(_ z: UnsafePointer<Float>, into h: UnsafeMutablePointer<Float>, count: Int) {
+    /// H = act(Z), elementwise.
+    package func apply(_ z: [Float]) -> [Float] {
         switch self {
-        case .relu: for i in 0..<count { h[i] = max(z[i], 0) }
-        case .gelu: for i in 0..<count { h[i] = z[i] * 0.5 * (1 + erff(z[i] * 0.70710678)) }
-        case .tanh: for i in 0..<count { h[i] = tanhf(z[i]) }
+        case .relu: return mapElements(z) { max($0, 0) }
+        case .gelu: return mapElements(z) { $0 * 0.5 * (1 + erff($0 * 0.70710678)) }
+        case .tanh: return mapElements(z) { tanhf($0) }
         }
     }
 
     /// dZ = dH ⊙ act′(Z), in place over `gradient` (dH in, dZ out); H = act(Z) saves tanh a call.
-    package func backward(_ z: UnsafePointer<Float>, _ h: UnsafePointer<Float>, gradient: UnsafeMutablePointer<Float>, count: Int) {
+    package func backward(_ z: [Float], _ h: [Float], gradient: inout [Float]) {
         switch self {
         case .relu:
-            for i in 0..<count where z[i] <= 0 { gradient[i] = 0 }
+            updateElements(&gradient, with: z) { g, z in z <= 0 ? 0 : g }
         case .gelu:
             // d/dz z·Φ(z) = Φ(z) + z·φ(z), φ(z) = e^(−z²/2)/√(2π)
-            for i in 0..<count {
-                let x = z[i]
-                let derivative = 0.5 * (1 + erff(x * 0.70710678)) + x * 0.39894228 * expf(-0.5 * x * x)
-                gradient[i] *= derivative
-            }
+            updateElements(&gradient, with: z) { g, x in g * (0.5 * (1 + erff(x * 0.70710678)) + x * 0.39894228 * expf(-0.5 * x * x)) }
         case .tanh:
-            for i in 0..<count { gradient[i] *= 1 - h[i] * h[i] }
+            updateElements(&gradient, with: h) { g, h in g * (1 - h * h) }
         }
     }
 }

@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import UpweightSupport
 import UpweightIO
 import UpweightData
@@ -125,45 +122,21 @@ public struct MLPRewardModel: Sendable, Equatable {
         let widths = widths
         for layer in hidden.indices {
             let (fanIn, fanOut) = (widths[layer], widths[layer + 1])
+            // Z = H_{l−1}·W_l: (N, in)·(in, out) → (N, out)
             var z = [Float](repeating: 0, count: rowCount * fanOut)
-            var h = z
-            z.withUnsafeMutableBufferPointer { z in
-                parameters[2 * layer].withUnsafeBufferPointer { w in
-                    // (N, in)·(in, out) → (N, out)
-                    if layer == 0 {
-                        batch.withKernelInput { dense, sparse in
-                            if let sparse {
-                                multiplySparse(sparse, w.baseAddress!, columns: fanOut, into: z.baseAddress!, threads: threads)
-                            } else {
-                                multiplyMatrices(dense!, w.baseAddress!, into: z.baseAddress!, m: rowCount, n: fanOut, k: fanIn, threads: threads)
-                            }
-                        }
-                    } else {
-                        cache.outputs[layer - 1].withUnsafeBufferPointer { previous in
-                            multiplyMatrices(previous.baseAddress!, w.baseAddress!, into: z.baseAddress!, m: rowCount, n: fanOut, k: fanIn, threads: threads)
-                        }
-                    }
-                }
-                // + b: (N, out) + (out)
-                parameters[2 * layer + 1].withUnsafeBufferPointer { bias in
-                    for row in 0..<rowCount {
-                        let zRow = z.baseAddress! + row * fanOut
-                        for column in 0..<fanOut { zRow[column] += bias[column] }
-                    }
-                }
-                // H = act(Z)
-                h.withUnsafeMutableBufferPointer { activation.apply(z.baseAddress!, into: $0.baseAddress!, count: z.count) }
+            if layer == 0 {
+                batch.multiplied(by: parameters[0], columns: fanOut, into: &z, threads: threads)
+            } else {
+                multiplyMatrices(cache.outputs[layer - 1], parameters[2 * layer], into: &z, m: rowCount, n: fanOut, k: fanIn, threads: threads)
             }
+            // + b: (N, out) + (out)
+            addToEveryRow(parameters[2 * layer + 1], of: &z)
+            // H = act(Z)
+            cache.outputs.append(activation.apply(z))
             cache.preActivations.append(z)
-            cache.outputs.append(h)
         }
         // r = H_L·v: (N, H_L)·(H_L) → (N)
-        let width = widths[widths.count - 1]
-        cache.rewards = cache.outputs[hidden.count - 1].withUnsafeBufferPointer { h in
-            parameters[parameters.count - 1].withUnsafeBufferPointer { v in
-                (0..<rowCount).map { dotProduct(h.baseAddress! + $0 * width, v.baseAddress!, count: width) }
-            }
-        }
+        cache.rewards = rowDotProducts(cache.outputs[hidden.count - 1], parameters[parameters.count - 1])
         return cache
     }
 
@@ -179,76 +152,31 @@ public struct MLPRewardModel: Sendable, Equatable {
         if case .sparse(let rows) = batch { gradient.listRows(of: rows) }
         guard rowCount > 0 else {
             // No rows: a zero gradient (a dense dW₁ is otherwise left for its GEMM to overwrite).
-            if !accumulating { gradient.tensors[0].withUnsafeMutableBufferPointer { $0.update(repeating: 0) } }
+            if !accumulating { setToZero(&gradient.tensors[0]) }
             return
         }
-        let width = widths[layers]
         // dv = H_Lᵀ·dr: (H_L, N)·(N) → (H_L);   dH_L = dr ⊗ v: (N) ⊗ (H_L) → (N, H_L)
-        var dH = [Float](repeating: 0, count: rowCount * width)
-        dH.withUnsafeMutableBufferPointer { dH in
-            cache.outputs[layers - 1].withUnsafeBufferPointer { h in
-                parameters[2 * layers].withUnsafeBufferPointer { v in
-                    gradient.tensors[2 * layers].withUnsafeMutableBufferPointer { dv in
-                        for row in 0..<rowCount {
-                            let scale = rewardGradient[row]
-                            let (hRow, dHRow) = (h.baseAddress! + row * width, dH.baseAddress! + row * width)
-                            for column in 0..<width {
-                                dv[column] += scale * hRow[column]
-                                dHRow[column] = scale * v[column]
-                            }
-                        }
-                    }
-                }
-            }
-        }
+        addTransposedProduct(of: cache.outputs[layers - 1], rewardGradient, into: &gradient.tensors[2 * layers])
+        var dH = outerProduct(rewardGradient, parameters[2 * layers])
         for layer in stride(from: layers - 1, through: 0, by: -1) {
             let (fanIn, fanOut) = (widths[layer], widths[layer + 1])
             // dZ = dH ⊙ act′(Z), in dH's buffer (dH is not needed again)
             var dZ: [Float] = []
             swap(&dZ, &dH)
-            dZ.withUnsafeMutableBufferPointer { dZ in
-                cache.preActivations[layer].withUnsafeBufferPointer { z in
-                    cache.outputs[layer].withUnsafeBufferPointer { h in
-                        activation.backward(z.baseAddress!, h.baseAddress!, gradient: dZ.baseAddress!, count: dZ.count)
-                    }
-                }
+            activation.backward(cache.preActivations[layer], cache.outputs[layer], gradient: &dZ)
+            // db = Σ_n dZ[n]: (N, out) → (out)
+            addColumnSums(of: dZ, into: &gradient.tensors[2 * layer + 1])
+            // dW = H_{l−1}ᵀ·dZ: (in, N)·(N, out) → (in, out)
+            if layer == 0 {
+                batch.transposedMultiplied(by: dZ, columns: fanOut, into: &gradient.tensors[0], accumulating: accumulating, threads: threads)
+            } else {
+                multiplyMatrices(cache.outputs[layer - 1], transposingA: true, dZ, into: &gradient.tensors[2 * layer],
+                                 m: fanIn, n: fanOut, k: rowCount, accumulating: accumulating, threads: threads)
             }
-            dZ.withUnsafeBufferPointer { dZ in
-                // db = Σ_n dZ[n]: (N, out) → (out)
-                gradient.tensors[2 * layer + 1].withUnsafeMutableBufferPointer { db in
-                    for row in 0..<rowCount {
-                        let dZRow = dZ.baseAddress! + row * fanOut
-                        for column in 0..<fanOut { db[column] += dZRow[column] }
-                    }
-                }
-                // dW = H_{l−1}ᵀ·dZ: (in, N)·(N, out) → (in, out)
-                gradient.tensors[2 * layer].withUnsafeMutableBufferPointer { dW in
-                    if layer == 0 {
-                        batch.withKernelInput { dense, sparse in
-                            if let sparse {
-                                multiplySparseTransposed(sparse, dZ.baseAddress!, columns: fanOut, into: dW.baseAddress!, threads: threads)
-                            } else {
-                                multiplyMatrices(dense!, transposingA: true, dZ.baseAddress!, into: dW.baseAddress!,
-                                                 m: fanIn, n: fanOut, k: rowCount, accumulating: accumulating, threads: threads)
-                            }
-                        }
-                    } else {
-                        cache.outputs[layer - 1].withUnsafeBufferPointer { previous in
-                            multiplyMatrices(previous.baseAddress!, transposingA: true, dZ.baseAddress!, into: dW.baseAddress!,
-                                             m: fanIn, n: fanOut, k: rowCount, accumulating: accumulating, threads: threads)
-                        }
-                    }
-                }
-                // dH_{l−1} = dZ·W_lᵀ: (N, out)·(out, in) → (N, in)
-                if layer > 0 {
-                    dH = [Float](repeating: 0, count: rowCount * fanIn)
-                    dH.withUnsafeMutableBufferPointer { dH in
-                        parameters[2 * layer].withUnsafeBufferPointer { w in
-                            multiplyMatrices(dZ.baseAddress!, w.baseAddress!, transposingB: true, into: dH.baseAddress!,
-                                             m: rowCount, n: fanIn, k: fanOut, threads: threads)
-                        }
-                    }
-                }
+            // dH_{l−1} = dZ·W_lᵀ: (N, out)·(out, in) → (N, in)
+            if layer > 0 {
+                dH = [Float](repeating: 0, count: rowCount * fanIn)
+                multiplyMatrices(dZ, parameters[2 * layer], transposingB: true, into: &dH, m: rowCount, n: fanIn, k: fanOut, threads: threads)
             }
         }
     }
@@ -275,15 +203,10 @@ public struct MLPGradient: Sendable {
             firstLayerRows = nil
             rowIsListed = []
         } else if !accumulating {
-            for index in 1..<tensors.count { tensors[index].withUnsafeMutableBufferPointer { $0.update(repeating: 0) } }
+            for index in 1..<tensors.count { setToZero(&tensors[index]) }
             if let rows = firstLayerRows {
-                let width = model.hidden[0]
-                tensors[0].withUnsafeMutableBufferPointer { dW in
-                    for row in rows {
-                        (dW.baseAddress! + Int(row) * width).update(repeating: 0, count: width)
-                        rowIsListed[Int(row)] = false
-                    }
-                }
+                setRowsToZero(&tensors[0], rows: rows, width: model.hidden[0])
+                for row in rows { rowIsListed[Int(row)] = false }
                 firstLayerRows = []
             }
             // A dense dW₁ is overwritten by its GEMM.
@@ -292,7 +215,7 @@ public struct MLPGradient: Sendable {
             firstLayerRows = nil
         } else if firstLayerRows == nil {
             // From dense to sparse: every row may be non-zero.
-            tensors[0].withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
+            setToZero(&tensors[0])
             rowIsListed = [Bool](repeating: false, count: model.inputDimension)
             firstLayerRows = []
         }
@@ -304,12 +227,5 @@ public struct MLPGradient: Sendable {
             rowIsListed[Int(index)] = true
             firstLayerRows!.append(index)
         }
-    }
-}
-
-extension FeatureMatrix {
-    package var isSparse: Bool {
-        if case .sparse = self { return true }
-        return false
     }
 }

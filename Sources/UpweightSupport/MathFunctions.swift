@@ -1,7 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// log(1 + eˣ) without overflow: max(x, 0) + log1p(e^−|x|).
 @inline(__always)
 public func softplus(_ x: Double) -> Double { max(x, 0) + log1p(exp(-abs(x))) }

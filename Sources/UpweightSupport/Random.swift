@@ -1,7 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// SplitMix64 (Steele et al. 2014): a tiny, fast, seeded generator; the same seed gives the same stream on every machine.
 public struct SplitMix64: RandomNumberGenerator, Sendable {
     public private(set) var state: UInt64

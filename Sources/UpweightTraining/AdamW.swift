@@ -1,13 +1,35 @@
-#if canImport(Glibc)
-import Glibc
-#endif
+import UpweightSupport
+import UpweightModels
 
 /// Adam with decoupled weight decay (Loshchilov & Hutter 2019), with bias correction:
 ///
 ///     m ← β₁m + (1−β₁)g,   v ← β₂v + (1−β₂)g²
 ///     θ ← θ − η·( m̂ / (√v̂ + ε) + decay·θ ),   m̂ = m/(1−β₁ᵗ), v̂ = v/(1−β₂ᵗ)
 ///
-/// The L2 term of the objective is already in g; `weightDecay` is the separate, decoupled decay.
+/// The rule, once for both optimizers: `AdamW` (a linear model's θ in Double) and `TensorAdamW` (an
+/// MLP's Float32 tensors). The kernel (`updateLanes`) applies it 16 Float32 or 8 Double lanes at a time.
+struct AdamWRule<Vector: SIMD>: LaneUpdate where Vector.Scalar: BinaryFloatingPoint {
+    let rate, beta1, beta2, epsilon, decay: Vector.Scalar
+    /// 1/(1−β₁ᵗ) and 1/(1−β₂ᵗ), computed in Double.
+    let inverseCorrection1, inverseCorrection2: Vector.Scalar
+
+    init(step: Int, rate: Double, beta1: Vector.Scalar, beta2: Vector.Scalar, epsilon: Vector.Scalar, decay: Double) {
+        (self.rate, self.beta1, self.beta2, self.epsilon, self.decay) = (Vector.Scalar(rate), beta1, beta2, epsilon, Vector.Scalar(decay))
+        inverseCorrection1 = Vector.Scalar(1 / (1 - pow(Double(beta1), Double(step))))
+        inverseCorrection2 = Vector.Scalar(1 / (1 - pow(Double(beta2), Double(step))))
+    }
+
+    /// θ, m and v from g, as above.
+    @inline(__always)
+    func update(_ theta: inout Vector, _ m: inout Vector, _ v: inout Vector, reading g: Vector) {
+        m = beta1 * m + (1 - beta1) * g
+        v = beta2 * v + (1 - beta2) * g * g
+        theta -= rate * ((m * inverseCorrection1) / ((v * inverseCorrection2).squareRoot() + epsilon) + decay * theta)
+    }
+}
+
+/// AdamW over one vector of Double parameters (the linear model's θ). The L2 term of the objective is
+/// already in g; `weightDecay` is the separate, decoupled decay.
 public struct AdamW: Sendable {
     public var learningRate: Double
     public var beta1 = 0.9
@@ -40,16 +62,65 @@ public struct AdamW: Sendable {
             secondMoment = firstMoment
         }
         step += 1
-        let eta = rate ?? learningRate
-        let correction1 = 1 - pow(beta1, Double(step))
-        let correction2 = 1 - pow(beta2, Double(step))
-        for index in parameters.indices {
-            let g = gradient[index]
-            firstMoment[index] = beta1 * firstMoment[index] + (1 - beta1) * g
-            secondMoment[index] = beta2 * secondMoment[index] + (1 - beta2) * g * g
-            let mHat = firstMoment[index] / correction1
-            let vHat = secondMoment[index] / correction2
-            parameters[index] -= eta * (mHat / (vHat.squareRoot() + epsilon) + weightDecay * parameters[index])
+        let rule = AdamWRule<SIMD8<Double>>(step: step, rate: rate ?? learningRate, beta1: beta1, beta2: beta2,
+                                            epsilon: epsilon, decay: weightDecay)
+        updateLanes(&parameters, &firstMoment, &secondMoment, reading: gradient, threads: 1, rule)
+    }
+}
+
+/// AdamW for Float32 tensors, one pair of moment buffers per tensor. A tensor may be updated in a
+/// subset of its rows only (the rows of W₁ a sparse batch touched): the other rows keep their values
+/// and moments, as torch.optim.SparseAdam does ("lazy" Adam). A full update of a 2^18-row embedding
+/// would cost more than the whole forward and backward pass.
+public struct TensorAdamW: Sendable {
+    public var beta1: Float = 0.9
+    public var beta2: Float = 0.999
+    public var epsilon: Float = 1e-8
+    public var weightDecay: Double
+    /// Threads for the update of large tensors; the result does not depend on it.
+    public var threads: Int
+    public private(set) var step = 0
+    private var firstMoments: [[Float]] = []
+    private var secondMoments: [[Float]] = []
+
+    package var firstMomentValues: [[Float]] { firstMoments }
+    package var secondMomentValues: [[Float]] { secondMoments }
+
+    /// Puts back what a checkpoint saved (MinibatchTraining.swift).
+    package mutating func restoreState(step: Int, firstMoments: [[Float]], secondMoments: [[Float]]) {
+        self.step = step
+        self.firstMoments = step == 0 ? [] : firstMoments
+        self.secondMoments = step == 0 ? [] : secondMoments
+    }
+
+    public init(weightDecay: Double = 0, threads: Int = 1) {
+        self.weightDecay = weightDecay
+        self.threads = threads
+    }
+
+    /// One step over every tensor at learning rate `rate`; tensor `sparseTensor` (if given) only in
+    /// `rows`, each `rowWidth` values long. The rows must be distinct (MLPGradient lists each once):
+    /// threads update disjoint rows.
+    public mutating func update(_ tensors: inout [[Float]], gradients: [[Float]], rate: Double,
+                                sparseTensor: (index: Int, rows: [Int32], rowWidth: Int)? = nil)
+    {
+        precondition(gradients.map(\.count) == tensors.map(\.count), "gradients do not match the parameters")
+        if firstMoments.map(\.count) != tensors.map(\.count) {
+            firstMoments = tensors.map { [Float](repeating: 0, count: $0.count) }
+            secondMoments = firstMoments
         }
+        step += 1
+        let rule = AdamWRule<SIMD16<Float>>(step: step, rate: rate, beta1: beta1, beta2: beta2, epsilon: epsilon, decay: weightDecay)
+        for tensor in tensors.indices {
+            let rows = sparseTensor.flatMap { $0.index == tensor ? (list: $0.rows, width: $0.rowWidth) : nil }
+            updateLanes(&tensors[tensor], &firstMoments[tensor], &secondMoments[tensor], reading: gradients[tensor],
+                        rows: rows, threads: threads, rule)
+        }
+    }
+
+    /// One step of `model` from `gradient` (from MLPObjective): on sparse input only the listed rows of W₁.
+    public mutating func update(_ model: inout MLPRewardModel, gradient: MLPGradient, rate: Double) {
+        let sparse = gradient.firstLayerRows.map { (index: 0, rows: $0, rowWidth: model.hidden[0]) }
+        update(&model.parameters, gradients: gradient.tensors, rate: rate, sparseTensor: sparse)
     }
 }

@@ -1,9 +1,6 @@
 import UpweightSupport
 import UpweightIO
 import UpweightWeighting
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// One config value and the name to blame when it is wrong.
 package struct ConfigValue {

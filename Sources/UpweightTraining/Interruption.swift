@@ -1,7 +1,5 @@
 import Synchronization
-#if canImport(Glibc)
-import Glibc
-#endif
+import UpweightSupport
 import UpweightIO
 
 /// SIGINT and SIGTERM during training: the loop finishes its current step, writes a checkpoint and

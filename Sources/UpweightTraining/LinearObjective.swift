@@ -12,6 +12,9 @@ import UpweightModels
 /// row is read once, scored, and added into the gradient while it is still in cache.
 package struct LinearObjective {
     package let features: PairFeatures
+    /// The two sides' rows, checked once for the row kernels.
+    private let chosenRows: CheckedRows
+    private let rejectedRows: CheckedRows
     package let weights: [Double]
     package let margins: [Double]
     /// Each pair's category index, for per-category losses (group DRO, the training log).
@@ -25,6 +28,7 @@ package struct LinearObjective {
          loss: PairLoss, l2: Double, threads: Int)
     {
         self.features = features
+        (chosenRows, rejectedRows) = (CheckedRows(features.chosen), CheckedRows(features.rejected))
         self.weights = weights
         self.margins = margins
         self.categories = categories ?? [Int32](repeating: 0, count: features.count)
@@ -57,36 +61,31 @@ package struct LinearObjective {
         // Small minibatches run on one thread: zeroing a per-thread gradient would cost more than the pairs.
         let parts = count >= 4096 ? threads : 1
         let categoryCount = self.categoryCount
-        let partials = features.chosen.withRowAccess { chosen in
-            features.rejected.withRowAccess { rejected in
-                theta.withUnsafeBufferPointer { theta in
-                    parallelMap(parts: parts, threads: parts) { part -> (loss: Double, weight: Double, gradient: [Double], byCategory: [Double], weightByCategory: [Double]) in
-                        var partGradient = [Double](repeating: 0, count: dimension)
-                        var byCategory = [Double](repeating: 0, count: categoryCount)
-                        var weightByCategory = [Double](repeating: 0, count: categoryCount)
-                        var lossSum = 0.0
-                        var weightSum = 0.0
-                        let range = contiguousRanges(count: count, parts: parts).dropFirst(part).first ?? 0..<0
-                        partGradient.withUnsafeMutableBufferPointer { partGradient in
-                            for position in range {
-                                let pair = pairs?[position] ?? position
-                                let category = Int(categories[pair])
-                                let baseWeight = weights[pair]
-                                let weight = baseWeight * (categoryScale?[category] ?? 1)
-                                if weight == 0 { continue }
-                                let (value, dChosen, dRejected) = loss.evaluate(
-                                    chosen: chosen.dot(pair, theta.baseAddress!),
-                                    rejected: rejected.dot(pair, theta.baseAddress!), margin: margins[pair])
-                                lossSum += weight * value
-                                weightSum += weight
-                                byCategory[category] += baseWeight * value
-                                weightByCategory[category] += baseWeight
-                                chosen.addScaled(weight * dChosen, row: pair, into: partGradient.baseAddress!)
-                                rejected.addScaled(weight * dRejected, row: pair, into: partGradient.baseAddress!)
-                            }
-                        }
-                        return (lossSum, weightSum, partGradient, byCategory, weightByCategory)
+        let partials = chosenRows.withRowAccess { chosen in
+            rejectedRows.withRowAccess { rejected in
+                parallelMap(parts: parts, threads: parts) { part -> (loss: Double, weight: Double, gradient: [Double], byCategory: [Double], weightByCategory: [Double]) in
+                    var partGradient = [Double](repeating: 0, count: dimension)
+                    var byCategory = [Double](repeating: 0, count: categoryCount)
+                    var weightByCategory = [Double](repeating: 0, count: categoryCount)
+                    var lossSum = 0.0
+                    var weightSum = 0.0
+                    let range = contiguousRanges(count: count, parts: parts).dropFirst(part).first ?? 0..<0
+                    for position in range {
+                        let pair = pairs?[position] ?? position
+                        let category = Int(categories[pair])
+                        let baseWeight = weights[pair]
+                        let weight = baseWeight * (categoryScale?[category] ?? 1)
+                        if weight == 0 { continue }
+                        let (value, dChosen, dRejected) = loss.evaluate(
+                            chosen: chosen.dot(pair, theta), rejected: rejected.dot(pair, theta), margin: margins[pair])
+                        lossSum += weight * value
+                        weightSum += weight
+                        byCategory[category] += baseWeight * value
+                        weightByCategory[category] += baseWeight
+                        chosen.addScaled(weight * dChosen, row: pair, into: &partGradient)
+                        rejected.addScaled(weight * dRejected, row: pair, into: &partGradient)
                     }
+                    return (lossSum, weightSum, partGradient, byCategory, weightByCategory)
                 }
             }
         }

@@ -87,16 +87,8 @@ package struct MLPObjective {
             let rowWidth = tensor == 0 ? model.hidden[0] : model.parameters[tensor].count
             // The rows the penalty covers: the listed rows of a sparse W₁, else the whole tensor as one row.
             let rows = tensor == 0 ? gradient.firstLayerRows.map { $0.map(Int.init) } : nil
-            model.parameters[tensor].withUnsafeBufferPointer { theta in
-                gradient.tensors[tensor].withUnsafeMutableBufferPointer { g in
-                    for row in rows ?? Array(0..<(theta.count / rowWidth)) {
-                        for index in (row * rowWidth)..<((row + 1) * rowWidth) {
-                            g[index] += lambda * theta[index]
-                            squaredNorm += Double(theta[index]) * Double(theta[index])
-                        }
-                    }
-                }
-            }
+            addL2Gradient(lambda, of: model.parameters[tensor], rows: rows, width: rowWidth, into: &gradient.tensors[tensor],
+                          squaredNorm: &squaredNorm)
         }
         return squaredNorm
     }

@@ -76,7 +76,7 @@ public enum ModelDirectory {
     /// A JSON object from a model directory (config.json, checkpoint.json); errors name the file, line and column.
     package static func readJSON(_ path: String) throws -> JSONObject {
         let bytes = try readBytes(path)
-        switch bytes.withUnsafeBytes({ buffer in Result { () throws(JSONSyntaxError) in try JSONParser.parse(buffer) } }) {
+        switch Result(catching: { () throws(JSONSyntaxError) in try JSONParser.parse(bytes) }) {
         case .success(.object(let object)): return object
         case .success(let other): throw DataError.invalidModel(path, "expected a JSON object, got \(other.typeName)")
         case .failure(let error):

@@ -1,6 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#endif
+import UpweightSupport
 import UpweightIO
 
 /// A per-category weight s_k computed from the training counts n_k (N pairs, K categories).

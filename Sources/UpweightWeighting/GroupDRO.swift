@@ -1,6 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#endif
+import UpweightSupport
 
 /// Group distributionally robust optimization over categories (Sagawa et al. 2020, Algorithm 1):
 /// the loss is Σ_k q_k·L_k, with L_k the weighted mean loss of category k, and after each step

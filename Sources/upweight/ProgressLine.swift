@@ -1,8 +1,5 @@
 import Synchronization
 import Upweight
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// Draws library progress as one line on stderr that rewrites itself — on a terminal only, and
 /// at most ten times a second: `epoch 3/10  2048/3000 pairs  61000 pairs/s  ETA 0:04  loss 0.4312`.
@@ -79,8 +76,7 @@ final class ProgressLine: Sendable {
     }
 
     private func write(_ descriptor: Int32, _ text: String) {
-        let bytes = Array(text.utf8)
-        _ = bytes.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
+        try? Files.writeAll(Array(text.utf8), to: descriptor, naming: "standard error")
     }
 }
 

@@ -1,8 +1,5 @@
 import ArgumentParser
 import Upweight
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// Runs a subcommand's work and turns the library's errors into a message on stderr and an exit
 /// status: 64 bad usage (EX_USAGE), 65 bad data (EX_DATAERR), 70 training failed (EX_SOFTWARE),
@@ -31,8 +28,7 @@ func reportingErrors(_ body: () throws -> Void) throws {
 /// Prints one line on stderr. Every message is one line, so all of it is escaped: data quoted in a
 /// message (a category, a file name, a value) cannot drive the terminal or forge another line.
 func printError(_ message: String) {
-    let line = Array((terminalEscaped(message) + "\n").utf8)
-    _ = line.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+    try? Files.writeAll(Array((terminalEscaped(message) + "\n").utf8), to: 2, naming: "standard error")
 }
 
 /// Loads a model directory, reads `data` the way the model was trained to read (unless flags say

@@ -1,8 +1,5 @@
 import ArgumentParser
 import Upweight
-#if canImport(Glibc)
-import Glibc
-#endif
 
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,8 +1,5 @@
 import ArgumentParser
 import Upweight
-#if canImport(Glibc)
-import Glibc
-#endif
 
 @main
 struct UpweightCommand: ParsableCommand {

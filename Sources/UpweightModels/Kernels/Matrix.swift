@@ -7,6 +7,83 @@ import UpweightData
 // Threads split C into disjoint blocks of whole rows (or columns, when C is wider than tall), and a
 // C element's sum over k runs in the same order in every block, so the result does not depend on
 // the thread count at all.
+//
+// The models call the array forms (sizes checked, pointers taken here); the pointer forms below them
+// are the kernels' own, and KernelTests'.
+
+/// C = op(A)·op(B), or C += op(A)·op(B) when `accumulating`, on row-major arrays whose sizes must
+/// match: op(A) is (m, k), A stored (m, k) or, when `transposingA`, (k, m); op(B) is (k, n), B stored
+/// (k, n) or, when `transposingB`, (n, k); C is (m, n).
+package func multiplyMatrices(_ a: [Float], transposingA: Bool = false, _ b: [Float], transposingB: Bool = false,
+                              into c: inout [Float], m: Int, n: Int, k: Int, accumulating: Bool = false, threads: Int)
+{
+    precondition(m >= 0 && n >= 0 && k >= 0 && a.count == m * k && b.count == k * n && c.count == m * n,
+                 "matrix sizes do not match the product")
+    guard m > 0 && n > 0 else { return }
+    guard k > 0 else {
+        if !accumulating { setToZero(&c) }
+        return
+    }
+    a.withUnsafeBufferPointer { a in
+        b.withUnsafeBufferPointer { b in
+            c.withUnsafeMutableBufferPointer { c in
+                multiplyMatrices(a.baseAddress!, transposingA: transposingA, b.baseAddress!, transposingB: transposingB,
+                                 into: c.baseAddress!, m: m, n: n, k: k, accumulating: accumulating, threads: threads)
+            }
+        }
+    }
+}
+
+extension FeatureMatrix {
+    /// Out = X·W for these rows X (N, D) and W (D, `columns`) → Out (N, `columns`). On sparse rows
+    /// only the rows of W that X's non-zeros name are read.
+    package func multiplied(by w: [Float], columns: Int, into out: inout [Float], threads: Int) {
+        precondition(columns >= 0 && w.count == columnCount * columns && out.count == rowCount * columns,
+                     "matrix sizes do not match the product")
+        guard rowCount > 0 && columns > 0 else { return }
+        w.withUnsafeBufferPointer { w in
+            out.withUnsafeMutableBufferPointer { out in
+                withKernelInput { dense, sparse in
+                    if let sparse {
+                        multiplySparse(sparse, w.baseAddress!, columns: columns, into: out.baseAddress!, threads: threads)
+                    } else {
+                        multiplyMatrices(dense!, w.baseAddress!, into: out.baseAddress!, m: rowCount, n: columns,
+                                         k: columnCount, threads: threads)
+                    }
+                }
+            }
+        }
+    }
+
+    /// G = Xᵀ·dOut for these rows X (N, D) and dOut (N, `columns`) → G (D, `columns`), or G += Xᵀ·dOut
+    /// when `accumulating`: the gradient of `multiplied(by:)` with respect to W. Sparse rows always add,
+    /// and only into the rows of G that their non-zeros name (the caller zeroes those rows first).
+    package func transposedMultiplied(by dOut: [Float], columns: Int, into g: inout [Float], accumulating: Bool, threads: Int) {
+        precondition(columns >= 0 && dOut.count == rowCount * columns && g.count == columnCount * columns,
+                     "matrix sizes do not match the product")
+        guard rowCount > 0 && columns > 0 else {
+            if !accumulating && !isSparse { setToZero(&g) }
+            return
+        }
+        dOut.withUnsafeBufferPointer { dOut in
+            g.withUnsafeMutableBufferPointer { g in
+                withKernelInput { dense, sparse in
+                    if let sparse {
+                        multiplySparseTransposed(sparse, dOut.baseAddress!, columns: columns, into: g.baseAddress!, threads: threads)
+                    } else {
+                        multiplyMatrices(dense!, transposingA: true, dOut.baseAddress!, into: g.baseAddress!, m: columnCount,
+                                         n: columns, k: rowCount, accumulating: accumulating, threads: threads)
+                    }
+                }
+            }
+        }
+    }
+
+    package var isSparse: Bool {
+        if case .sparse = self { return true }
+        return false
+    }
+}
 
 /// C = op(A)·op(B), or C += op(A)·op(B) when `accumulating`.
 /// op(A) is (m, k): A is stored (m, k), or (k, m) when `transposingA`;
@@ -95,9 +172,7 @@ extension FeatureMatrix {
             let dimension = matrix.dimension
             var values = [Float]()
             values.reserveCapacity(rows.count * dimension)
-            matrix.values.withUnsafeBufferPointer { source in
-                for row in rows { values.append(contentsOf: source[(row * dimension)..<((row + 1) * dimension)]) }
-            }
+            for row in rows { values.append(contentsOf: matrix.values[(row * dimension)..<((row + 1) * dimension)]) }
             return .dense(DenseRows(dimension: dimension, values: values))
         case .sparse(let matrix):
             var batch = SparseRows(dimension: matrix.dimension)
@@ -112,12 +187,15 @@ extension FeatureMatrix {
         }
     }
 
-    /// Calls `body` with the rows as one contiguous (rows, columns) buffer, or as CSR pointers.
+    /// Calls `body` with the rows as one contiguous (rows, columns) buffer, or as CSR pointers, valid
+    /// only inside `body`. Sparse rows are checked first (starts ascending within the entries, every
+    /// index a column), so that the kernels cannot read or write outside their matrices.
     package func withKernelInput<Result>(_ body: (_ dense: UnsafePointer<Float>?, _ sparse: SparseBatch?) -> Result) -> Result {
         switch self {
         case .dense(let matrix):
             return matrix.values.withUnsafeBufferPointer { body($0.baseAddress!, nil) }
         case .sparse(let matrix):
+            precondition(matrix.isWellFormed, "sparse rows out of order or naming a column outside the matrix")
             return matrix.rowStarts.withUnsafeBufferPointer { starts in
                 matrix.indices.withUnsafeBufferPointer { indices in
                     matrix.values.withUnsafeBufferPointer { values in
@@ -134,9 +212,27 @@ extension FeatureMatrix {
     }
 }
 
+extension SparseRows {
+    /// Whether the rows can be handed to the kernels: `rowStarts` runs from 0 to the number of
+    /// entries without going back, every entry has a value, and every index is a column.
+    var isWellFormed: Bool {
+        guard rowStarts.first == 0, rowStarts.last == indices.count, values.count == indices.count else { return false }
+        var (previous, lowest, highest) = (0, Int32.max, Int32.min)
+        for start in rowStarts {
+            if start < previous { return false }
+            previous = start
+        }
+        for index in indices {
+            lowest = min(lowest, index)
+            highest = max(highest, index)
+        }
+        return indices.isEmpty || (lowest >= 0 && Int(highest) < dimension)
+    }
+}
+
 /// Σ a[i]·b[i] with explicit SIMD accumulators (plain Float reductions do not vectorize).
 @inline(__always)
-package func dotProduct(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> Float {
+func dotProduct(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> Float {
     var accumulator = SIMD16<Float>()
     var index = 0
     while index + 16 <= count {

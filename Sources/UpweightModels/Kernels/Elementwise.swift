@@ -1,0 +1,217 @@
+import UpweightSupport
+
+// Elementwise and row-by-row loops over row-major Float32 matrices held in arrays: the MLP's bias,
+// activation and output layer, the L2 term, and the optimizer's update. Each takes and returns
+// arrays, checks their sizes, and keeps its pointers inside, so the models, objectives and
+// optimizers that call these read as the math. Every loop runs in one fixed order: the same bits on
+// every run and at any thread count.
+
+/// `transform` of every element, as a new array (an activation's forward).
+@inline(__always)
+package func mapElements(_ values: [Float], _ transform: (Float) -> Float) -> [Float] {
+    [Float](unsafeUninitializedCapacity: values.count) { result, initialized in
+        values.withUnsafeBufferPointer { source in
+            for index in source.indices { result[index] = transform(source[index]) }
+        }
+        initialized = values.count
+    }
+}
+
+/// values[i] = update(values[i], other[i]) for every i, in place (an activation's backward).
+@inline(__always)
+package func updateElements(_ values: inout [Float], with other: [Float], _ update: (Float, Float) -> Float) {
+    precondition(values.count == other.count, "elementwise operands of different sizes")
+    other.withUnsafeBufferPointer { other in
+        values.withUnsafeMutableBufferPointer { values in
+            for index in values.indices { values[index] = update(values[index], other[index]) }
+        }
+    }
+}
+
+/// Every element set to 0, in place.
+package func setToZero(_ values: inout [Float]) {
+    values.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
+}
+
+/// The listed rows (each `width` values long) set to 0, in place.
+package func setRowsToZero(_ values: inout [Float], rows: [Int32], width: Int) {
+    values.withUnsafeMutableBufferPointer { values in
+        for row in rows {
+            let start = Int(row) * width
+            precondition(row >= 0 && start + width <= values.count, "row outside the matrix")
+            (values.baseAddress! + start).update(repeating: 0, count: width)
+        }
+    }
+}
+
+/// matrix[n, c] += vector[c] for every row n of a (N, vector.count) matrix (a bias).
+package func addToEveryRow(_ vector: [Float], of matrix: inout [Float]) {
+    let width = vector.count
+    precondition(width > 0 && matrix.count % width == 0, "the matrix's rows are not as wide as the vector")
+    vector.withUnsafeBufferPointer { vector in
+        matrix.withUnsafeMutableBufferPointer { matrix in
+            for start in stride(from: 0, to: matrix.count, by: width) {
+                let row = matrix.baseAddress! + start
+                for column in 0..<width { row[column] += vector[column] }
+            }
+        }
+    }
+}
+
+/// sums[c] += Σ_n matrix[n, c] over the rows of a (N, sums.count) matrix, row after row (a bias's gradient).
+package func addColumnSums(of matrix: [Float], into sums: inout [Float]) {
+    let width = sums.count
+    precondition(width > 0 && matrix.count % width == 0, "the matrix's rows are not as wide as the sums")
+    matrix.withUnsafeBufferPointer { matrix in
+        sums.withUnsafeMutableBufferPointer { sums in
+            for start in stride(from: 0, to: matrix.count, by: width) {
+                let row = matrix.baseAddress! + start
+                for column in 0..<width { sums[column] += row[column] }
+            }
+        }
+    }
+}
+
+/// M·v for a (N, v.count) matrix M → (N): one dot product per row.
+package func rowDotProducts(_ matrix: [Float], _ vector: [Float]) -> [Float] {
+    let width = vector.count
+    precondition(width > 0 && matrix.count % width == 0, "the matrix's rows are not as wide as the vector")
+    return matrix.withUnsafeBufferPointer { matrix in
+        vector.withUnsafeBufferPointer { vector in
+            (0..<(matrix.count / width)).map { dotProduct(matrix.baseAddress! + $0 * width, vector.baseAddress!, count: width) }
+        }
+    }
+}
+
+/// sums[c] += Σ_n scales[n]·matrix[n, c], row after row: Mᵀ·s for a (scales.count, sums.count) matrix M.
+package func addTransposedProduct(of matrix: [Float], _ scales: [Float], into sums: inout [Float]) {
+    let width = sums.count
+    precondition(matrix.count == scales.count * width, "the matrix is not (scales, sums)")
+    matrix.withUnsafeBufferPointer { matrix in
+        sums.withUnsafeMutableBufferPointer { sums in
+            for (row, scale) in scales.enumerated() {
+                let values = matrix.baseAddress! + row * width
+                for column in 0..<width { sums[column] += scale * values[column] }
+            }
+        }
+    }
+}
+
+/// result[n, c] = column[n]·row[c]: the (column.count, row.count) outer product.
+package func outerProduct(_ column: [Float], _ row: [Float]) -> [Float] {
+    let width = row.count
+    return [Float](unsafeUninitializedCapacity: column.count * width) { result, initialized in
+        row.withUnsafeBufferPointer { row in
+            for (index, scale) in column.enumerated() {
+                let target = result.baseAddress! + index * width
+                for position in 0..<width { target[position] = scale * row[position] }
+            }
+        }
+        initialized = column.count * width
+    }
+}
+
+/// gradient += λ·θ over the listed rows of θ, each `width` long (every row when nil), adding Σθ² (in
+/// Double, value after value) into `squaredNorm`: the gradient and size of an L2 penalty (λ/2)·Σθ².
+package func addL2Gradient(_ lambda: Float, of theta: [Float], rows: [Int]?, width: Int, into gradient: inout [Float],
+                           squaredNorm: inout Double)
+{
+    precondition(width > 0 && theta.count == gradient.count && theta.count % width == 0, "parameters and gradient of different shapes")
+    theta.withUnsafeBufferPointer { theta in
+        gradient.withUnsafeMutableBufferPointer { g in
+            func add(row: Int) {
+                precondition(row >= 0 && (row + 1) * width <= theta.count, "row outside the parameters")
+                for index in (row * width)..<((row + 1) * width) {
+                    g[index] += lambda * theta[index]
+                    squaredNorm += Double(theta[index]) * Double(theta[index])
+                }
+            }
+            if let rows {
+                for row in rows { add(row: row) }
+            } else {
+                for row in 0..<(theta.count / width) { add(row: row) }
+            }
+        }
+    }
+}
+
+/// An update of three vectors in place from a fourth, lane by lane (an optimizer's step: parameters
+/// and two moments from a gradient). Lanes must not depend on each other: `updateLanes` pads the
+/// last block with zeros and splits the work across threads.
+@usableFromInline package protocol LaneUpdate {
+    associatedtype Vector: SIMD
+    func update(_ a: inout Vector, _ b: inout Vector, _ c: inout Vector, reading d: Vector)
+}
+
+/// Applies `rule` to `a`, `b`, `c` (in place) and `d` (read), `Vector.scalarCount` positions at a
+/// time: every position, or only the positions of the listed `rows` (each `rows.width` long, all
+/// distinct, as the rows of W₁ a sparse batch touched). From 2^16 positions on, the work is split
+/// across `threads`; every position is updated once and alone, so no bit depends on the split.
+@inlinable
+package func updateLanes<Rule: LaneUpdate>(_ a: inout [Rule.Vector.Scalar], _ b: inout [Rule.Vector.Scalar],
+                                           _ c: inout [Rule.Vector.Scalar], reading d: [Rule.Vector.Scalar],
+                                           rows: (list: [Int32], width: Int)? = nil, threads: Int, _ rule: Rule)
+{
+    let count = a.count
+    precondition(b.count == count && c.count == count && d.count == count, "update operands of different sizes")
+    if let rows {
+        precondition(rows.width > 0 && rows.list.allSatisfy { $0 >= 0 && (Int($0) + 1) * rows.width <= count },
+                     "a row outside the tensor")
+    }
+    guard count > 0 else { return }
+    a.withUnsafeMutableBufferPointer { a in
+        b.withUnsafeMutableBufferPointer { b in
+            c.withUnsafeMutableBufferPointer { c in
+                d.withUnsafeBufferPointer { d in
+                    let shared = UncheckedSendable((a.baseAddress!, b.baseAddress!, c.baseAddress!, d.baseAddress!))
+                    if let rows {
+                        let parts = rows.list.count * rows.width >= 1 << 16 ? threads : 1
+                        _ = parallelMap(parts: parts, threads: parts) { part in
+                            for row in rows.list[contiguousRanges(count: rows.list.count, parts: parts)[part]] {
+                                updateLanes(shared.value, from: Int(row) * rows.width, count: rows.width, rule)
+                            }
+                        }
+                    } else {
+                        let parts = count >= 1 << 16 ? threads : 1
+                        _ = parallelMap(parts: parts, threads: parts) { part in
+                            let range = contiguousRanges(count: count, parts: parts)[part]
+                            updateLanes(shared.value, from: range.lowerBound, count: range.count, rule)
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `updateLanes` over one contiguous run of positions.
+@inlinable @inline(__always)
+func updateLanes<Rule: LaneUpdate>(
+    _ p: (UnsafeMutablePointer<Rule.Vector.Scalar>, UnsafeMutablePointer<Rule.Vector.Scalar>,
+          UnsafeMutablePointer<Rule.Vector.Scalar>, UnsafePointer<Rule.Vector.Scalar>),
+    from start: Int, count: Int, _ rule: Rule)
+{
+    typealias Vector = Rule.Vector
+    let (a, b, c, d) = (p.0 + start, p.1 + start, p.2 + start, p.3 + start)
+    var index = 0
+    while index + Vector.scalarCount <= count {
+        var x = UnsafeRawPointer(a + index).loadUnaligned(as: Vector.self)
+        var y = UnsafeRawPointer(b + index).loadUnaligned(as: Vector.self)
+        var z = UnsafeRawPointer(c + index).loadUnaligned(as: Vector.self)
+        rule.update(&x, &y, &z, reading: UnsafeRawPointer(d + index).loadUnaligned(as: Vector.self))
+        UnsafeMutableRawPointer(a + index).storeBytes(of: x, as: Vector.self)
+        UnsafeMutableRawPointer(b + index).storeBytes(of: y, as: Vector.self)
+        UnsafeMutableRawPointer(c + index).storeBytes(of: z, as: Vector.self)
+        index += Vector.scalarCount
+    }
+    guard index < count else { return }
+    // The tail in zero-padded vectors: lanes are independent, so the same arithmetic as above.
+    var x = Vector(), y = Vector(), z = Vector(), w = Vector()
+    for lane in 0..<(count - index) {
+        (x[lane], y[lane], z[lane], w[lane]) = (a[index + lane], b[index + lane], c[index + lane], d[index + lane])
+    }
+    rule.update(&x, &y, &z, reading: w)
+    for lane in 0..<(count - index) {
+        (a[index + lane], b[index + lane], c[index + lane]) = (x[lane], y[lane], z[lane])
+    }
+}
