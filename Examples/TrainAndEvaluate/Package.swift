@@ -6,7 +6,6 @@ import PackageDescription
 
 let package = Package(
     name: "TrainAndEvaluate",
-    platforms: [.macOS(.v13)],
     dependencies: [
         .package(name: "Upweight", path: "../.."),
     ],
