@@ -110,7 +110,10 @@ package struct FastLineScanner {
         let fields = decoder.fields
         if key == fields.chosenFeatures || key == fields.rejectedFeatures { return false }  // mixed shapes
         guard let value = scalar(&cursor) else { return false }
-        return fields.metadataRoles(of: key).allSatisfy { record.read($0, value) == nil }
+        for role in MetadataField.allCases where fields.name(of: role) == key {
+            guard record.read(role, value) == nil else { return false }
+        }
+        return true
     }
 
     /// Reads `{ "key": value, ... }` and nothing after it but whitespace, calling `member` with each

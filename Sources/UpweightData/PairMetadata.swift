@@ -17,12 +17,6 @@ package enum MetadataField: CaseIterable {
 }
 
 extension FieldNames {
-    /// The metadata roles of `key`, in the order the decoder checks them (one field may be both the
-    /// id and the group, `--group-by id`).
-    package func metadataRoles(of key: String) -> [MetadataField] {
-        MetadataField.allCases.filter { name(of: $0) == key }
-    }
-
     /// The field a role is read from; nil for a group when no group field is read.
     package func name(of role: MetadataField) -> String? {
         switch role {

@@ -1,18 +1,22 @@
 import UpweightSupport
 
-/// A position in one line's bytes.
+/// A position in one line's bytes. The one-byte steps are `@inlinable`: the fast scanner in
+/// UpweightData calls them for every byte of structure, and a call across the module boundary per
+/// byte cost the reader about 1% of its instructions.
 package struct JSONCursor {
     package let bytes: UnsafeRawBufferPointer
     package var index = 0
 
+    @inlinable
     package init(bytes: UnsafeRawBufferPointer, index: Int = 0) {
         self.bytes = bytes
         self.index = index
     }
 
-    package var atEnd: Bool { index >= bytes.count }
-    package var peek: UInt8? { index < bytes.count ? bytes[index] : nil }
+    @inlinable package var atEnd: Bool { index >= bytes.count }
+    @inlinable package var peek: UInt8? { index < bytes.count ? bytes[index] : nil }
 
+    @inlinable
     package mutating func take(_ byte: UInt8) -> Bool {
         guard peek == byte else { return false }
         index += 1
@@ -20,8 +24,10 @@ package struct JSONCursor {
     }
 
     /// JSON whitespace: space, tab, newline, carriage return.
+    @inlinable
     package static func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D }
 
+    @inlinable
     package mutating func skipSpace() {
         while let byte = peek, Self.isSpace(byte) { index += 1 }
     }
