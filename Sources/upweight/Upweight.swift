@@ -8,7 +8,7 @@ struct UpweightCommand: ParsableCommand {
         abstract: "Train preference-weighted reward models on pairwise preference data (JSONL).",
         discussion: "Exit status: 0 success, 64 bad usage (flags, config files, output paths), 65 bad data (or a damaged model directory or checkpoint), 70 training failed (diverged), 74 a write failed (disk full, I/O error), 130/143 interrupted (SIGINT/SIGTERM; minibatch training with --out writes a checkpoint first, L-BFGS and --boost runs save nothing).",
         version: upweightVersion,
-        subcommands: [Train.self, Eval.self, Compare.self, Score.self, Stats.self, Tune.self, Synth.self]
+        subcommands: [Train.self, Eval.self, Compare.self, Score.self, Stats.self, Tune.self, Audit.self, Synth.self]
     )
 
     /// argument-parser's own `main`, except that its error messages, which quote what was typed,
