@@ -1,11 +1,11 @@
 /// "+0.012" / "-0.030": a difference always shows its sign.
-package func signed(_ value: Double) -> String { (value > 0 ? "+" : "") + fixed(value, 3) }
+public func signed(_ value: Double) -> String { (value > 0 ? "+" : "") + fixed(value, 3) }
 
 /// Three significant decimals, or "<0.001".
 package func pValueText(_ value: Double) -> String { value < 0.001 ? "<0.001" : fixed(value, 3) }
 
 /// `value` with `digits` decimals, rounded half away from zero ("0.750").
-package func fixed(_ value: Double, _ digits: Int) -> String {
+public func fixed(_ value: Double, _ digits: Int) -> String {
     guard value.isFinite else { return value.isNaN ? "nan" : (value > 0 ? "inf" : "-inf") }
     var scale = 1.0
     for _ in 0..<digits { scale *= 10 }

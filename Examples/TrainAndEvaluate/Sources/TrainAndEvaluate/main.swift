@@ -27,13 +27,6 @@ let repositoryRoot = sourcePath.dropLast(5).joined(separator: "/")
 let data = CommandLine.arguments.count > 1 ? CommandLine.arguments[1] : "\(repositoryRoot)/data/synthetic-text.jsonl"
 let runs = "\(packageFolder)/runs"  // ignored by git (.gitignore: runs/)
 
-/// Three decimals and a sign: "+0.056", "-0.065".
-func signed(_ value: Double) -> String {
-    let thousandths = Int((abs(value) * 1000).rounded())
-    let fraction = String(thousandths % 1000)
-    return "\(value < 0 ? "-" : "+")\(thousandths / 1000).\(String(repeating: "0", count: 3 - fraction.count))\(fraction)"
-}
-
 do {
     // 1. Train. `TrainingConfiguration` holds every option of `upweight train` (the config-file keys
     //    are the flags' long names); `TrainingSession` runs what the command runs.
