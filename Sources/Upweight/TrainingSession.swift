@@ -105,14 +105,29 @@ public struct TrainingSession {
         }
         let trainingTexts = TextFingerprints(training)
         if let evaluation { Contamination(evaluation, training: trainingTexts).lines.forEach(log) }
+        // The label audit sees the training pairs only: the evaluation pairs stay unseen.
+        var trainingPairs = training
+        var noiseAdjustment: NoiseAdjustment?
+        if configuration.noiseAware != .off {
+            let auditStarted = clock.now
+            let noiseAware = try NoiseAwareTraining.prepare(training, configuration: configuration, threads: reading.threads, reporter: reporter)
+            log("audited the training labels in \(seconds(since: auditStarted)) (\(NoiseAwareTraining.folds) folds, a model per category)")
+            noiseAware.notes.forEach(log)
+            noiseAware.audit.map { NoisyUpweightCheck.warnings(upweight: configuration.weighting.upweight, audit: $0,
+                                                               advice: "--noise-aware \(configuration.noiseAware.rawValue) acts on its pairs as noted above") }?.forEach(log)
+            (trainingPairs, noiseAdjustment) = (noiseAware.training, noiseAware.adjustment)
+        } else if configuration.weighting.upweight.values.contains(where: { $0 > 1 }) {
+            try NoisyUpweightCheck.run(training, configuration: configuration, threads: reading.threads).forEach(log)
+        }
         let trainingStarted = clock.now
-        var outcome = try Trainer.train(training, configuration: configuration, evaluation: evaluation, reporter: reporter)
+        var outcome = try Trainer.train(trainingPairs, configuration: configuration, evaluation: evaluation,
+                                        noiseAdjustment: noiseAdjustment, reporter: reporter)
         log("trained in \(seconds(since: trainingStarted)): \(outcome.description)")
         outcome.trained.provenance["data"] = .object(dataProvenance(outcome.trained.provenance["data"]))
         outcome.trained.trainingTexts = trainingTexts
         outcome.trained.heldOut = heldOut
         outcome.weightSummary.table.split(separator: "\n").forEach { log(String($0)) }  // one note a line
-        log("weights: effective sample size \(fixed(outcome.weightSummary.effectiveSampleSize, 1)) of \(plural(training.count, "pair", "pairs")); heaviest 1% hold \(fixed(100 * outcome.weightSummary.topOnePercentShare, 1))% of the weight")
+        log("weights: effective sample size \(fixed(outcome.weightSummary.effectiveSampleSize, 1)) of \(plural(trainingPairs.count, "pair", "pairs")); heaviest 1% hold \(fixed(100 * outcome.weightSummary.topOnePercentShare, 1))% of the weight")
         if let path = configuration.logFile {
             try Files.writeAtomically(ModelDirectory.trainingLogText(outcome.log), to: path)
         }

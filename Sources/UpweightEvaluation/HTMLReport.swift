@@ -10,7 +10,7 @@ extension EvaluationReport {
     ///   - context: the run that made the report (model, data files, baselines, command, date),
     ///     shown first so a saved page says where its numbers came from.
     ///   - modelProvenance: the model directory's config.json (its "training" and "weights" keys
-    ///     are shown as the weighting that trained the model).
+    ///     are shown as the weighting that trained the model, its "noise_audit" as the label audit).
     ///   - trainingLog: per-epoch objects (`TrainingCurves`); when present, their losses (and held-out
     ///     losses and accuracies) are drawn as training curves.
     public func html(title: String = "Upweight evaluation report", context: ReportContext? = nil, modelProvenance: JSONObject? = nil,
@@ -53,7 +53,7 @@ extension EvaluationReport {
         for (index, category) in categories.enumerated() {
             page += Charts.marginHistogram(name: category.name, margins: categoryMargins[index], domain: domain) + "\n"
         }
-        page += "</div>\n" + weightingSection(modelProvenance)
+        page += "</div>\n" + weightingSection(modelProvenance) + NoiseAuditSection.html(modelProvenance)
         if let curves = TrainingCurves(log: trainingLog ?? []) {
             page += "<h2>Training curves</h2>\n" + curves.html
         }

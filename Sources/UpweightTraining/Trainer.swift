@@ -18,13 +18,18 @@ public enum Trainer {
     }
 
     /// Trains on `dataset` as `configuration` says. With `evaluation`, every log entry carries its
-    /// per-category accuracy and loss.
+    /// per-category accuracy and loss. With `--noise-aware`, `noiseAdjustment` carries the label
+    /// audit's factors for `dataset`'s pairs (TrainingSession and CrossValidation run the audit).
     public static func train(_ dataset: PreferenceDataset, configuration: TrainingConfiguration,
-                             evaluation: PreferenceDataset? = nil, reporter: Reporter = .silent) throws -> Outcome
+                             evaluation: PreferenceDataset? = nil, noiseAdjustment: NoiseAdjustment? = nil,
+                             reporter: Reporter = .silent) throws -> Outcome
     {
         try dataset.checkFeatureMagnitudes()
         try dataset.checkMargins(field: configuration.reading.fields.margin)
-        let weights = try configuration.weighting.weights(for: dataset)
+        if configuration.noiseAware != .off && noiseAdjustment == nil {
+            throw UsageError("--noise-aware \(configuration.noiseAware.rawValue) needs the label audit's factors, which TrainingSession and CrossValidation compute; Trainer.train was given none")
+        }
+        let weights = try configuration.weighting.weights(for: dataset, pairFactors: noiseAdjustment?.factors)
         let summary = WeightSummary(dataset: dataset, weights: weights)
         let featurizer = Featurizer.fit(dataset, hashBits: configuration.hashBits,
                                         includePrompt: configuration.includePrompt, standardize: configuration.standardize)
@@ -36,6 +41,7 @@ public enum Trainer {
         provenance["training"] = .object(configuration.json)
         provenance["weights"] = .object(summary.json)
         provenance["data"] = ["pairs": JSONValue(dataset.count), "fingerprint": .string(fingerprint(of: dataset))]
+        if let noiseAdjustment { provenance["noise_audit"] = .object(noiseAdjustment.summary) }
         let checkpoints = try checkpointPolicy(configuration, featurizer: featurizer, provenance: provenance)
         let problem = TrainingProblem(features: features, weights: weights, categories: dataset.categoryIndices,
                                       categoryNames: dataset.categoryNames, margins: dataset.margins, heldOut: heldOut,

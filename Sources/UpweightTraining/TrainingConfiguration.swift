@@ -30,6 +30,8 @@ public struct TrainingConfiguration: Sendable, Equatable {
     public var includePrompt = false
     public var standardize = false
     public var weighting = WeightingConfiguration()
+    /// Audit the training pairs' labels and drop or downweight those that look flipped (off: no audit).
+    public var noiseAware = NoiseAwareMode.off
     public var weightMode = WeightMode.loss
     public var loss = PairLoss()
     /// Group DRO step size η (0: off) and generalization adjustment C.

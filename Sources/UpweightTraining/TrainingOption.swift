@@ -252,6 +252,8 @@ extension TrainingOption {
         help: "Category weights from counts: none, balanced, sqrt or effective:BETA")
     public static let clipWeights = TrainingOption("clip-weights", \.weighting.clip, .optional(.bounds),
         help: "Clip every weight to LO,HI before normalization")
+    public static let noiseAware = TrainingOption("noise-aware", \.noiseAware, .choice, writtenIf: { $0.noiseAware != .off },
+        help: "Audit the training labels per category (as upweight audit, 5 folds) and drop the pairs that look flipped or downweight them (docs/WEIGHTING.md, \"Noisy labels\")")
     public static let weightMode = TrainingOption("weight-mode", \.weightMode, .choice,
         help: "How weights act: loss (weighted mean loss) or sample (draw pairs ∝ weight)")
     public static let labelSmoothing = TrainingOption("label-smoothing", \.loss.labelSmoothing, .number(atLeast: 0, below: 0.5),
@@ -318,7 +320,7 @@ extension TrainingOption {
     public static let all: [TrainingOption] = [
         model, optimizer, l2, hidden, activation, initialization, warmupSteps, schedule, patience, learningRate, weightDecay,
         batchSize, epochs, maxIterations, tolerance, seed, hashBits, includePrompt, standardize, upweight, normalize,
-        categoryScheme, clipWeights, weightMode, labelSmoothing, centerRewards, focalGamma, groupDro, groupDroAdjust, boost,
+        categoryScheme, clipWeights, noiseAware, weightMode, labelSmoothing, centerRewards, focalGamma, groupDro, groupDroAdjust, boost,
         holdout, groupBy, trainSplit, evalSplit,
         out, eval, saveSplit, log, checkpointEvery, resume,
         shape, onError, threads, promptField, chosenField, rejectedField, categoryField, weightField, marginField, idField,

@@ -120,15 +120,20 @@ public struct CrossValidation {
             return configuration
         }
         let assignment = groupedFolds(dataset, folds: folds, seed: base.seed, keys: dataset.groupKeys(by: base.grouping))
+        let audits = try FoldAudits(configurations: configurations, dataset: dataset, assignment: assignment, folds: folds,
+                                    threads: threads, reporter: reporter)
         let jobs = configurations.indices.flatMap { candidate in (0..<folds).map { (candidate, $0) } }
         let finished = Counter()
         let results = parallelMap(parts: jobs.count, threads: threads) { job -> Result<[String: Double], Error> in
             let (candidate, fold) = jobs[job]
             defer { reporter.progress(.init(phase: "tune", completed: finished.increment(), total: jobs.count, unit: "runs")) }
             return Result {
-                let train = dataset.subset((0..<dataset.count).filter { assignment[$0] != fold })
+                var train = dataset.subset((0..<dataset.count).filter { assignment[$0] != fold })
                 let heldOut = dataset.subset((0..<dataset.count).filter { assignment[$0] == fold })
-                let outcome = try Trainer.train(train, configuration: configurations[candidate])
+                // --noise-aware: the fold's own audit, of its training part only.
+                let noiseAware = audits.prepared(train, configuration: configurations[candidate], fold: fold)
+                if let noiseAware { train = noiseAware.training }
+                let outcome = try Trainer.train(train, configuration: configurations[candidate], noiseAdjustment: noiseAware?.adjustment)
                 let rewards = try outcome.trained.rewards(for: heldOut, threads: 1)
                 let report = EvaluationReport(dataset: heldOut, chosenRewards: rewards.chosen, rejectedRewards: rewards.rejected)
                 return Dictionary(uniqueKeysWithValues: report.categories.map { ($0.name, $0.metrics.accuracy) })

@@ -65,10 +65,7 @@ public struct NoiseAudit: Sendable {
                            threads: Int, reporter: Reporter = .silent) throws -> NoiseAudit {
         try CrossValidation.checkFoldCount(folds)
         try base.weighting.validate(categories: dataset.categoryNames)
-        var configuration = base
-        configuration.reading.threads = 1
-        configuration.holdout = 0
-        configuration.out = nil
+        let configuration = auditConfiguration(base)
         let counts = dataset.categoryCounts
         let audited = dataset.categoryNames.indices.filter { counts[$0] >= minimumPairs }
         for index in dataset.categoryNames.indices.sorted(by: { dataset.categoryNames[$0] < dataset.categoryNames[$1] })
@@ -162,6 +159,28 @@ public struct NoiseAudit: Sendable {
                           suspects: suspects, probabilities: probabilities)
     }
 
+    /// `base` as each per-category fit uses it: one thread, no holdout, nothing written, no
+    /// checkpoints and no noise-aware step of its own. Category factors (`--upweight`, the scheme)
+    /// are constant within a category, and the loss is a weighted mean, so they are left out: the
+    /// audit is the same whatever the upweighting (and tune audits each fold once for all of it).
+    package static func auditConfiguration(_ base: TrainingConfiguration) -> TrainingConfiguration {
+        var configuration = base
+        configuration.reading.threads = 1
+        configuration.holdout = 0
+        configuration.out = nil
+        configuration.checkpointEvery = nil
+        configuration.resume = false
+        configuration.logFile = nil
+        configuration.saveSplit = nil
+        configuration.eval = []
+        configuration.trainSplit = nil
+        configuration.evalSplit = nil
+        configuration.noiseAware = .off
+        configuration.weighting.upweight = [:]
+        configuration.weighting.scheme = .none
+        return configuration
+    }
+
     /// One-sided two-proportion z (pooled): how far a₁/n₁ lies above a₂/n₂.
     package static func twoProportionZ(_ a1: Int, _ n1: Int, _ a2: Int, _ n2: Int) -> Double {
         let p1 = Double(a1) / Double(n1), p2 = Double(a2) / Double(n2)
@@ -169,6 +188,22 @@ public struct NoiseAudit: Sendable {
         let variance = pooled * (1 - pooled) * (1 / Double(n1) + 1 / Double(n2))
         guard variance > 0 else { return p1 > p2 ? .infinity : 0 }
         return (p1 - p2) / variance.squareRoot()
+    }
+}
+
+extension NoiseAudit.Category {
+    /// As `upweight audit --format json` and config.json's "noise_audit" hold it.
+    public var json: JSONObject {
+        func optional(_ value: Double?) -> JSONValue { value.map { JSONValue($0) } ?? .null }
+        var entry = JSONObject()
+        entry["name"] = .string(name)
+        entry["pairs"] = JSONValue(pairs)
+        entry["status"] = .string(status.rawValue)
+        entry["mean_confidence"] = optional(meanConfidence)
+        entry["below_half_share"] = optional(belowShare)
+        entry["flip_estimate"] = optional(flipEstimate)
+        entry["z"] = optional(z)
+        return entry
     }
 }
 
@@ -210,17 +245,7 @@ extension NoiseAudit {
         object["floor"] = JSONValue(floor)
         object["floor_category"] = .string(floorCategory)
         object["flag_z"] = JSONValue(Self.flagZ)
-        object["categories"] = .array(categories.map { category in
-            var entry = JSONObject()
-            entry["name"] = .string(category.name)
-            entry["pairs"] = JSONValue(category.pairs)
-            entry["status"] = .string(category.status.rawValue)
-            entry["mean_confidence"] = optional(category.meanConfidence)
-            entry["below_half_share"] = optional(category.belowShare)
-            entry["flip_estimate"] = optional(category.flipEstimate)
-            entry["z"] = optional(category.z)
-            return .object(entry)
-        })
+        object["categories"] = .array(categories.map { .object($0.json) })
         object["suspects"] = .array(suspects.map { suspect in
             var entry = JSONObject()
             entry["p"] = JSONValue(suspect.probability)
@@ -262,6 +287,9 @@ public struct AuditSession {
         var base = TrainingConfiguration()
         if let configFile { try base.apply(try Files.readJSONObject(configFile), from: .file(configFile)) }
         try base.apply(settings, from: .commandLine)
+        if base.noiseAware != .off {
+            reporter.note("warning: --noise-aware \(base.noiseAware.rawValue) is ignored: audit only reports (train --noise-aware acts on the audit)")
+        }
         let (dataset, summary) = try PreferenceReader.read(
             paths: data, options: base.readingWithGroups,
             featurizingWith: .hashed(hashBits: base.hashBits, includePrompt: base.includePrompt))

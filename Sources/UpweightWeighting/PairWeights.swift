@@ -4,9 +4,10 @@ import UpweightData
 /// How much each training pair counts. The sources multiply, as `class_weight` and `sample_weight`
 /// do in scikit-learn, and are merged here, once, before any optimizer sees them:
 ///
-///     w_i = clip(e_i · c_k · s_k, lo, hi)   e_i: the pair's weight field (1 when absent)
-///                                           c_k: the user's factor for the pair's category (`--upweight k=c`)
-///                                           s_k: the category scheme (CategoryScheme.swift)
+///     w_i = clip(e_i · c_k · s_k · a_i, lo, hi)   e_i: the pair's weight field (1 when absent)
+///                                                 c_k: the user's factor for the pair's category (`--upweight k=c`)
+///                                                 s_k: the category scheme (CategoryScheme.swift)
+///                                                 a_i: a per-pair factor (`--noise-aware`, NoiseAwareFactors.swift; 1 when absent)
 ///     w_i ← w_i / mean(w)                   unless normalization is off
 ///
 /// Normalizing to mean 1 keeps λ and the learning rate meaning the same whatever the weights' scale.
@@ -18,13 +19,17 @@ public struct WeightingConfiguration: Sendable, Equatable {
     public var normalize = true
     public init() {}
 
-    /// The final weight of every pair of `dataset`. Throws when `--upweight` names a category the
-    /// data does not have, listing the ones it has.
-    public func weights(for dataset: PreferenceDataset) throws -> [Double] {
+    /// The final weight of every pair of `dataset`, times `pairFactors` (one per pair) when given.
+    /// Throws when `--upweight` names a category the data does not have, listing the ones it has.
+    /// Pairs that should not train at all are left out of `dataset` rather than given a factor 0,
+    /// so that the mean is taken over the pairs that train.
+    public func weights(for dataset: PreferenceDataset, pairFactors: [Double]? = nil) throws -> [Double] {
         try validate(categories: dataset.categoryNames)
+        precondition(pairFactors == nil || pairFactors!.count == dataset.count, "one factor per pair")
         var categoryFactor = scheme.weights(counts: dataset.categoryCounts)
         for (category, factor) in upweight { categoryFactor[dataset.categoryNames.firstIndex(of: category)!] *= factor }
         var weights = (0..<dataset.count).map { dataset.exampleWeights[$0] * categoryFactor[Int(dataset.categoryIndices[$0])] }
+        if let pairFactors { for index in weights.indices { weights[index] *= pairFactors[index] } }
         if let clip {
             for index in weights.indices { weights[index] = min(max(weights[index], clip.lowerBound), clip.upperBound) }
         }

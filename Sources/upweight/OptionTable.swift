@@ -35,6 +35,7 @@ extension MLPRewardModel.Initialization: ExpressibleByArgument, ConfigArgument {
 extension LearningRateSchedule.Decay: ExpressibleByArgument, ConfigArgument {}
 extension WeightNormalization: ExpressibleByArgument, ConfigArgument {}
 extension WeightMode: ExpressibleByArgument, ConfigArgument {}
+extension NoiseAwareMode: ExpressibleByArgument, ConfigArgument {}
 extension ShapeChoice: ExpressibleByArgument, ConfigArgument {}
 extension ErrorPolicy: ConfigArgument {}
 

@@ -29,6 +29,7 @@ struct TrainingFlags: OptionTableFlags {
     @Option(name: .key(.normalize), help: .option(.normalize)) var normalize: WeightNormalization?
     @Option(name: .key(.categoryScheme), help: .option(.categoryScheme)) var categoryScheme: String?
     @Option(name: .key(.clipWeights), parsing: .unconditional, help: .option(.clipWeights)) var clipWeights: String?
+    @Option(name: .key(.noiseAware), help: .option(.noiseAware)) var noiseAware: NoiseAwareMode?
     @Option(name: .key(.weightMode), help: .option(.weightMode)) var weightMode: WeightMode?
     @Option(name: .key(.labelSmoothing), parsing: .unconditional, help: .option(.labelSmoothing)) var labelSmoothing: Double?
     @Option(name: .key(.centerRewards), parsing: .unconditional, help: .option(.centerRewards)) var centerRewards: Double?

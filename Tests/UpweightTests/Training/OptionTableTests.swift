@@ -19,7 +19,7 @@ final class OptionTableTests: XCTestCase {
         "weight-decay": ["0.1", "--optimizer", "adamw"], "batch-size": ["32", "--optimizer", "adamw"],
         "epochs": ["4", "--optimizer", "adamw"], "max-iterations": ["50"], "tolerance": ["1e-5"], "seed": ["7"],
         "hash-bits": ["12"], "include-prompt": [], "standardize": [], "upweight": ["safety=3", "--upweight", "math=0.5"],
-        "normalize": ["none"], "category-scheme": ["effective:0.9"], "clip-weights": ["0.1,10"], "weight-mode": ["sample"],
+        "normalize": ["none"], "category-scheme": ["effective:0.9"], "clip-weights": ["0.1,10"], "noise-aware": ["drop"], "weight-mode": ["sample"],
         "label-smoothing": ["0.1"], "center-rewards": ["0.01"], "focal-gamma": ["2"], "group-dro": ["0.5"],
         "group-dro-adjust": ["1", "--group-dro", "0.5"], "boost": ["3"], "holdout": ["0.2"],
         "group-by": ["thread", "--holdout", "0.2"], "train-split": ["train"], "eval-split": ["test"],
@@ -68,7 +68,7 @@ final class OptionTableTests: XCTestCase {
             }
         }
         XCTAssertEqual(Set(TrainingOption.all.filter { !$0.choices.isEmpty }.map(\.key)),
-                       ["model", "optimizer", "activation", "initialization", "schedule", "normalize", "weight-mode", "shape", "on-error"])
+                       ["model", "optimizer", "activation", "initialization", "schedule", "normalize", "noise-aware", "weight-mode", "shape", "on-error"])
     }
 
     func test_a_bad_choice_names_the_valid_values() throws {

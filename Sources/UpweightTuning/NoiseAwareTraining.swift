@@ -1,0 +1,98 @@
+import UpweightSupport
+import UpweightIO
+import UpweightData
+import UpweightWeighting
+import UpweightTraining
+
+/// `--noise-aware drop|downweight`: audit the training pairs' labels (NoiseAudit, on the training
+/// pairs only — never the evaluation pairs, so the evaluation stays honest), turn the audit into
+/// per-pair factors (NoiseAwareFactors), leave out the pairs whose factor is 0 and hand the rest's
+/// factors to the trainer. `train` (TrainingSession) and `tune` (each fold's training part) both
+/// come through here.
+public struct NoiseAwareTraining: Sendable {
+    /// The folds of the audit inside `train` and `tune` (as `upweight audit`'s default).
+    public static let folds = 5
+
+    /// The pairs that train (factor > 0) and the trainer's adjustment for them.
+    public var training: PreferenceDataset
+    public var adjustment: NoiseAdjustment
+    /// The audit, when one ran (nil: every category was too small to audit).
+    public var audit: NoiseAudit?
+    /// One line per category: what was dropped or downweighted, with the flip estimate.
+    public var notes: [String]
+
+    /// Audits `training` as `configuration` says and applies `configuration.noiseAware`. When no
+    /// category has `NoiseAudit.minimumPairs` pairs, nothing changes and the notes say so.
+    public static func prepare(_ training: PreferenceDataset, configuration: TrainingConfiguration, threads: Int,
+                               reporter: Reporter = .silent) throws -> NoiseAwareTraining {
+        precondition(configuration.noiseAware != .off)
+        guard training.categoryCounts.contains(where: { $0 >= NoiseAudit.minimumPairs }) else {
+            return unaudited(training, mode: configuration.noiseAware)
+        }
+        let audit = try NoiseAudit.run(dataset: training, configuration: configuration, folds: folds, top: 0,
+                                       threads: threads, reporter: reporter)
+        return apply(audit, mode: configuration.noiseAware, to: training)
+    }
+
+    /// `audit`'s factors for `training` (the pairs it audited) under `mode`.
+    public static func apply(_ audit: NoiseAudit, mode: NoiseAwareMode, to training: PreferenceDataset) -> NoiseAwareTraining {
+        var flips = [Double](repeating: 0, count: training.categoryNames.count)
+        for category in audit.categories {
+            if let index = training.categoryNames.firstIndex(of: category.name) { flips[index] = category.flipEstimate ?? 0 }
+        }
+        let factors = NoiseAwareFactors.factors(mode, probabilities: audit.probabilities, categories: training.categoryIndices,
+                                                flipEstimates: flips)
+        let kept = factors.indices.filter { factors[$0] > 0 }
+        var summary = audit.json
+        summary["suspects"] = nil
+        summary["mode"] = .string(mode.rawValue)
+        // Per category: pairs left out (factor 0), pairs reweighted, and the mean factor.
+        var dropped = [Int](repeating: 0, count: flips.count), changed = dropped, members = dropped
+        var factorSums = [Double](repeating: 0, count: flips.count)
+        for pair in factors.indices {
+            let category = Int(training.categoryIndices[pair])
+            members[category] += 1
+            factorSums[category] += factors[pair]
+            if factors[pair] == 0 { dropped[category] += 1 } else if factors[pair] != 1 { changed[category] += 1 }
+        }
+        var notes: [String] = []
+        var entries: [JSONValue] = []
+        for category in audit.categories {
+            guard let index = training.categoryNames.firstIndex(of: category.name) else { continue }
+            let meanFactor = factorSums[index] / Double(max(members[index], 1))
+            var entry = category.json
+            entry["dropped"] = JSONValue(dropped[index])
+            entry["downweighted"] = JSONValue(changed[index])
+            entry["mean_factor"] = .number(meanFactor)
+            entries.append(.object(entry))
+            notes.append(note(category, mode: mode, dropped: dropped[index], changed: changed[index], meanFactor: meanFactor))
+        }
+        summary["categories"] = .array(entries)
+        summary["pairs_dropped"] = JSONValue(training.count - kept.count)
+        return NoiseAwareTraining(training: kept.count == training.count ? training : training.subset(kept),
+                                  adjustment: NoiseAdjustment(factors: kept.map { factors[$0] }, summary: summary),
+                                  audit: audit, notes: notes)
+    }
+
+    /// Nothing audited: every pair trains with factor 1, and the summary and note say why.
+    static func unaudited(_ training: PreferenceDataset, mode: NoiseAwareMode) -> NoiseAwareTraining {
+        let summary = JSONObject([("mode", .string(mode.rawValue)), ("audited", .bool(false)),
+                                  ("reason", .string("no category has \(NoiseAudit.minimumPairs) pairs or more"))])
+        let note = "warning: --noise-aware \(mode.rawValue) did nothing: no category has \(NoiseAudit.minimumPairs) pairs or more to audit"
+        return NoiseAwareTraining(training: training, adjustment: NoiseAdjustment(factors: .init(repeating: 1, count: training.count), summary: summary),
+                                  audit: nil, notes: [note])
+    }
+
+    /// `noise-aware drop: safety: 1,680 pairs, flip estimate 0.305 (z 18.1, noisy): dropped 512`.
+    private static func note(_ category: NoiseAudit.Category, mode: NoiseAwareMode, dropped: Int, changed: Int, meanFactor: Double) -> String {
+        let head = "noise-aware \(mode.rawValue): \(terminalEscaped(category.name)): \(plural(category.pairs, "pair", "pairs"))"
+        guard let flip = category.flipEstimate else { return head + ", too small to audit: kept as they are" }
+        let test = category.z.map { "z \(fixed($0, 1)), " } ?? ""
+        let estimate = "flip estimate \(fixed(flip, 3)) (\(test)\(category.status.rawValue))"
+        switch mode {
+        case .drop: return "\(head), \(estimate): dropped \(dropped)"
+        default:
+            return "\(head), \(estimate): downweighted \(changed), dropped \(dropped) (q = 0); mean factor \(fixed(meanFactor, 3))"
+        }
+    }
+}
