@@ -140,6 +140,11 @@ final class NoiseAwareTests: XCTestCase {
         XCTAssertEqual(badKey.status, 64)
         XCTAssertEqual(badKey.stderr, "upweight: \(config): key \"noise-aware\": expected one of \"off\", \"drop\", \"downweight\", got true\n")
 
+        // audit only reports: --noise-aware there is named as ignored.
+        let audit = try TestSupport.run(["audit", path, "--noise-aware", "drop", "--top", "0"])
+        XCTAssertEqual(audit.status, 0, audit.stderr)
+        XCTAssertTrue(audit.stderr.contains("warning: --noise-aware drop is ignored: audit only reports (train --noise-aware acts on the audit)\n"), audit.stderr)
+
         // 20 pairs in each category: nothing to audit, so nothing changes, and the run says so.
         let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n")
         var counts: [String: Int] = [:]
