@@ -83,7 +83,7 @@ public struct NoiseAwareTraining: Sendable {
                                   audit: nil, notes: [note])
     }
 
-    /// `noise-aware drop: safety: 1,680 pairs, flip estimate 0.305 (z 18.1, noisy): dropped 512`.
+    /// `noise-aware drop: safety: 2425 pairs, flip estimate 0.328 (z 22.7, noisy): dropped 795`.
     private static func note(_ category: NoiseAudit.Category, mode: NoiseAwareMode, dropped: Int, changed: Int, meanFactor: Double) -> String {
         let head = "noise-aware \(mode.rawValue): \(terminalEscaped(category.name)): \(plural(category.pairs, "pair", "pairs"))"
         guard let flip = category.flipEstimate else { return head + ", too small to audit: kept as they are" }

@@ -98,21 +98,20 @@ final class NoiseAwareTests: XCTestCase {
         XCTAssertEqual(models[0], models[1])
     }
 
-    /// The warning on `--upweight NAME=F` for a noisy category, with the numbers of the same audit
-    /// as `upweight audit --folds 3` (the quick check's folds) computes it; none on clean data,
-    /// none for F ≤ 1.
+    /// The warning on `--upweight NAME=F` for a noisy category, with the numbers of the quick
+    /// audit (3 folds, every category cut to the smallest's size) run through the library; none on
+    /// clean data, none for F ≤ 1.
     func test_upweighting_a_noisy_category_warns_with_the_estimate() throws {
         let directory = TestSupport.temporaryDirectory(self)
         let (noisy, _) = AuditTests.planted(flip: 0.3, seed: 11, in: directory)
-        let auditRun = try TestSupport.run(["audit", noisy, "--folds", "3", "--format", "json", "--quiet"])
-        XCTAssertEqual(auditRun.status, 0, auditRun.stderr)
-        let audit = try TestSupport.json(auditRun.stdout) as! [String: Any]
-        let safety = (audit["categories"] as! [[String: Any]]).first { $0["name"] as? String == "safety" }!
-        let flip = safety["flip_estimate"] as! Double, below = safety["below_half_share"] as! Double, z = safety["z"] as! Double
-        XCTAssertEqual(flip, 0.3, accuracy: 0.1)
-        let expected = "warning: --upweight safety=4 amplifies a category whose labels look noisy: estimated \(fixed(100 * flip, 0))% flipped "
-            + "(share below 0.5: \(fixed(below, 2)) against \(fixed(audit["floor"] as! Double, 2)) in \(audit["floor_category"] as! String), "
-            + "z \(fixed(z, 0))); see upweight audit, or --noise-aware drop"
+        let sample = NoisyUpweightCheck.sizeMatched(try TestSupport.read(paths: [noisy]), seed: 0)
+        XCTAssertEqual(Set(sample.categoryCounts).count, 1, "every category the same size")
+        let audit = try NoiseAudit.run(dataset: sample, configuration: TrainingConfiguration(), folds: 3, top: 0, threads: 1)
+        let safety = try XCTUnwrap(audit.categories.first { $0.name == "safety" })
+        XCTAssertEqual(safety.flipEstimate!, 0.3, accuracy: 0.1)
+        let expected = "warning: --upweight safety=4 amplifies a category whose labels look noisy: estimated \(fixed(100 * safety.flipEstimate!, 0))% flipped "
+            + "(share below 0.5: \(fixed(safety.belowShare!, 2)) against \(fixed(audit.floor, 2)) in \(audit.floorCategory), "
+            + "z \(fixed(safety.z!, 0))); see upweight audit, or --noise-aware drop"
         let warned = try TestSupport.run(["train", noisy, "--upweight", "safety=4"])
         XCTAssertEqual(warned.status, 0, warned.stderr)
         XCTAssertEqual(warned.stderr.split(separator: "\n").filter { $0.contains("amplifies") }, [Substring(expected)], warned.stderr)
@@ -127,6 +126,12 @@ final class NoiseAwareTests: XCTestCase {
         let quiet = try TestSupport.run(["train", clean, "--upweight", "safety=4"])
         XCTAssertEqual(quiet.status, 0, quiet.stderr)
         XCTAssertFalse(quiet.stderr.contains("amplifies"), quiet.stderr)
+        // Clean text whose categories differ in size (3339, 982, 496 training pairs): the audit of
+        // every pair would flag safety; the size-matched check does not.
+        let text = try TestSupport.run(["train", TestSupport.data("synthetic-text.jsonl"), "--train-split", "train", "--upweight", "safety=4",
+                                        "--hash-bits", "16"])
+        XCTAssertEqual(text.status, 0, text.stderr)
+        XCTAssertFalse(text.stderr.contains("amplifies"), text.stderr)
     }
 
     func test_bad_values_and_categories_too_small_to_audit() throws {
