@@ -111,7 +111,7 @@ public struct TrainingSession {
         if configuration.noiseAware != .off {
             let auditStarted = clock.now
             let noiseAware = try NoiseAwareTraining.prepare(training, configuration: configuration, threads: reading.threads, reporter: reporter)
-            log("audited the training labels in \(seconds(since: auditStarted)) (\(NoiseAwareTraining.folds) folds, a model per category)")
+            log("audited the training labels in \(seconds(since: auditStarted)) (\(NoiseAwareTraining.folds) folds, a model per category; flip estimates on a size-matched sample)")
             noiseAware.notes.forEach(log)
             noiseAware.audit.map { NoisyUpweightCheck.warnings(upweight: configuration.weighting.upweight, audit: $0,
                                                                advice: "--noise-aware \(configuration.noiseAware.rawValue) acts on its pairs as noted above") }?.forEach(log)

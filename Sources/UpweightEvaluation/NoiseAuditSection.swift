@@ -15,8 +15,13 @@ enum NoiseAuditSection {
         }
         let floor = audit["floor"]?.numberValue.map { fixed($0, 3) } ?? "-"
         let folds = audit["folds"]?.numberValue.map { String(Int($0)) } ?? "-"
+        var sample = ""
+        if case .array(let categories)? = audit["categories"], case .object(let first)? = categories.first,
+           let size = first["estimated_on"]?.numberValue, size != first["pairs"]?.numberValue {
+            sample = " (shares, flip estimates and z on a size-matched sample of \(Int(size)) pairs per category)"
+        }
         section += "<p class=\"note\">Out-of-fold probabilities p from a model per category (\(folds) folds, training pairs only); "
-            + "the floor is the cleanest category's share below p = 0.5 (\(floor), \(htmlEscaped(audit["floor_category"]?.stringValue ?? "-"))); "
+            + "the floor is the cleanest category's share below p = 0.5 (\(floor), \(htmlEscaped(audit["floor_category"]?.stringValue ?? "-")))\(sample); "
             + "flip estimate (share − floor)/(1 − 2·floor); noisy: z ≥ 3 against the floor. "
             + (mode == "drop" ? "Dropped: the round(flip estimate × pairs) pairs of lowest p." : "Factor per pair: q/p, q = (p − flip)/(1 − 2·flip).")
             + "</p>\n"

@@ -11,7 +11,7 @@ import UpweightTraining
 struct FoldAudits {
     /// By audit configuration (its settings as compact JSON), then fold; nil: nothing to audit
     /// (every category of the fold's training part is too small).
-    private var audits: [String: [NoiseAudit?]] = [:]
+    private var audits: [String: [NoiseAwareTraining.Audits?]] = [:]
 
     private static func key(_ configuration: TrainingConfiguration) -> String {
         JSONValue.object(NoiseAudit.auditConfiguration(configuration).settings()).compactText
@@ -27,14 +27,12 @@ struct FoldAudits {
         guard !distinct.isEmpty else { return }
         let jobs = distinct.indices.flatMap { audit in (0..<folds).map { (audit, $0) } }
         let finished = Counter()
-        let results = parallelMap(parts: jobs.count, threads: threads) { job -> Result<NoiseAudit?, Error> in
+        let results = parallelMap(parts: jobs.count, threads: threads) { job -> Result<NoiseAwareTraining.Audits?, Error> in
             let (audit, fold) = jobs[job]
             defer { reporter.progress(.init(phase: "audit", completed: finished.increment(), total: jobs.count, unit: "folds")) }
             return Result {
                 let train = dataset.subset((0..<dataset.count).filter { assignment[$0] != fold })
-                guard train.categoryCounts.contains(where: { $0 >= NoiseAudit.minimumPairs }) else { return nil }
-                return try NoiseAudit.run(dataset: train, configuration: distinct[audit].configuration,
-                                          folds: NoiseAwareTraining.folds, top: 0, threads: 1)
+                return try NoiseAwareTraining.audit(train, configuration: distinct[audit].configuration, threads: 1)
             }
         }
         for (index, entry) in distinct.enumerated() {

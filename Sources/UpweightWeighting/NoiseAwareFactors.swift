@@ -23,7 +23,8 @@ public enum NoiseAwareMode: String, Sendable, CaseIterable {
 ///   E_noisy[β] = Σ_y P_clean(y | x) = 1, so a category keeps its total weight on average.
 ///   f̂ = 0 gives β = 1; f̂ = 0.5 (labels that say nothing) gives 0.
 ///
-/// A pair without a probability (its category too small to audit) keeps factor 1.
+/// A pair without a probability (its category too small to audit) keeps factor 1. The caller passes
+/// f̂ = 0 for a category it does not act on (NoiseAwareTraining: every category not flagged noisy).
 public enum NoiseAwareFactors {
     public static func factors(_ mode: NoiseAwareMode, probabilities: [Double?], categories: [Int32],
                                flipEstimates: [Double]) -> [Double] {
