@@ -24,14 +24,15 @@ public struct HeldOutRecord: Sendable, Equatable {
     public static let fileName = "held_out.json"
 
     /// The record of `heldOut`, the held-out pairs (in input order, as `PreferenceDataset.split` gives them).
-    public init(heldOut: PreferenceDataset, fraction: Double, seed: UInt64, grouping: Grouping) {
+    /// `fingerprint`: the held-out pairs' `fingerprint(of:)`, when `heldOut` holds no rows to take it from (streamed data).
+    public init(heldOut: PreferenceDataset, fraction: Double, seed: UInt64, grouping: Grouping, fingerprint known: String? = nil) {
         var lines = [[Int]](repeating: [], count: heldOut.files.count)
         for source in heldOut.sources { lines[Int(source.file)].append(Int(source.line)) }
         self.fraction = fraction
         self.seed = seed
         self.grouping = grouping.description
         files = zip(heldOut.files, lines).map { ($0, Self.ranges(of: $1)) }
-        fingerprint = UpweightData.fingerprint(of: heldOut)
+        fingerprint = known ?? UpweightData.fingerprint(of: heldOut)
     }
 
     /// Which pairs of `dataset` (read from the same files, in the same order) are held out.

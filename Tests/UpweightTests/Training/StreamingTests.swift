@@ -1,0 +1,129 @@
+import Foundation
+import XCTest
+@testable import Upweight
+
+/// Streamed training (feature rows in a scratch file, one pass per L-BFGS evaluation) finds the
+/// optimum the in-memory fit finds, whatever the threads or the reading's chunk size.
+final class StreamingTests: XCTestCase {
+    let denseFixture = TestSupport.fixture("linear-dense/train.jsonl")
+
+    func configuration(stream: Bool, threads: Int = 2, chunkBytes: Int = 32 << 20) -> TrainingConfiguration {
+        var configuration = TrainingConfiguration()
+        configuration.stream = stream
+        configuration.l2 = 0.01
+        configuration.standardize = true
+        configuration.tolerance = 1e-10
+        configuration.holdout = 0.2
+        configuration.weighting.upweight = ["safety": 3]
+        configuration.reading.threads = threads
+        configuration.reading.chunkBytes = chunkBytes
+        return configuration
+    }
+
+    func train(_ configuration: TrainingConfiguration, data: [String]? = nil) throws -> TrainingSession.Finished {
+        try TrainingSession(configuration: configuration, data: data ?? [denseFixture]).run()
+    }
+
+    func theta(_ finished: TrainingSession.Finished) -> [Double] {
+        guard case .linear(let model) = finished.trained.model else { XCTFail("expected a linear model"); return [] }
+        return model.weight.map(Double.init)
+    }
+
+    func objective(_ finished: TrainingSession.Finished) -> Double {
+        guard case .object(let result)? = finished.trained.provenance["result"], case .number(let value)? = result["objective"] else { return .nan }
+        return value
+    }
+
+    func test_streamed_lbfgs_optimum_equals_the_in_memory_one() throws {
+        let inMemory = try train(configuration(stream: false))
+        let streamed = try train(configuration(stream: true))
+        XCTAssertEqual(abs(objective(streamed) - objective(inMemory)) / objective(inMemory), 0, accuracy: 1e-9)
+        XCTAssertLessThan(relativeDistance(theta(streamed), theta(inMemory)), 1e-6)
+        // The same pairs trained and reported on: the fingerprints (over every row) agree, and so does the report.
+        XCTAssertEqual(streamed.trained.provenance["data"]?.compactText, inMemory.trained.provenance["data"]?.compactText)
+        XCTAssertEqual(streamed.reportedPairsFingerprint, inMemory.reportedPairsFingerprint)
+        XCTAssertEqual(streamed.trained.heldOut?.fingerprint, inMemory.trained.heldOut?.fingerprint)
+        XCTAssertEqual(streamed.report.overall.accuracy, inMemory.report.overall.accuracy, accuracy: 1e-12)
+        XCTAssertEqual(streamed.trained.featurizer, inMemory.trained.featurizer)
+    }
+
+    func test_streamed_model_does_not_depend_on_threads_or_chunk_size() throws {
+        let reference = try ModelBytes(train(configuration(stream: true, threads: 1)))
+        for (threads, chunkBytes) in [(2, 32 << 20), (3, 4096), (2, 70_001)] {
+            XCTAssertEqual(try ModelBytes(train(configuration(stream: true, threads: threads, chunkBytes: chunkBytes))), reference,
+                           "\(threads) threads, chunks of \(chunkBytes) bytes")
+        }
+    }
+
+    func test_streams_automatically_past_max_memory_and_says_so() throws {
+        let directory = TestSupport.temporaryDirectory(self)
+        var specification = SyntheticSpecification()
+        specification.pairs = 6000
+        specification.seed = 4
+        let data = TestSupport.write(specification.generate().jsonl, "big.jsonl", in: directory)
+        let common = ["train", data, "--holdout", "0.2", "--standardize", "--threads", "2"]
+        let automatic = try TestSupport.run(common + ["--max-memory", "4M", "--out", "\(directory)/auto"])
+        XCTAssertEqual(automatic.status, 0, automatic.stderr)
+        XCTAssertTrue(automatic.stderr.contains("streaming (the data needs about "), automatic.stderr)
+        XCTAssertTrue(automatic.stderr.contains(" GiB in memory, more than --max-memory): feature rows go to a scratch file in "), automatic.stderr)
+        let asked = try TestSupport.run(common + ["--stream", "--quiet", "--out", "\(directory)/asked"])
+        XCTAssertEqual(asked.status, 0, asked.stderr)
+        XCTAssertEqual(asked.stdout, automatic.stdout)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: "\(directory)/auto/model.safetensors")),
+                       try Data(contentsOf: URL(fileURLWithPath: "\(directory)/asked/model.safetensors")))
+        // Without streaming the same budget refuses, as before.
+        let refused = try TestSupport.run(common + ["--max-memory", "4M", "--model", "mlp", "--quiet"])
+        XCTAssertEqual(refused.status, 64)
+        XCTAssertTrue(refused.stderr.hasPrefix("upweight: reading \(data) needs about"), refused.stderr)
+    }
+
+    func test_what_streaming_does_not_take_yet_is_a_usage_error() throws {
+        let mlp = try TestSupport.run(["train", denseFixture, "--stream", "--model", "mlp", "--optimizer", "adamw", "--group-dro", "0.1", "--quiet"])
+        XCTAssertEqual(mlp.status, 64)
+        XCTAssertEqual(mlp.stderr, "upweight: streamed training (--stream, or data larger than the memory budget) fits linear models with L-BFGS so far; it does not take --model mlp, --optimizer adamw, --group-dro yet\n")
+        let text = try TestSupport.run(["train", TestSupport.fixture("linear-text/train.jsonl"), "--stream", "--quiet"])
+        XCTAssertEqual(text.status, 64)
+        XCTAssertEqual(text.stderr, "upweight: streaming (--stream, or data larger than --max-memory) reads dense feature vectors; \(TestSupport.fixture("linear-text/train.jsonl")) holds text, which is not streamed yet\n")
+    }
+
+    func test_a_bad_line_is_located_as_when_read_into_memory() throws {
+        let directory = TestSupport.temporaryDirectory(self)
+        let lines = try String(contentsOfFile: denseFixture, encoding: .utf8).split(separator: "\n").prefix(50).map(String.init)
+        var broken = lines
+        broken[41] = broken[41].replacingOccurrences(of: "\"rejected_features\":[", with: "\"rejected_features\":[1e999,")
+        let data = TestSupport.write(broken.joined(separator: "\n") + "\n", "bad.jsonl", in: directory)
+        let streamed = try TestSupport.run(["train", data, "--stream", "--quiet"])
+        let inMemory = try TestSupport.run(["train", data, "--quiet"])
+        XCTAssertEqual(streamed.status, 65)
+        XCTAssertEqual(streamed.stderr, inMemory.stderr)
+        XCTAssertTrue(streamed.stderr.hasPrefix("\(data):42:"), streamed.stderr)
+    }
+
+    func test_eval_files_stream_too_and_must_match_the_dimension() throws {
+        let directory = TestSupport.temporaryDirectory(self)
+        var base = configuration(stream: false)
+        base.holdout = 0
+        base.eval = [TestSupport.fixture("linear-dense-margin/train.jsonl")]
+        let margins = try String(contentsOfFile: base.eval[0], encoding: .utf8)
+        let dimensionOf = { (text: String) in text.split(separator: "\n")[0].split(separator: "]")[0].split(separator: ",").count - 3 }
+        if dimensionOf(margins) == dimensionOf(try String(contentsOfFile: denseFixture, encoding: .utf8)) {
+            var streamed = base
+            streamed.stream = true
+            let (a, b) = (try train(base), try train(streamed))
+            XCTAssertEqual(a.reportedPairsFingerprint, b.reportedPairsFingerprint)
+            XCTAssertEqual(a.report.overall.accuracy, b.report.overall.accuracy, accuracy: 1e-12)
+        }
+        let other = TestSupport.write(#"{"chosen_features":[1,2],"rejected_features":[3,4]}"# + "\n", "two.jsonl", in: directory)
+        let run = try TestSupport.run(["train", denseFixture, "--stream", "--eval", other, "--quiet"])
+        XCTAssertEqual(run.status, 65)
+        XCTAssertTrue(run.stderr.contains("\(other): has 2 numbers per vector, the training data 16"), run.stderr)
+    }
+}
+
+/// A trained model's safetensors bytes, for comparing runs.
+private struct ModelBytes: Equatable {
+    let bytes: [UInt8]
+    init(_ finished: TrainingSession.Finished) throws {
+        bytes = Safetensors.encode(finished.trained.model.tensors)
+    }
+}
