@@ -10,12 +10,8 @@ extension TrainingSession {
     /// the memory budget in a run that streaming supports.
     func streamingReason() -> String? {
         if configuration.stream { return "--stream" }
-        guard StreamedLinearFit.unsupported(configuration) == nil,
-              data.allSatisfy({ DataSample(path: $0)?.isDense == true }),
-              (try? MemoryBudget.check(paths: data + configuration.eval, limit: configuration.reading.maxMemory)) == nil
-        else { return nil }
-        let budget = SystemMemory.limit(maxMemory: configuration.reading.maxMemory)
-        return "the data needs about \(MemoryBudget.gibibytes(MemoryBudget.estimate(paths: data + configuration.eval))) in memory, more than \(budget?.source ?? "--max-memory")"
+        guard StreamedLinearFit.unsupported(configuration) == nil else { return nil }
+        return ScoredPairs.streamingReason(data + configuration.eval, configuration.reading)
     }
 
     /// `run` for data streamed from a scratch file: read once (rows to the file, the other columns
@@ -29,10 +25,7 @@ extension TrainingSession {
         let clock = ContinuousClock()
         let started = clock.now
         var reading = configuration.readingWithGroups
-        // Chunks of JSONL are the reading's working memory: a quarter of the budget at most (≥ 1 MiB).
-        if let budget = SystemMemory.limit(maxMemory: reading.maxMemory)?.bytes {
-            reading.chunkBytes = min(reading.chunkBytes, max(1 << 20, budget / 4))
-        }
+        reading.chunkBytes = ScoredPairs.chunkBytes(reading)
         let (pairs, summary) = try StreamedPairs.read(paths: data, options: reading, directory: directory)
         let dataset = pairs.metadata
         log("read \(plural(dataset.count, "pair", "pairs")) in \(seconds(since: started))")
@@ -67,7 +60,7 @@ extension TrainingSession {
         for (position, pair) in training.enumerated() { weights[pair] = trainingWeights[position] }
         let threads = reading.threads
         let standardization = configuration.standardize
-            ? try StreamedLinearObjective.fitStandardization(pairs, training: isTraining, threads: threads) : nil
+            ? try pairs.standardization(over: isTraining, threads: threads) : nil
         let objective = StreamedLinearObjective(pairs: pairs, weights: weights, standardization: standardization,
                                                 loss: configuration.loss, l2: configuration.l2, threads: threads)
         let trainingStarted = clock.now
@@ -97,13 +90,10 @@ extension TrainingSession {
         // The report's pairs: the evaluation pairs, else the training pairs; rewards from one more pass.
         let reported = evaluation ?? (pairs, training)
         if evaluation == nil { log("no --eval or --holdout: the report is on the training pairs") }
-        let reportObjective = StreamedLinearObjective(pairs: reported.pairs, weights: [Double](repeating: 0, count: reported.pairs.count),
-                                                      standardization: standardization, loss: configuration.loss, l2: 0, threads: threads)
-        let all = try reportObjective.rewards(of: fitted.model)
+        let all = try trained.rewards(for: reported.pairs, threads: threads)
         let chosen = reported.selected.map { all.chosen[$0] }
         let rejected = reported.selected.map { all.rejected[$0] }
         let reportedMetadata = reported.pairs.metadata.subset(reported.selected)
-        try reportedMetadata.checkFinite(chosen: chosen, rejected: rejected)
         let reportedFingerprint = try reported.pairs.fingerprint(of: reported.selected)
         if evaluation != nil && configuration.eval.isEmpty && configuration.evalSplit == nil && configuration.holdout > 0 {
             trained.heldOut = HeldOutRecord(heldOut: reportedMetadata, fraction: configuration.holdout, seed: configuration.seed,

@@ -57,12 +57,16 @@ public struct HeldOutRecord: Sendable, Equatable {
     /// The held-out pairs of `dataset`, checked against the fingerprint taken when they were held out.
     public func select(from dataset: PreferenceDataset, recordFile: String) throws -> PreferenceDataset {
         let selected = dataset.subset(try pairs(of: dataset, recordFile: recordFile))
-        let found = UpweightData.fingerprint(of: selected)
+        try check(fingerprint: UpweightData.fingerprint(of: selected), readFrom: dataset.files, recordFile: recordFile)
+        return selected
+    }
+
+    /// Throws unless `found`, the fingerprint of the pairs selected from `files`, is the one recorded.
+    public func check(fingerprint found: String, readFrom files: [String], recordFile: String) throws {
         guard found == fingerprint else {
-            throw DataError(file: recordFile, message: "the held-out pairs read from \(dataset.files.joined(separator: ", ")) are not those held out in training (fingerprint \(found), recorded \(fingerprint)): the files changed, or are read with other settings",
+            throw DataError(file: recordFile, message: "the held-out pairs read from \(files.joined(separator: ", ")) are not those held out in training (fingerprint \(found), recorded \(fingerprint)): the files changed, or are read with other settings",
                             reason: "held-out set changed")
         }
-        return selected
     }
 
     /// The record in model directory `path`.

@@ -20,6 +20,14 @@ final class StreamingTests: XCTestCase {
         return configuration
     }
 
+    /// A synthetic dense JSONL file (6000 pairs of 32 numbers: 7.8 MB, past a 4 MB budget).
+    func syntheticFile(pairs: Int, seed: UInt64, in directory: String) -> String {
+        var specification = SyntheticSpecification()
+        specification.pairs = pairs
+        specification.seed = seed
+        return TestSupport.write(specification.generate().jsonl, "big.jsonl", in: directory)
+    }
+
     func train(_ configuration: TrainingConfiguration, data: [String]? = nil) throws -> TrainingSession.Finished {
         try TrainingSession(configuration: configuration, data: data ?? [denseFixture]).run()
     }
@@ -57,10 +65,7 @@ final class StreamingTests: XCTestCase {
 
     func test_streams_automatically_past_max_memory_and_says_so() throws {
         let directory = TestSupport.temporaryDirectory(self)
-        var specification = SyntheticSpecification()
-        specification.pairs = 6000
-        specification.seed = 4
-        let data = TestSupport.write(specification.generate().jsonl, "big.jsonl", in: directory)
+        let data = syntheticFile(pairs: 6000, seed: 4, in: directory)
         let common = ["train", data, "--holdout", "0.2", "--standardize", "--threads", "2"]
         let automatic = try TestSupport.run(common + ["--max-memory", "4M", "--out", "\(directory)/auto"])
         XCTAssertEqual(automatic.status, 0, automatic.stderr)
@@ -77,6 +82,32 @@ final class StreamingTests: XCTestCase {
         XCTAssertTrue(refused.stderr.hasPrefix("upweight: reading \(data) needs about"), refused.stderr)
     }
 
+    /// eval, compare and score on data past the budget stream it, and print exactly what they print in memory.
+    func test_eval_compare_and_score_stream_past_max_memory_with_the_same_output() throws {
+        let directory = TestSupport.temporaryDirectory(self)
+        let data = syntheticFile(pairs: 6000, seed: 5, in: directory)
+        for (name, flags) in [("linear", ["--holdout", "0.2", "--standardize"]), ("mlp", ["--model", "mlp", "--hidden", "8", "--epochs", "1", "--standardize"])] {
+            let trained = try TestSupport.run(["train", data, "--out", "\(directory)/\(name)", "--quiet"] + flags)
+            XCTAssertEqual(trained.status, 0, trained.stderr)
+        }
+        let commands: [[String]] = [
+            ["eval", "\(directory)/mlp", data, "--format", "json", "--baseline", "\(directory)/linear"],
+            ["eval", "\(directory)/linear", "--holdout-of", "\(directory)/linear", "--format", "csv"],
+            ["compare", "--model", "\(directory)/linear", "--model", "\(directory)/mlp", data],
+            ["score", "\(directory)/mlp", data],
+        ]
+        for command in commands {
+            let inMemory = try TestSupport.run(command + (command[0] == "score" ? [] : ["--quiet"]))
+            let streamed = try TestSupport.run(command + ["--max-memory", "4M"] + (command[0] == "score" ? [] : ["--quiet"]))
+            XCTAssertEqual(inMemory.status, 0, inMemory.stderr)
+            XCTAssertEqual(streamed.status, 0, streamed.stderr)
+            XCTAssertEqual(streamed.stdout, inMemory.stdout, command.joined(separator: " "))
+            XCTAssertFalse(inMemory.stdout.isEmpty)
+        }
+        let score = try TestSupport.run(["score", "\(directory)/mlp", data, "--max-memory", "4M"])
+        XCTAssertTrue(score.stderr.hasPrefix("streaming (the data needs about "), score.stderr)
+    }
+
     func test_what_streaming_does_not_take_yet_is_a_usage_error() throws {
         let mlp = try TestSupport.run(["train", denseFixture, "--stream", "--model", "mlp", "--optimizer", "adamw", "--group-dro", "0.1", "--quiet"])
         XCTAssertEqual(mlp.status, 64)
@@ -89,14 +120,26 @@ final class StreamingTests: XCTestCase {
     func test_a_bad_line_is_located_as_when_read_into_memory() throws {
         let directory = TestSupport.temporaryDirectory(self)
         let lines = try String(contentsOfFile: denseFixture, encoding: .utf8).split(separator: "\n").prefix(50).map(String.init)
-        var broken = lines
-        broken[41] = broken[41].replacingOccurrences(of: "\"rejected_features\":[", with: "\"rejected_features\":[1e999,")
-        let data = TestSupport.write(broken.joined(separator: "\n") + "\n", "bad.jsonl", in: directory)
-        let streamed = try TestSupport.run(["train", data, "--stream", "--quiet"])
-        let inMemory = try TestSupport.run(["train", data, "--quiet"])
-        XCTAssertEqual(streamed.status, 65)
-        XCTAssertEqual(streamed.stderr, inMemory.stderr)
-        XCTAssertTrue(streamed.stderr.hasPrefix("\(data):42:"), streamed.stderr)
+        // A number JSON cannot hold, and a vector too long for Float32 arithmetic (a rejected one at
+        // line 30 and a chosen one at line 42: the chosen side is reported first, as in memory).
+        // The first number of a vector replaced, keeping its dimension.
+        func replacingFirst(of side: String, in line: String, with number: String) -> String {
+            let key = "\"\(side)_features\":["
+            let start = line.range(of: key)!.upperBound
+            let end = line[start...].firstIndex(of: ",")!
+            return line.replacingCharacters(in: start..<end, with: number)
+        }
+        for (line, side, number) in [(42, "rejected", "1e999"), (42, "chosen", "3e30"), (30, "rejected", "3e30")] {
+            var broken = lines
+            broken[line - 1] = replacingFirst(of: side, in: broken[line - 1], with: number)
+            if line == 30 { broken[41] = replacingFirst(of: "chosen", in: broken[41], with: "3e30") }
+            let data = TestSupport.write(broken.joined(separator: "\n") + "\n", "bad.jsonl", in: directory)
+            let streamed = try TestSupport.run(["train", data, "--stream", "--quiet"])
+            let inMemory = try TestSupport.run(["train", data, "--quiet"])
+            XCTAssertEqual(streamed.status, 65)
+            XCTAssertEqual(streamed.stderr, inMemory.stderr)
+            XCTAssertTrue(streamed.stderr.hasPrefix("\(data):42:"), streamed.stderr)
+        }
     }
 
     func test_eval_files_stream_too_and_must_match_the_dimension() throws {
