@@ -51,6 +51,7 @@ public struct TrainingSession {
         if configuration.holdout > 0 && (!configuration.eval.isEmpty || configuration.evalSplit != nil) {
             log("warning: --holdout \(JSONValue.format(configuration.holdout)) is ignored: \(configuration.eval.isEmpty ? "--eval-split" : "--eval") gives the evaluation pairs")
         }
+        if let reason = streamingReason() { return try runStreamed(because: reason, reporter: reporter) }
         let reading = configuration.readingWithGroups
         let clock = ContinuousClock()
         let started = clock.now
@@ -67,24 +68,13 @@ public struct TrainingSession {
         try configuration.weighting.validate(categories: dataset.categoryNames)
         // Which pairs train and which evaluate, as indices first; then one split that frees the
         // whole as it copies (the peak stays near 1.5× the data, not 2×).
-        var trainPairs = try configuration.trainSplit.map { try pairs(of: dataset, inSplit: $0) }
-        var evaluationPairs = try configuration.evalSplit.map { try pairs(of: dataset, inSplit: $0) }
+        let (trainPairs, evaluationPairs) = try plannedSplit(of: dataset, log: log)
         var evaluation: PreferenceDataset?
         var heldOut: HeldOutRecord?
         if evaluationPairs == nil && !configuration.eval.isEmpty {
             let (evalSet, evalSummary) = try PreferenceReader.read(paths: configuration.eval, options: configuration.reading, featurizingWith: hashing)
             logReadSummary(evalSummary, pairs: evalSet.count, log: log)
             evaluation = evalSet
-        } else if evaluationPairs == nil && configuration.holdout > 0 {
-            let among = trainPairs ?? Array(0..<dataset.count)
-            let keys = dataset.groupKeys(by: configuration.grouping)
-            let split = groupedHoldout(dataset, among: among, fraction: configuration.holdout, seed: configuration.seed, keys: keys)
-            guard !split.train.isEmpty, !split.heldOut.isEmpty else {
-                throw UsageError("--holdout \(configuration.holdout) leaves no pairs on one side of \(among.count)")
-            }
-            log(HoldoutNote(dataset: dataset, grouping: configuration.grouping, keys: keys,
-                            heldOut: split.heldOut.count, of: among.count).text)
-            (trainPairs, evaluationPairs) = (split.train, split.heldOut)
         }
         let training: PreferenceDataset
         if trainPairs != nil || evaluationPairs != nil {
@@ -141,6 +131,25 @@ public struct TrainingSession {
         }
         let report = EvaluationReport(dataset: reported, chosenRewards: rewards.chosen, rejectedRewards: rewards.rejected)
         return Finished(report: report, trained: outcome.trained, reportedPairsFingerprint: fingerprint(of: reported))
+    }
+
+    /// Which pairs train and which evaluate (nil: all pairs train; none evaluate), from `--train-split`,
+    /// `--eval-split` or the grouped `--holdout` (noted on the log); `--eval` files are read apart.
+    func plannedSplit(of dataset: PreferenceDataset, log: (String) -> Void) throws -> (train: [Int]?, evaluation: [Int]?) {
+        var trainPairs = try configuration.trainSplit.map { try pairs(of: dataset, inSplit: $0) }
+        var evaluationPairs = try configuration.evalSplit.map { try pairs(of: dataset, inSplit: $0) }
+        if evaluationPairs == nil && configuration.eval.isEmpty && configuration.holdout > 0 {
+            let among = trainPairs ?? Array(0..<dataset.count)
+            let keys = dataset.groupKeys(by: configuration.grouping)
+            let split = groupedHoldout(dataset, among: among, fraction: configuration.holdout, seed: configuration.seed, keys: keys)
+            guard !split.train.isEmpty, !split.heldOut.isEmpty else {
+                throw UsageError("--holdout \(configuration.holdout) leaves no pairs on one side of \(among.count)")
+            }
+            log(HoldoutNote(dataset: dataset, grouping: configuration.grouping, keys: keys,
+                            heldOut: split.heldOut.count, of: among.count).text)
+            (trainPairs, evaluationPairs) = (split.train, split.heldOut)
+        }
+        return (trainPairs, evaluationPairs)
     }
 
     private func pairs(of dataset: PreferenceDataset, inSplit name: String) throws -> [Int] {

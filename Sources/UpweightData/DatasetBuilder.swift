@@ -93,6 +93,16 @@ package struct DatasetBuilder {
         sources.append(contentsOf: other.sources)
     }
 
+    /// True once a text pair was appended.
+    package var holdsText: Bool { denseReference == nil && count > 0 }
+
+    /// The dense rows appended so far, handed over and dropped from the builder (streaming reads
+    /// keep every other column); the dimension is the data's.
+    package mutating func takeDenseRows() -> (chosen: [Float], rejected: [Float], dimension: Int) {
+        defer { (chosenVectors, rejectedVectors) = ([], []) }
+        return (chosenVectors, rejectedVectors, denseReference?.dimension ?? 0)
+    }
+
     package func dataset(files: [String]) -> PreferenceDataset {
         let responses: PreferenceDataset.Responses
         if let (dimension, _) = denseReference {

@@ -98,4 +98,8 @@ public struct PairFeatures: Sendable {
     public var rejected: FeatureMatrix
     public var count: Int { chosen.rowCount }
     public var dimension: Int { chosen.columnCount }
+
+    public init(chosen: FeatureMatrix, rejected: FeatureMatrix) {
+        (self.chosen, self.rejected) = (chosen, rejected)
+    }
 }

@@ -74,25 +74,41 @@ public struct Standardization: Sendable, Equatable {
     }
 
     package init(fitting matrices: [[Float]], dimension: Int) {
-        var sum = [Double](repeating: 0, count: dimension)
-        var sumOfSquares = [Double](repeating: 0, count: dimension)
-        var rows = 0
+        var moments = Moments(dimension: dimension)
         for matrix in matrices {
-            for start in stride(from: 0, to: matrix.count, by: dimension) {
-                for column in 0..<dimension {
-                    let value = Double(matrix[start + column])
-                    sum[column] += value
-                    sumOfSquares[column] += value * value
-                }
-                rows += 1
-            }
+            for start in stride(from: 0, to: matrix.count, by: dimension) { moments.add(matrix[start..<start + dimension]) }
         }
-        let count = Double(max(rows, 1))
-        mean = sum.map { Float($0 / count) }
-        standardDeviation = (0..<dimension).map { column in
-            let average = sum[column] / count
-            let variance = max(0, sumOfSquares[column] / count - average * average)
-            return variance > 0 ? Float(variance.squareRoot()) : 1
+        self = moments.standardization
+    }
+
+    /// Σx and Σx² per column over rows added one at a time (a streamed pass adds them block by block).
+    package struct Moments {
+        private var sum: [Double]
+        private var sumOfSquares: [Double]
+        private var rows = 0
+
+        package init(dimension: Int) {
+            sum = [Double](repeating: 0, count: dimension)
+            sumOfSquares = sum
+        }
+
+        package mutating func add(_ row: ArraySlice<Float>) {
+            for (column, value) in zip(sum.indices, row) {
+                let value = Double(value)
+                sum[column] += value
+                sumOfSquares[column] += value * value
+            }
+            rows += 1
+        }
+
+        /// mean = Σx/n, std = √(Σx²/n − mean²) (1 where that is 0: a constant column is only centered).
+        package var standardization: Standardization {
+            let count = Double(max(rows, 1))
+            return Standardization(mean: sum.map { Float($0 / count) }, standardDeviation: sum.indices.map { column in
+                let average = sum[column] / count
+                let variance = max(0, sumOfSquares[column] / count - average * average)
+                return variance > 0 ? Float(variance.squareRoot()) : 1
+            })
         }
     }
 

@@ -8,21 +8,32 @@ extension PreferenceDataset {
     /// stays finite in Float32.
     public static let largestFeatureNorm = Double(Float.greatestFiniteMagnitude).squareRoot()
 
-    /// Throws at the first dense row whose length exceeds `largestFeatureNorm`.
+    /// Throws at the first dense row whose length exceeds `largestFeatureNorm` (every chosen row first).
     public func checkFeatureMagnitudes() throws {
         guard case .dense(let dimension, let chosen, let rejected) = responses, dimension > 0 else { return }
-        for (field, rows) in [("chosen_features", chosen), ("rejected_features", rejected)] {
-            var pair = 0
-            for start in stride(from: 0, to: rows.count, by: dimension) {
-                var squares = 0.0
-                for column in start..<start + dimension { squares += Double(rows[column]) * Double(rows[column]) }
-                if !(squares.squareRoot() <= Self.largestFeatureNorm) {
-                    throw error(atPair: pair, field: field, reason: "features too large",
-                                message: "a vector of length \(Float(squares.squareRoot())) is too large to compute with in Float32 (at most 1.8e19); scale the features down")
-                }
-                pair += 1
+        for (side, rows) in [chosen, rejected].enumerated() {
+            if let (pair, length) = Self.firstOversizedRow(rows[...], dimension: dimension) {
+                throw featureMagnitudeError(atPair: pair, side: side, length: length)
             }
         }
+    }
+
+    /// The first row of `rows` longer than `largestFeatureNorm`, and its length, if any.
+    package static func firstOversizedRow(_ rows: ArraySlice<Float>, dimension: Int) -> (row: Int, length: Double)? {
+        var row = 0
+        for start in stride(from: rows.startIndex, to: rows.endIndex, by: dimension) {
+            var squares = 0.0
+            for column in start..<start + dimension { squares += Double(rows[column]) * Double(rows[column]) }
+            if !(squares.squareRoot() <= largestFeatureNorm) { return (row, squares.squareRoot()) }
+            row += 1
+        }
+        return nil
+    }
+
+    /// The error for pair `pair`'s chosen (side 0) or rejected (side 1) vector of length `length`.
+    package func featureMagnitudeError(atPair pair: Int, side: Int, length: Double) -> Error {
+        error(atPair: pair, field: side == 0 ? "chosen_features" : "rejected_features", reason: "features too large",
+              message: "a vector of length \(Float(length)) is too large to compute with in Float32 (at most 1.8e19); scale the features down")
     }
 
     /// The largest margin |m| training accepts: far beyond any reward difference that means

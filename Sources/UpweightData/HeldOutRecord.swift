@@ -24,14 +24,15 @@ public struct HeldOutRecord: Sendable, Equatable {
     public static let fileName = "held_out.json"
 
     /// The record of `heldOut`, the held-out pairs (in input order, as `PreferenceDataset.split` gives them).
-    public init(heldOut: PreferenceDataset, fraction: Double, seed: UInt64, grouping: Grouping) {
+    /// `fingerprint`: the held-out pairs' `fingerprint(of:)`, when `heldOut` holds no rows to take it from (streamed data).
+    public init(heldOut: PreferenceDataset, fraction: Double, seed: UInt64, grouping: Grouping, fingerprint known: String? = nil) {
         var lines = [[Int]](repeating: [], count: heldOut.files.count)
         for source in heldOut.sources { lines[Int(source.file)].append(Int(source.line)) }
         self.fraction = fraction
         self.seed = seed
         self.grouping = grouping.description
         files = zip(heldOut.files, lines).map { ($0, Self.ranges(of: $1)) }
-        fingerprint = UpweightData.fingerprint(of: heldOut)
+        fingerprint = known ?? UpweightData.fingerprint(of: heldOut)
     }
 
     /// Which pairs of `dataset` (read from the same files, in the same order) are held out.
@@ -56,12 +57,16 @@ public struct HeldOutRecord: Sendable, Equatable {
     /// The held-out pairs of `dataset`, checked against the fingerprint taken when they were held out.
     public func select(from dataset: PreferenceDataset, recordFile: String) throws -> PreferenceDataset {
         let selected = dataset.subset(try pairs(of: dataset, recordFile: recordFile))
-        let found = UpweightData.fingerprint(of: selected)
+        try check(fingerprint: UpweightData.fingerprint(of: selected), readFrom: dataset.files, recordFile: recordFile)
+        return selected
+    }
+
+    /// Throws unless `found`, the fingerprint of the pairs selected from `files`, is the one recorded.
+    public func check(fingerprint found: String, readFrom files: [String], recordFile: String) throws {
         guard found == fingerprint else {
-            throw DataError(file: recordFile, message: "the held-out pairs read from \(dataset.files.joined(separator: ", ")) are not those held out in training (fingerprint \(found), recorded \(fingerprint)): the files changed, or are read with other settings",
+            throw DataError(file: recordFile, message: "the held-out pairs read from \(files.joined(separator: ", ")) are not those held out in training (fingerprint \(found), recorded \(fingerprint)): the files changed, or are read with other settings",
                             reason: "held-out set changed")
         }
-        return selected
     }
 
     /// The record in model directory `path`.

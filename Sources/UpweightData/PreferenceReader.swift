@@ -68,8 +68,30 @@ public enum PreferenceReader {
         }
     }
 
+    /// Reads dense pairs whose features need not fit in memory: each chunk's feature rows are handed
+    /// to `spill` (chosen rows, rejected rows) as soon as they are decoded, and the dataset returned
+    /// holds every column but the responses (dimension 0, no rows; `dimension` gives the real one).
+    /// Every check and error is the reader's as above; only text data is refused.
+    public static func readStreaming(paths: [String], options: ReadOptions,
+                                     spill: @escaping (_ chosen: [Float], _ rejected: [Float], _ dimension: Int) throws -> Void) throws
+        -> (metadata: PreferenceDataset, dimension: Int, summary: ReadSummary)
+    {
+        var dimension = 0
+        let (metadata, summary) = try read(names: paths, options: options, featurizer: nil, spill: { chosen, rejected, rowDimension in
+            dimension = rowDimension
+            try spill(chosen, rejected, rowDimension)
+        }) { path, _ in try LineChunks(path: path, chunkBytes: options.chunkBytes) }
+        guard dimension > 0 else {
+            throw UsageError("streaming (--stream, or data larger than --max-memory) reads dense feature vectors; \(paths.joined(separator: ", ")) hold\(paths.count == 1 ? "s" : "") text, which is not streamed yet")
+        }
+        return (metadata, dimension, summary)
+    }
+
     /// Opens each named source only when its turn comes, so one file's chunks are alive at a time.
-    private static func read(names paths: [String], options: ReadOptions, featurizer: Featurizer?, open: (_ path: String, _ alreadyRead: Int) throws -> LineChunks) throws
+    /// With `spill`, each chunk's dense rows leave the builder for it (with their dimension).
+    private static func read(names paths: [String], options: ReadOptions, featurizer: Featurizer?,
+                             spill: ((_ chosen: [Float], _ rejected: [Float], _ dimension: Int) throws -> Void)? = nil,
+                             open: (_ path: String, _ alreadyRead: Int) throws -> LineChunks) throws
         -> (PreferenceDataset, ReadSummary)
     {
         try options.fields.validate()
@@ -143,6 +165,13 @@ public enum PreferenceReader {
                             summary.warningLines[warning, default: []] += lines.prefix(max(0, room)).map { "\(path):\($0)" }
                         }
                     }
+                    if let spill {
+                        if builder.holdsText {
+                            throw UsageError("streaming (--stream, or data larger than --max-memory) reads dense feature vectors; \(path) holds text, which is not streamed yet")
+                        }
+                        let (chosen, rejected, dimension) = builder.takeDenseRows()
+                        if !chosen.isEmpty { try spill(chosen, rejected, dimension) }
+                    }
                 }
             }
             if summary.lines == 0 {
@@ -157,7 +186,9 @@ public enum PreferenceReader {
             throw DataError(file: what, message: "no pairs: every line was skipped (\(plural(summary.skippedCount, "bad line", "bad lines")))",
                             reason: "no pairs")
         }
-        return (builder.dataset(files: paths), summary)
+        var dataset = builder.dataset(files: paths)
+        if spill != nil { dataset.responses = .dense(dimension: 0, chosen: [], rejected: []) }
+        return (dataset, summary)
     }
 
     /// A line: its byte range in the chunk and its number in the file. Blank lines are left out.

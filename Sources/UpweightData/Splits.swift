@@ -39,9 +39,31 @@ private func shuffledByCategory(_ dataset: PreferenceDataset, among pairs: [Int]
 /// A 64-bit fingerprint of the data a model was trained on (FNV-1a over 8-byte words): the same
 /// pairs in the same order give the same fingerprint.
 public func fingerprint(of dataset: PreferenceDataset) -> String {
-    var hash: UInt64 = 0xCBF2_9CE4_8422_2325
-    func mix(_ word: UInt64) { hash = (hash ^ word) &* 0x0000_0100_0000_01B3 }
-    func mix(_ text: String) {
+    var hasher = PairsFingerprint()
+    switch dataset.responses {
+    case .text(let prompts, let chosen, let rejected):
+        for pair in 0..<dataset.count { hasher.mix(prompts[pair]); hasher.mix(chosen[pair]); hasher.mix(rejected[pair]) }
+    case .dense(_, let chosen, let rejected):
+        hasher.mix(chosen[...])
+        hasher.endFloats()
+        hasher.mix(rejected[...])
+        hasher.endFloats()
+    }
+    return hasher.finish(dataset)
+}
+
+/// `fingerprint(of:)` built up piece by piece: dense rows may come a block at a time (every chosen
+/// row, `endFloats`, every rejected row, `endFloats`), then the other columns with `finish`.
+package struct PairsFingerprint {
+    private var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+    /// A float waiting for the next to make a word.
+    private var pendingFloat: UInt32?
+
+    package init() {}
+
+    private mutating func mix(_ word: UInt64) { hash = (hash ^ word) &* 0x0000_0100_0000_01B3 }
+
+    package mutating func mix(_ text: String) {
         var buffer: UInt64 = 0
         var filled = 0
         for byte in text.utf8 {
@@ -51,26 +73,35 @@ public func fingerprint(of dataset: PreferenceDataset) -> String {
         }
         mix(buffer ^ (UInt64(filled) << 60))
     }
-    func mix(_ values: [Float]) {
-        var index = 0
-        while index + 1 < values.count {
-            mix(UInt64(values[index].bitPattern) | UInt64(values[index + 1].bitPattern) << 32)
-            index += 2
+
+    /// Floats two to a word, carrying an odd one over to the next call.
+    package mutating func mix(_ values: ArraySlice<Float>) {
+        for value in values {
+            if let first = pendingFloat {
+                mix(UInt64(first) | UInt64(value.bitPattern) << 32)
+                pendingFloat = nil
+            } else {
+                pendingFloat = value.bitPattern
+            }
         }
-        if index < values.count { mix(UInt64(values[index].bitPattern)) }
     }
-    switch dataset.responses {
-    case .text(let prompts, let chosen, let rejected):
-        for pair in 0..<dataset.count { mix(prompts[pair]); mix(chosen[pair]); mix(rejected[pair]) }
-    case .dense(_, let chosen, let rejected):
-        mix(chosen); mix(rejected)
+
+    /// Ends a run of floats: an odd last one is a word of its own.
+    package mutating func endFloats() {
+        if let last = pendingFloat { mix(UInt64(last)) }
+        pendingFloat = nil
     }
-    for pair in 0..<dataset.count {
-        mix(dataset.category(of: pair))
-        mix(dataset.exampleWeights[pair].bitPattern)
-        mix(dataset.margins[pair].bitPattern)
+
+    /// The fingerprint, after every pair's category, weight and margin.
+    package func finish(_ dataset: PreferenceDataset) -> String {
+        var hasher = self
+        for pair in 0..<dataset.count {
+            hasher.mix(dataset.category(of: pair))
+            hasher.mix(dataset.exampleWeights[pair].bitPattern)
+            hasher.mix(dataset.margins[pair].bitPattern)
+        }
+        return fingerprintText(hasher.hash)
     }
-    return fingerprintText(hash)
 }
 
 /// "fnv1a64:" and the hash's 16 hex digits: how fingerprints of pairs and of files are written.

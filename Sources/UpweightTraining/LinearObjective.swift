@@ -24,7 +24,7 @@ package struct LinearObjective {
     package let l2: Double
     package let threads: Int
 
-    package init(features: PairFeatures, weights: [Double], margins: [Double], categories: [Int32]? = nil,
+    package init(features: PairFeatures, weights: [Double], margins: [Double], categories: [Int32]? = nil, categoryCount: Int? = nil,
          loss: PairLoss, l2: Double, threads: Int)
     {
         self.features = features
@@ -32,7 +32,7 @@ package struct LinearObjective {
         self.weights = weights
         self.margins = margins
         self.categories = categories ?? [Int32](repeating: 0, count: features.count)
-        self.categoryCount = Int(self.categories.max() ?? 0) + 1
+        self.categoryCount = categoryCount ?? Int(self.categories.max() ?? 0) + 1
         self.loss = loss
         self.l2 = l2
         self.threads = threads
@@ -56,63 +56,43 @@ package struct LinearObjective {
     /// L(θ) over `pairs` (all pairs when nil), writing ∇L into `gradient`. With `categoryScale`, pair
     /// i counts w_i·scale[k_i] instead of w_i (group DRO reweights categories this way).
     package func evaluate(_ theta: [Double], pairs: [Int]? = nil, categoryScale: [Double]? = nil, gradient: inout [Double]) -> Value {
-        let dimension = theta.count
         let count = pairs?.count ?? features.count
         // Small minibatches run on one thread: zeroing a per-thread gradient would cost more than the pairs.
         let parts = count >= 4096 ? threads : 1
-        let categoryCount = self.categoryCount
-        let partials = chosenRows.withRowAccess { chosen in
+        let partials = parallelMap(parts: parts, threads: parts) { part in
+            sums(theta, pairs: pairs, positions: contiguousRanges(count: count, parts: parts).dropFirst(part).first ?? 0..<0,
+                 categoryScale: categoryScale)
+        }
+        // Reduce in part order, so the result depends only on the data and the thread count.
+        var total = LossSums(dimension: theta.count, categoryCount: categoryCount)
+        for part in partials { total.add(part) }
+        return total.finished(theta, l2: l2, gradient: &gradient)
+    }
+
+    /// The weighted loss and its gradient summed over `positions` of `pairs` (of every pair when nil),
+    /// on this thread: what `evaluate` adds up over its parts, and a streamed pass over its blocks.
+    package func sums(_ theta: [Double], pairs: [Int]? = nil, positions: Range<Int>, categoryScale: [Double]? = nil) -> LossSums {
+        var sums = LossSums(dimension: theta.count, categoryCount: categoryCount)
+        chosenRows.withRowAccess { chosen in
             rejectedRows.withRowAccess { rejected in
-                parallelMap(parts: parts, threads: parts) { part -> (loss: Double, weight: Double, gradient: [Double], byCategory: [Double], weightByCategory: [Double]) in
-                    var partGradient = [Double](repeating: 0, count: dimension)
-                    var byCategory = [Double](repeating: 0, count: categoryCount)
-                    var weightByCategory = [Double](repeating: 0, count: categoryCount)
-                    var lossSum = 0.0
-                    var weightSum = 0.0
-                    let range = contiguousRanges(count: count, parts: parts).dropFirst(part).first ?? 0..<0
-                    for position in range {
-                        let pair = pairs?[position] ?? position
-                        let category = Int(categories[pair])
-                        let baseWeight = weights[pair]
-                        let weight = baseWeight * (categoryScale?[category] ?? 1)
-                        if weight == 0 { continue }
-                        let (value, dChosen, dRejected) = loss.evaluate(
-                            chosen: chosen.dot(pair, theta), rejected: rejected.dot(pair, theta), margin: margins[pair])
-                        lossSum += weight * value
-                        weightSum += weight
-                        byCategory[category] += baseWeight * value
-                        weightByCategory[category] += baseWeight
-                        chosen.addScaled(weight * dChosen, row: pair, into: &partGradient)
-                        rejected.addScaled(weight * dRejected, row: pair, into: &partGradient)
-                    }
-                    return (lossSum, weightSum, partGradient, byCategory, weightByCategory)
+                for position in positions {
+                    let pair = pairs?[position] ?? position
+                    let category = Int(categories[pair])
+                    let baseWeight = weights[pair]
+                    let weight = baseWeight * (categoryScale?[category] ?? 1)
+                    if weight == 0 { continue }
+                    let (value, dChosen, dRejected) = loss.evaluate(
+                        chosen: chosen.dot(pair, theta), rejected: rejected.dot(pair, theta), margin: margins[pair])
+                    sums.loss += weight * value
+                    sums.weight += weight
+                    sums.lossByCategory[category] += baseWeight * value
+                    sums.weightByCategory[category] += baseWeight
+                    chosen.addScaled(weight * dChosen, row: pair, into: &sums.gradient)
+                    rejected.addScaled(weight * dRejected, row: pair, into: &sums.gradient)
                 }
             }
         }
-        // Reduce in part order, so the result depends only on the data and the thread count.
-        var result = Value(value: 0, lossByCategory: [Double](repeating: 0, count: categoryCount),
-                           weightByCategory: [Double](repeating: 0, count: categoryCount))
-        var lossSum = 0.0
-        var weightSum = 0.0
-        gradient = [Double](repeating: 0, count: dimension)
-        for part in partials {
-            lossSum += part.loss
-            weightSum += part.weight
-            for index in 0..<dimension { gradient[index] += part.gradient[index] }
-            for k in 0..<categoryCount {
-                result.lossByCategory[k] += part.byCategory[k]
-                result.weightByCategory[k] += part.weightByCategory[k]
-            }
-        }
-        let scale = weightSum > 0 ? 1 / weightSum : 0
-        var squaredNorm = 0.0
-        for index in 0..<dimension {
-            gradient[index] = gradient[index] * scale + l2 * theta[index]
-            squaredNorm += theta[index] * theta[index]
-        }
-        result.l2Term = 0.5 * l2 * squaredNorm
-        result.value = lossSum * scale + result.l2Term
-        return result
+        return sums
     }
 
     /// Σ_{i∈k} w_i over `pairs` (all when nil), per category: what group DRO normalizes by.
@@ -124,5 +104,48 @@ package struct LinearObjective {
             for pair in 0..<features.count { totals[Int(categories[pair])] += weights[pair] }
         }
         return totals
+    }
+}
+
+/// Σ w_i·ℓ_i, Σ w_i and Σ w_i·∇ℓ_i over some pairs (and per category), added up in a fixed order
+/// before the objective is formed from them:
+///
+///     L(θ) = Σ w_i·ℓ_i / Σ w_i + (λ/2)‖θ‖²        ∇L = Σ w_i·∇ℓ_i / Σ w_i + λθ
+package struct LossSums {
+    package var loss = 0.0
+    package var weight = 0.0
+    package var gradient: [Double]
+    package var lossByCategory: [Double]
+    package var weightByCategory: [Double]
+
+    package init(dimension: Int, categoryCount: Int) {
+        gradient = [Double](repeating: 0, count: dimension)
+        lossByCategory = [Double](repeating: 0, count: categoryCount)
+        weightByCategory = lossByCategory
+    }
+
+    package mutating func add(_ other: LossSums) {
+        loss += other.loss
+        weight += other.weight
+        for index in gradient.indices { gradient[index] += other.gradient[index] }
+        for k in lossByCategory.indices {
+            lossByCategory[k] += other.lossByCategory[k]
+            weightByCategory[k] += other.weightByCategory[k]
+        }
+    }
+
+    /// The objective at `theta` from these sums, writing ∇L into `gradient`.
+    package func finished(_ theta: [Double], l2: Double, gradient out: inout [Double]) -> LinearObjective.Value {
+        let scale = weight > 0 ? 1 / weight : 0
+        out = [Double](repeating: 0, count: theta.count)
+        var squaredNorm = 0.0
+        for index in theta.indices {
+            out[index] = gradient[index] * scale + l2 * theta[index]
+            squaredNorm += theta[index] * theta[index]
+        }
+        var value = LinearObjective.Value(value: 0, lossByCategory: lossByCategory, weightByCategory: weightByCategory)
+        value.l2Term = 0.5 * l2 * squaredNorm
+        value.value = loss * scale + value.l2Term
+        return value
     }
 }

@@ -139,7 +139,7 @@ public enum Trainer {
 
 /// A term of the objective for the final line: four decimals, or three significant digits when
 /// smaller than 0.001 (an L2 term of 3.21e-06 is not shown as 0.0000).
-func termText(_ value: Double) -> String {
+package func termText(_ value: Double) -> String {
     guard value.isFinite, value != 0, abs(value) < 0.001 else { return fixed(value, 4) }
     var mantissa = abs(value)
     var exponent = 0

@@ -41,6 +41,8 @@ public struct TrainingConfiguration: Sendable, Equatable {
     public var checkpointEvery: Int?
     /// Continue from the checkpoint in `out`.
     public var resume = false
+    /// Stream the feature rows from a scratch file instead of holding them (`StreamedPairs`).
+    public var stream = false
     /// Boosting rounds T (1: a single model).
     public var boostRounds = 1
     public var holdout = 0.0

@@ -290,6 +290,8 @@ extension TrainingOption {
         help: "AdamW: write a checkpoint into --out every N epochs")
     public static let resume = TrainingOption("resume", \.resume, .boolean, .run,
         help: "Continue from the checkpoint in --out (same data and flags)")
+    public static let stream = TrainingOption("stream", \.stream, .boolean, .run,
+        help: "Keep the feature rows in a scratch file in $TMPDIR, not in memory (dense data, linear L-BFGS); automatic when the data would exceed --max-memory")
 
     // How to read the data: the model's "reader" entry (in this order), then limits of this run.
     public static let shape = TrainingOption("shape", \.reading.shape, .shape, .reader,
@@ -322,7 +324,7 @@ extension TrainingOption {
         batchSize, epochs, maxIterations, tolerance, seed, hashBits, includePrompt, standardize, upweight, normalize,
         categoryScheme, clipWeights, noiseAware, weightMode, labelSmoothing, centerRewards, focalGamma, groupDro, groupDroAdjust, boost,
         holdout, groupBy, trainSplit, evalSplit,
-        out, eval, saveSplit, log, checkpointEvery, resume,
+        out, eval, saveSplit, log, checkpointEvery, resume, stream,
         shape, onError, threads, promptField, chosenField, rejectedField, categoryField, weightField, marginField, idField,
         splitField, maxMemory,
     ]

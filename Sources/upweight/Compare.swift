@@ -28,10 +28,9 @@ struct Compare: ParsableCommand {
             // others score the same pairs with their own featurizers.
             let first = try loadAndScore(model: models[0], data: data, reading: reading, heldOutOf: holdoutOf, reporter: progress.reporter)
             var rewards = [(first.chosen, first.rejected)]
-            let threads = try reading.options(base: first.model.reading).threads
             for model in models.dropFirst() {
                 progress.draw(.init(phase: "scoring with \(model)", completed: 0, total: nil, unit: "pairs"))
-                rewards.append(try ModelDirectory.load(model).rewards(for: first.dataset, threads: threads))
+                rewards.append(try first.rewards(of: ModelDirectory.load(model)))
             }
             progress.draw(.init(phase: "\(bootstrap) bootstrap resamples", completed: 0, total: nil, unit: "pairs"))
             let comparison = ModelComparison(dataset: first.dataset, models: models, rewards: rewards, ties: ties,

@@ -34,7 +34,7 @@ struct Eval: ParsableCommand {
             if let sections { options.sections = try Sections.load(sections) }
             if let baseline {
                 let other = try ModelDirectory.load(baseline)
-                options.baselineRewards = try other.rewards(for: scored.dataset, threads: try reading.options(base: other.reading).threads)
+                options.baselineRewards = try scored.rewards(of: other)
             }
             let report = try EvaluationReport(dataset: scored.dataset, chosenRewards: scored.chosen,
                                               rejectedRewards: scored.rejected, options: options)
@@ -43,7 +43,7 @@ struct Eval: ParsableCommand {
             case .html:
                 let trained = scored.model
                 let context = ReportContext(modelDirectory: model, dataFiles: try scored.dataset.files.map(ReportContext.DataFile.init(path:)),
-                                            pairsFingerprint: fingerprint(of: scored.dataset), baselines: baseline.map { [$0] } ?? [],
+                                            pairsFingerprint: try scored.fingerprint(), baselines: baseline.map { [$0] } ?? [],
                                             commandLine: CommandLine.arguments)
                 text = report.html(context: context, modelProvenance: trained.provenance,
                                    trainingLog: trained.trainingLog.isEmpty ? nil : trained.trainingLog)

@@ -35,23 +35,8 @@ func printError(_ message: String) {
 /// otherwise) and scores both sides of every pair: the common first half of `eval` and `score`.
 /// With `heldOutOf` (a model directory trained with --holdout), only the pairs it held out, read from
 /// `data` or, when none is given, from the files it was trained on.
-func loadAndScore(model: String, data: [String], reading: ReadingFlags, heldOutOf: String? = nil, reporter: Reporter = .silent)
-    throws -> (dataset: PreferenceDataset, chosen: [Float], rejected: [Float], model: TrainedModel)
-{
-    let trained = try ModelDirectory.load(model)
-    var options = try reading.options(base: trained.reading)
-    // Dense lines' prompts, for the contamination check (text pairs have theirs anyway).
-    if trained.trainingTexts != nil { options.fields.group = options.fields.prompt }
-    let record = try heldOutOf.map { try HeldOutRecord.load(fromModelDirectory: $0) }
-    let paths = data.isEmpty ? (record?.files.map(\.path) ?? []) : data
-    reporter.progress(.init(phase: "reading", completed: 0, total: nil, unit: "pairs"))
-    var (dataset, summary) = try PreferenceReader.read(paths: paths, options: options, featurizingWith: trained.featurizer)
-    logReadSummary(summary, pairs: dataset.count, log: reporter.note)
-    if let record, let heldOutOf { dataset = try record.select(from: dataset, recordFile: "\(heldOutOf)/\(HeldOutRecord.fileName)") }
-    reporter.progress(.init(phase: "scoring", completed: 0, total: dataset.count, unit: "pairs"))
-    let rewards = try trained.rewards(for: dataset, threads: options.threads)
-    reporter.progress(.init(phase: "scoring", completed: dataset.count, total: dataset.count, unit: "pairs"))
-    return (dataset, rewards.chosen, rewards.rejected, trained)
+func loadAndScore(model: String, data: [String], reading: ReadingFlags, heldOutOf: String? = nil, reporter: Reporter = .silent) throws -> ScoredPairs {
+    try ScoredPairs.load(model: model, data: data, options: { try reading.options(base: $0.reading) }, heldOutOf: heldOutOf, reporter: reporter)
 }
 
 /// Writes `text` to `path` atomically, or to stdout when there is no path.

@@ -51,4 +51,5 @@ struct RunFlags: OptionTableFlags {
     @Option(name: .key(.log), help: .option(.log)) var log: String?
     @Option(name: .key(.checkpointEvery), parsing: .unconditional, help: .option(.checkpointEvery)) var checkpointEvery: Int?
     @Flag(name: .key(.resume), help: .option(.resume)) var resume = false
+    @Flag(name: .key(.stream), help: .option(.stream)) var stream = false
 }

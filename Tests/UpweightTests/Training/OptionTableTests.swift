@@ -24,7 +24,7 @@ final class OptionTableTests: XCTestCase {
         "group-dro-adjust": ["1", "--group-dro", "0.5"], "boost": ["3"], "holdout": ["0.2"],
         "group-by": ["thread", "--holdout", "0.2"], "train-split": ["train"], "eval-split": ["test"],
         "out": ["model"], "eval": ["a.jsonl", "--eval", "b.jsonl"], "save-split": ["split"], "log": ["log.jsonl"],
-        "checkpoint-every": ["2"], "resume": [], "shape": ["dense"], "on-error": ["skip"], "threads": ["3"],
+        "checkpoint-every": ["2"], "resume": [], "stream": [], "shape": ["dense"], "on-error": ["skip"], "threads": ["3"],
         "prompt-field": ["q"], "chosen-field": ["good"], "rejected-field": ["bad"], "category-field": ["kind"],
         "weight-field": ["w"], "margin-field": ["m"], "id-field": ["key"], "split-field": ["part"], "max-memory": ["8G"],
     ]

@@ -1,0 +1,156 @@
+import UpweightSupport
+import UpweightIO
+
+/// Dense pairs whose feature rows live in a scratch file, not in memory: every other column (the
+/// categories, weights, margins, groups, ids and lines) is held as usual, 60–80 bytes a pair, so
+/// that splits, weights and reports work as on in-memory data. Rows are read back in units of
+/// `unitPairs` consecutive pairs, a size fixed by the dimension alone: sums taken unit by unit, and
+/// so the trained model, do not depend on how the file was read (chunk size) or on the threads.
+public final class StreamedPairs: @unchecked Sendable {
+    /// Every column but the responses (which are empty: dimension 0).
+    public let metadata: PreferenceDataset
+    public let dimension: Int
+    /// Pairs per unit: about 1 MiB of both sides' rows (a thread holds a unit and its standardized copy).
+    public let unitPairs: Int
+    /// Pair i's chosen row, then its rejected row, at float offset 2·i·dimension. Written once, before
+    /// any read; reads (`pread`, at distinct offsets) may run on several threads at once.
+    private let spill: SpillFile
+
+    public var count: Int { metadata.count }
+    public var unitCount: Int { (count + unitPairs - 1) / unitPairs }
+
+    private init(metadata: PreferenceDataset, dimension: Int, spill: SpillFile) {
+        self.metadata = metadata
+        self.dimension = dimension
+        self.spill = spill
+        unitPairs = max(1, (1 << 20) / (2 * dimension * MemoryLayout<Float>.stride))
+    }
+
+    /// Reads `paths` (dense JSONL, any size), spilling the rows to a scratch file in `directory`
+    /// (`$TMPDIR` or /tmp when nil).
+    /// Rows too long for Float32 arithmetic are refused as in memory (`checkFeatureMagnitudes`).
+    public static func read(paths: [String], options: ReadOptions, directory: String?) throws -> (StreamedPairs, ReadSummary) {
+        let spill = try SpillFile(directory: directory)
+        var interleaved: [Float] = []
+        var spilledPairs = 0
+        var oversized: [(pair: Int, length: Double)?] = [nil, nil]  // the first of each side
+        let (metadata, dimension, summary) = try PreferenceReader.readStreaming(paths: paths, options: options) { chosen, rejected, dimension in
+            for (side, rows) in [chosen, rejected].enumerated() where oversized[side] == nil {
+                oversized[side] = PreferenceDataset.firstOversizedRow(rows[...], dimension: dimension).map { (spilledPairs + $0.row, $0.length) }
+            }
+            // Each pair's two rows side by side: a unit is then one contiguous read.
+            interleaved.removeAll(keepingCapacity: true)
+            for start in stride(from: 0, to: chosen.count, by: dimension) {
+                interleaved.append(contentsOf: chosen[start..<start + dimension])
+                interleaved.append(contentsOf: rejected[start..<start + dimension])
+            }
+            try spill.append(interleaved)
+            spilledPairs += chosen.count / dimension
+        }
+        for side in 0..<2 { if let (pair, length) = oversized[side] { throw metadata.featureMagnitudeError(atPair: pair, side: side, length: length) } }
+        return (StreamedPairs(metadata: metadata, dimension: dimension, spill: spill), summary)
+    }
+
+    /// The pairs of unit `unit`.
+    public func pairs(ofUnit unit: Int) -> Range<Int> {
+        unit * unitPairs..<min(count, (unit + 1) * unitPairs)
+    }
+
+    /// Reads the rows of `pairs` (consecutive) into `rows`, resized to fit: pair `pairs.lowerBound + j`'s
+    /// chosen row at `2·j·dimension`, its rejected row right after.
+    public func readRows(of pairs: Range<Int>, into rows: inout [Float]) throws {
+        let floats = 2 * dimension * pairs.count
+        if rows.count != floats { rows = [Float](repeating: 0, count: floats) }
+        try spill.read(from: 2 * dimension * pairs.lowerBound, into: &rows)
+    }
+}
+
+extension StreamedPairs {
+    /// Units each thread takes per round: enough to amortise the round's start, few enough that the
+    /// per-unit results kept for the ordered combination stay small.
+    private static let unitsPerThread = 16
+
+    /// Reads every unit, `threads` × `unitsPerThread` at a time (each thread its own consecutive
+    /// units, into a buffer it reuses), maps each with `body` (the unit and its interleaved rows),
+    /// and hands the results to `combine` in unit order: what comes out depends on the data alone.
+    public func forEachUnitInOrder<Part>(threads: Int, _ body: (Int, [Float]) -> Part, combine: (Part) -> Void) throws {
+        let threads = max(1, threads)
+        let round = threads * Self.unitsPerThread
+        for first in stride(from: 0, to: unitCount, by: round) {
+            let units = first..<min(unitCount, first + round)
+            let slices = contiguousRanges(count: units.count, parts: min(threads, units.count))
+            let results = parallelMap(parts: slices.count, threads: threads) { part -> Result<[Part], Error> in
+                Result {
+                    var rows: [Float] = []
+                    return try slices[part].map { offset in
+                        let unit = units.lowerBound + offset
+                        try readRows(of: pairs(ofUnit: unit), into: &rows)
+                        return body(unit, rows)
+                    }
+                }
+            }
+            for result in results { try result.get().forEach(combine) }
+        }
+    }
+
+    /// A unit's interleaved rows as the two sides' matrices, z-scored as `Standardization.apply` does.
+    public func sides(of rows: [Float], standardizedBy standardization: Standardization?) -> (chosen: DenseRows, rejected: DenseRows) {
+        let count = rows.count / (2 * dimension)
+        var chosen = [Float](repeating: 0, count: count * dimension)
+        var rejected = chosen
+        for pair in 0..<count {
+            for column in 0..<dimension {
+                let (c, r) = (rows[2 * pair * dimension + column], rows[(2 * pair + 1) * dimension + column])
+                if let standardization {
+                    let (mean, deviation) = (standardization.mean[column], standardization.standardDeviation[column])
+                    chosen[pair * dimension + column] = (c - mean) / deviation
+                    rejected[pair * dimension + column] = (r - mean) / deviation
+                } else {
+                    chosen[pair * dimension + column] = c
+                    rejected[pair * dimension + column] = r
+                }
+            }
+        }
+        return (DenseRows(dimension: dimension, values: chosen), DenseRows(dimension: dimension, values: rejected))
+    }
+
+    /// Standardization statistics over both sides of the pairs `training` marks (as in memory: the
+    /// chosen rows, then the rejected rows, here unit by unit; added on one thread in unit order).
+    public func standardization(over training: [Bool], threads: Int) throws -> Standardization {
+        var moments = Standardization.Moments(dimension: dimension)
+        try forEachUnitInOrder(threads: threads) { unit, rows -> [ArraySlice<Float>] in
+            let range = pairs(ofUnit: unit)
+            var kept: [ArraySlice<Float>] = []
+            for side in 0..<2 {
+                for pair in range where training[pair] {
+                    let start = (2 * (pair - range.lowerBound) + side) * dimension
+                    kept.append(rows[start..<start + dimension])
+                }
+            }
+            return kept
+        } combine: { $0.forEach { moments.add($0) } }
+        return moments.standardization
+    }
+
+    /// `fingerprint(of:)` of the pairs at `selected` (ascending), as if they were in memory: every
+    /// chosen row, then every rejected row (two passes over the rows), then the other columns.
+    public func fingerprint(of selected: [Int]) throws -> String {
+        var hasher = PairsFingerprint()
+        var rows: [Float] = []
+        for side in 0..<2 {
+            var next = 0
+            for unit in 0..<unitCount where next < selected.count {
+                let range = pairs(ofUnit: unit)
+                guard selected[next] < range.upperBound else { continue }
+                try readRows(of: range, into: &rows)
+                while next < selected.count && selected[next] < range.upperBound {
+                    let start = (2 * (selected[next] - range.lowerBound) + side) * dimension
+                    hasher.mix(rows[start..<start + dimension])
+                    next += 1
+                }
+            }
+            hasher.endFloats()
+        }
+        return hasher.finish(metadata.subset(selected))
+    }
+}

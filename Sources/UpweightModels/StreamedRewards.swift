@@ -1,0 +1,30 @@
+import UpweightSupport
+import UpweightData
+
+extension TrainedModel {
+    /// The rewards of both sides of every pair of `pairs` (rows streamed from disk, unit by unit),
+    /// as `rewards(for:threads:)` gives them in memory: the featurizer's standardization, the
+    /// model's own kernels, and a reward that is not finite an error at its pair's line.
+    public func rewards(for pairs: StreamedPairs, threads: Int) throws -> (chosen: [Float], rejected: [Float]) {
+        guard case .dense(let dimension, let standardization) = featurizer else {
+            throw UsageError("the model reads text, but the data holds dense feature vectors")
+        }
+        guard dimension == pairs.dimension else {
+            throw pairs.metadata.error(atPair: 0, field: "chosen_features", reason: "dimension mismatch",
+                                       message: "expected \(plural(dimension, "number", "numbers")) as the model was trained on, got \(pairs.dimension)")
+        }
+        var chosen: [Float] = []
+        var rejected: [Float] = []
+        chosen.reserveCapacity(pairs.count)
+        rejected.reserveCapacity(pairs.count)
+        try pairs.forEachUnitInOrder(threads: threads) { _, rows -> ([Float], [Float]) in
+            let sides = pairs.sides(of: rows, standardizedBy: standardization)
+            return (model.rewards(.dense(sides.chosen), threads: 1), model.rewards(.dense(sides.rejected), threads: 1))
+        } combine: {
+            chosen += $0.0
+            rejected += $0.1
+        }
+        try pairs.metadata.checkFinite(chosen: chosen, rejected: rejected)
+        return (chosen, rejected)
+    }
+}
