@@ -25,6 +25,7 @@ package struct StreamedLinearFit {
             (configuration.boostRounds > 1, "--boost"),
             (configuration.checkpointEvery != nil || configuration.resume, "checkpoints (--checkpoint-every, --resume)"),
             (configuration.saveSplit != nil, "--save-split"),
+            (configuration.noiseAware != .off, "--noise-aware"),
         ]
         let refused = reasons.filter(\.0).map(\.1)
         guard !refused.isEmpty else { return nil }
