@@ -9,6 +9,8 @@ public enum Trainer {
     public struct Outcome: Sendable {
         public var trained: TrainedModel
         public var weightSummary: WeightSummary
+        /// `--target`'s domain classifier and weights; nil without a target.
+        public var target: TargetWeights?
         public var objective: Double
         /// The L2 term inside `objective`; `objective − l2Term` is the weighted loss.
         public var l2Term: Double
@@ -18,13 +20,21 @@ public enum Trainer {
     }
 
     /// Trains on `dataset` as `configuration` says. With `evaluation`, every log entry carries its
-    /// per-category accuracy and loss.
+    /// per-category accuracy and loss. `target`: `configuration.target` already read (else it is
+    /// read here), so that a run over many folds reads it once.
     public static func train(_ dataset: PreferenceDataset, configuration: TrainingConfiguration,
-                             evaluation: PreferenceDataset? = nil, reporter: Reporter = .silent) throws -> Outcome
+                             evaluation: PreferenceDataset? = nil, target: TargetSample? = nil,
+                             reporter: Reporter = .silent) throws -> Outcome
     {
         try dataset.checkFeatureMagnitudes()
         try dataset.checkMargins(field: configuration.reading.fields.margin)
-        let weights = try configuration.weighting.weights(for: dataset)
+        // The domain classifier sees these training pairs only: held-out and evaluation pairs stay unseen.
+        let targetWeights = try configuration.target.map { path in
+            let sample = try target.flatMap { $0.path == path ? $0 : nil }
+                ?? TargetSample.read(path, like: dataset, fields: configuration.reading.fields, maxMemory: configuration.reading.maxMemory)
+            return try TargetWeights(training: dataset, target: sample, configuration: configuration)
+        }
+        let weights = try configuration.weighting.weights(for: dataset, pairFactors: targetWeights?.ratio.factors)
         let summary = WeightSummary(dataset: dataset, weights: weights)
         let featurizer = Featurizer.fit(dataset, hashBits: configuration.hashBits,
                                         includePrompt: configuration.includePrompt, standardize: configuration.standardize)
@@ -35,6 +45,7 @@ public enum Trainer {
         var provenance = JSONObject()
         provenance["training"] = .object(configuration.json)
         provenance["weights"] = .object(summary.json)
+        if let targetWeights { provenance["target"] = .object(targetWeights.json) }
         provenance["data"] = ["pairs": JSONValue(dataset.count), "fingerprint": .string(fingerprint(of: dataset))]
         let checkpoints = try checkpointPolicy(configuration, featurizer: featurizer, provenance: provenance)
         let problem = TrainingProblem(features: features, weights: weights, categories: dataset.categoryIndices,
@@ -96,7 +107,7 @@ public enum Trainer {
         var trained = TrainedModel(featurizer: featurizer, model: model, reading: configuration.reading, provenance: provenance)
         trained.trainingLog = trainingLog
         let terms = "objective \(termText(objective)) = weighted loss \(termText(objective - l2Term)) + L2 term \(termText(l2Term))"
-        return Outcome(trained: trained, weightSummary: summary, objective: objective, l2Term: l2Term, log: trainingLog,
+        return Outcome(trained: trained, weightSummary: summary, target: targetWeights, objective: objective, l2Term: l2Term, log: trainingLog,
                        description: configuration.boostRounds > 1 ? "last boosting round's \(terms)" : terms)
     }
 

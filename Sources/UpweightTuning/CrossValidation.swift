@@ -119,6 +119,11 @@ public struct CrossValidation {
             try configuration.weighting.validate(categories: dataset.categoryNames)
             return configuration
         }
+        // Each target file read once, for every candidate and fold (the classifier is fit on each fold's training pairs).
+        var targets: [String: TargetSample] = [:]
+        for path in configurations.compactMap(\.target) where targets[path] == nil {
+            targets[path] = try TargetSample.read(path, like: dataset, fields: base.reading.fields, maxMemory: base.reading.maxMemory)
+        }
         let assignment = groupedFolds(dataset, folds: folds, seed: base.seed, keys: dataset.groupKeys(by: base.grouping))
         let jobs = configurations.indices.flatMap { candidate in (0..<folds).map { (candidate, $0) } }
         let finished = Counter()
@@ -128,7 +133,8 @@ public struct CrossValidation {
             return Result {
                 let train = dataset.subset((0..<dataset.count).filter { assignment[$0] != fold })
                 let heldOut = dataset.subset((0..<dataset.count).filter { assignment[$0] == fold })
-                let outcome = try Trainer.train(train, configuration: configurations[candidate])
+                let outcome = try Trainer.train(train, configuration: configurations[candidate],
+                                                target: configurations[candidate].target.flatMap { targets[$0] })
                 let rewards = try outcome.trained.rewards(for: heldOut, threads: 1)
                 let report = EvaluationReport(dataset: heldOut, chosenRewards: rewards.chosen, rejectedRewards: rewards.rejected)
                 return Dictionary(uniqueKeysWithValues: report.categories.map { ($0.name, $0.metrics.accuracy) })

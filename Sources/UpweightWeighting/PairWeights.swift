@@ -4,9 +4,11 @@ import UpweightData
 /// How much each training pair counts. The sources multiply, as `class_weight` and `sample_weight`
 /// do in scikit-learn, and are merged here, once, before any optimizer sees them:
 ///
-///     w_i = clip(e_i · c_k · s_k, lo, hi)   e_i: the pair's weight field (1 when absent)
-///                                           c_k: the user's factor for the pair's category (`--upweight k=c`)
-///                                           s_k: the category scheme (CategoryScheme.swift)
+///     w_i = clip(e_i · c_k · s_k · f_i, lo, hi)   e_i: the pair's weight field (1 when absent)
+///                                                 c_k: the user's factor for the pair's category (`--upweight k=c`)
+///                                                 s_k: the category scheme (CategoryScheme.swift)
+///                                                 f_i: per-pair factors computed from the data, each
+///                                                      source's mean 1 (`--target`: DensityRatio.swift)
 ///     w_i ← w_i / mean(w)                   unless normalization is off
 ///
 /// Normalizing to mean 1 keeps λ and the learning rate meaning the same whatever the weights' scale.
@@ -19,18 +21,19 @@ public struct WeightingConfiguration: Sendable, Equatable {
     public init() {}
 
     /// The final weight of every pair of `dataset`. Throws when `--upweight` names a category the
-    /// data does not have, listing the ones it has.
-    public func weights(for dataset: PreferenceDataset) throws -> [Double] {
+    /// data does not have, listing the ones it has. `pairFactors`: f_i, one per pair (nil: all 1).
+    public func weights(for dataset: PreferenceDataset, pairFactors: [Double]? = nil) throws -> [Double] {
+        precondition(pairFactors.map { $0.count == dataset.count } ?? true, "one factor per pair")
         try validate(categories: dataset.categoryNames)
         var categoryFactor = scheme.weights(counts: dataset.categoryCounts)
         for (category, factor) in upweight { categoryFactor[dataset.categoryNames.firstIndex(of: category)!] *= factor }
-        var weights = (0..<dataset.count).map { dataset.exampleWeights[$0] * categoryFactor[Int(dataset.categoryIndices[$0])] }
+        var weights = (0..<dataset.count).map { dataset.exampleWeights[$0] * categoryFactor[Int(dataset.categoryIndices[$0])] * (pairFactors?[$0] ?? 1) }
         if let clip {
             for index in weights.indices { weights[index] = min(max(weights[index], clip.lowerBound), clip.upperBound) }
         }
         if let pair = weights.firstIndex(where: { !$0.isFinite }) {
             throw dataset.error(atPair: pair, field: nil, reason: "weight overflow",
-                                message: "the weight \(dataset.exampleWeights[pair]) times its category's factor \(categoryFactor[Int(dataset.categoryIndices[pair])]) is not finite; use smaller weights or factors")
+                                message: "the weight \(dataset.exampleWeights[pair]) times its category's factor \(categoryFactor[Int(dataset.categoryIndices[pair])])\(pairFactors.map { " and its pair factor \($0[pair])" } ?? "") is not finite; use smaller weights or factors")
         }
         // Σw of finite weights can still overflow (two of 1e308): then sum w / max w, whose total is at most N.
         let total = weights.reduce(0, +)
