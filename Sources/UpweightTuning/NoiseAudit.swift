@@ -69,6 +69,11 @@ public struct NoiseAudit: Sendable {
         configuration.reading.threads = 1
         configuration.holdout = 0
         configuration.out = nil
+        // The audit asks whether labels agree within a category: weights toward a target domain would skew that.
+        if let target = base.target {
+            reporter.note("warning: --target \(target) is ignored: the audit judges labels, not the target domain")
+            configuration.target = nil
+        }
         let counts = dataset.categoryCounts
         let audited = dataset.categoryNames.indices.filter { counts[$0] >= minimumPairs }
         for index in dataset.categoryNames.indices.sorted(by: { dataset.categoryNames[$0] < dataset.categoryNames[$1] })

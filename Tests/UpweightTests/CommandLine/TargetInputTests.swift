@@ -72,9 +72,9 @@ final class TargetInputTests: XCTestCase {
         var models: [Data] = []
         for name in ["first", "second"] {
             let run = try TestSupport.run(["train", text, "--target", target, "--holdout", "0.2", "--out", "\(directory)/\(name)", "--format", "json",
-                                           "--report", "\(directory)/\(name).html"])
+                                           "--report", "\(directory)/\(name).html", "--hash-bits", "14"])
             XCTAssertEqual(run.status, 0, run.stderr)
-            XCTAssertTrue(run.stderr.contains("target: domain classifier (hashed prompt text, 2^18 features) tells 1600 training pairs from 200 target items with held-out AUC"),
+            XCTAssertTrue(run.stderr.contains("target: domain classifier (hashed prompt text, 2^14 features) tells 1600 training pairs from 200 target items with held-out AUC"),
                           "fit on the training pairs only, not the 400 held out: \(run.stderr)")
             models.append(try Data(contentsOf: URL(fileURLWithPath: "\(directory)/\(name)/model.safetensors")))
         }
@@ -87,7 +87,7 @@ final class TargetInputTests: XCTestCase {
         XCTAssertEqual(summary["training_pairs"] as? Int, 1600)
         XCTAssertEqual(summary["target_items"] as? Int, 200)
         XCTAssertEqual(summary["clip_quantile"] as? Double, 0.99)
-        XCTAssertEqual(summary["featurizer"] as? String, "hashed prompt text, 2^18 features")
+        XCTAssertEqual(summary["featurizer"] as? String, "hashed prompt text, 2^14 features")
         let auc = try XCTUnwrap(summary["auc"] as? Double)
         XCTAssertGreaterThan(auc, 0.6, "coding prompts are told from the rest")
         let share = try XCTUnwrap(summary["effective_share"] as? Double)
@@ -97,14 +97,25 @@ final class TargetInputTests: XCTestCase {
         XCTAssertEqual(training["target-clip"] as? Double, 0.99)
     }
 
+    /// `audit` shares train's flags, but judges labels: a target would skew its per-category models.
+    func test_audit_ignores_a_target_and_says_so() throws {
+        let directory = TestSupport.temporaryDirectory(self)
+        let lines = try String(contentsOfFile: dense, encoding: .utf8).split(separator: "\n").prefix(50)
+        let target = TestSupport.write(lines.joined(separator: "\n") + "\n", "target.jsonl", in: directory)
+        let run = try TestSupport.run(["audit", dense, "--target", target, "--top", "1"])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        XCTAssertTrue(run.stderr.contains("warning: --target \(target) is ignored: the audit judges labels, not the target domain\n"), run.stderr)
+    }
+
     func test_tune_searches_the_clip_like_any_other_key() throws {
         let directory = TestSupport.temporaryDirectory(self)
         let target = try targetPrompts(category: "coding", in: directory)
         let grid = TestSupport.write(#"{"target-clip": [0.5, 1]}"#, "grid.json", in: directory)
-        // 300 of the fixture's pairs: 2 candidates × 2 folds × 5 classifier fits stay quick.
+        // 300 of the fixture's pairs and 2^14 features: 2 candidates × 2 folds × 5 classifier fits stay quick.
         let lines = try String(contentsOfFile: text, encoding: .utf8).split(separator: "\n").prefix(300)
         let data = TestSupport.write(lines.joined(separator: "\n") + "\n", "data.jsonl", in: directory)
-        let run = try TestSupport.run(["tune", data, "--grid", grid, "--target", target, "--folds", "2", "--out", "\(directory)/best.json", "--quiet"])
+        let run = try TestSupport.run(["tune", data, "--grid", grid, "--target", target, "--folds", "2", "--hash-bits", "14",
+                                       "--out", "\(directory)/best.json", "--quiet"])
         XCTAssertEqual(run.status, 0, run.stderr)
         XCTAssertTrue(run.stdout.contains("target-clip"), run.stdout)
         let winner = try XCTUnwrap(try TestSupport.json(String(contentsOfFile: "\(directory)/best.json", encoding: .utf8)) as? [String: Any])
