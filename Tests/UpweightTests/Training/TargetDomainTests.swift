@@ -54,6 +54,24 @@ final class TargetDomainTests: XCTestCase {
         XCTAssertEqual(weights.targetCount, 2000)
     }
 
+    /// Target items from the training pairs' own distribution: the AUC is near ½, the weights near
+    /// 1 (an effective sample size near n), and the run says that the weights change little.
+    func test_alike_domains_give_weights_near_one_and_a_note() throws {
+        let directory = TestSupport.temporaryDirectory(self)
+        let draw: (inout NormalSampler) -> [Double] = { normal in (0..<4).map { _ in normal.next() } }
+        let training = TestSupport.write(denseLines(3000, dimension: 4, seed: 5, side: draw), "train.jsonl", in: directory)
+        let target = TestSupport.write(denseLines(1000, dimension: 4, seed: 6, side: draw), "target.jsonl", in: directory)
+        let dataset = try TestSupport.read(paths: [training])
+        var configuration = TrainingConfiguration()
+        configuration.target = target
+        let weights = try TargetWeights(training: dataset, target: try TargetSample.read(target, like: dataset, fields: FieldNames()),
+                                        configuration: configuration)
+        XCTAssertEqual(weights.areaUnderROC, 0.5, accuracy: 0.05)
+        XCTAssertGreaterThan(weights.effectiveShare, 0.95)
+        XCTAssertEqual(weights.notes.count, 3)
+        XCTAssertEqual(weights.notes[2], "note: the target items look like the training pairs (AUC \(fixed(weights.areaUnderROC, 3)) < 0.6): the weights stay near 1 and change little")
+    }
+
     func correlation(_ x: [Double], _ y: [Double]) -> Double {
         let mx = x.reduce(0, +) / Double(x.count), my = y.reduce(0, +) / Double(y.count)
         let sxy = zip(x, y).reduce(0) { $0 + ($1.0 - mx) * ($1.1 - my) }
@@ -133,6 +151,7 @@ final class TargetDomainTests: XCTestCase {
         // The summary config.json keeps.
         let summary = try XCTUnwrap(weighted.target)
         XCTAssertGreaterThan(summary.areaUnderROC, 0.95)
+        XCTAssertTrue(summary.notes.last?.hasPrefix("warning: the target items are far from most training pairs (AUC 0.9") == true, "\(summary.notes)")
         XCTAssertEqual(summary.ratio.clippedPairs, 60, "1% of 6,000 ratios lie above their 0.99 quantile")
         XCTAssertEqual(weighted.trained.provenance["target"], .object(summary.json))
         XCTAssertEqual(weighted.weightSummary.effectiveSampleSize, summary.ratio.effectiveSampleSize, accuracy: 1e-6,
