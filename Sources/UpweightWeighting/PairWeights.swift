@@ -9,7 +9,7 @@ import UpweightData
 ///                                                 s_k: the category scheme (CategoryScheme.swift)
 ///                                                 f_i: per-pair factors computed from the data, each
 ///                                                      source's mean 1 (`--target`: DensityRatio.swift)
-///     w_i ← w_i / mean(w)                   unless normalization is off
+///     w_i ← w_i / mean(w)                         unless normalization is off
 ///
 /// Normalizing to mean 1 keeps λ and the learning rate meaning the same whatever the weights' scale.
 public struct WeightingConfiguration: Sendable, Equatable {
