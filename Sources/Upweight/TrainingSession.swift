@@ -45,6 +45,11 @@ public struct TrainingSession {
             }
         }
         if configuration.out == nil { log("warning: no --out: the model will not be saved") }
+        if configuration.target == nil && configuration.targetClip != TrainingConfiguration().targetClip {
+            log("warning: --target-clip \(JSONValue.format(configuration.targetClip)) is ignored: it clips --target's weights, and there is no --target")
+        }
+        // A target file that cannot be opened is found before the data is read, as the data files are.
+        if let target = configuration.target { _ = try LineChunks(path: target, chunkBytes: 1 << 12) }
         if let patience = configuration.patience, configuration.resolvedOptimizer == .lbfgs {
             log("warning: --patience \(patience) is ignored: L-BFGS has no epochs to stop after (use --optimizer adamw)")
         }
@@ -93,6 +98,10 @@ public struct TrainingSession {
             try SplitFiles.write(train: training, heldOut: evaluation ?? training.subset([]), to: directory)
             log("wrote the split to \(directory)/\(SplitFiles.trainName) (\(plural(training.count, "pair", "pairs"))) and \(directory)/\(SplitFiles.heldOutName) (\(plural(evaluation?.count ?? 0, "pair", "pairs")))")
         }
+        // Read before training, and checked against the training pairs' shape: a bad line costs no fit.
+        let target = try configuration.target.map {
+            try TargetSample.read($0, like: training, fields: reading.fields, maxMemory: reading.maxMemory)
+        }
         let trainingTexts = TextFingerprints(training)
         if let evaluation { Contamination(evaluation, training: trainingTexts).lines.forEach(log) }
         // The label audit sees the training pairs only: the evaluation pairs stay unseen.
@@ -111,8 +120,9 @@ public struct TrainingSession {
         }
         let trainingStarted = clock.now
         var outcome = try Trainer.train(trainingPairs, configuration: configuration, evaluation: evaluation,
-                                        noiseAdjustment: noiseAdjustment, reporter: reporter)
+                                        noiseAdjustment: noiseAdjustment, target: target, reporter: reporter)
         log("trained in \(seconds(since: trainingStarted)): \(outcome.description)")
+        outcome.target?.notes.forEach(log)
         outcome.trained.provenance["data"] = .object(dataProvenance(outcome.trained.provenance["data"]))
         outcome.trained.trainingTexts = trainingTexts
         outcome.trained.heldOut = heldOut

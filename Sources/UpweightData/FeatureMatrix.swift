@@ -103,3 +103,40 @@ public struct PairFeatures: Sendable {
         (self.chosen, self.rejected) = (chosen, rejected)
     }
 }
+
+extension FeatureMatrix {
+    /// The rows at `positions`, in that order.
+    package func rows(_ positions: [Int]) -> FeatureMatrix {
+        switch self {
+        case .dense(let rows):
+            var values: [Float] = []
+            values.reserveCapacity(positions.count * rows.dimension)
+            for row in positions { values.append(contentsOf: rows.values[row * rows.dimension..<(row + 1) * rows.dimension]) }
+            return .dense(DenseRows(dimension: rows.dimension, values: values))
+        case .sparse(let rows): return .sparse(rows.subset(positions))
+        }
+    }
+
+    /// `count` rows of zeros of this matrix's kind and width.
+    package func zeros(_ count: Int) -> FeatureMatrix {
+        switch self {
+        case .dense(let rows): return .dense(DenseRows(dimension: rows.dimension, values: [Float](repeating: 0, count: count * rows.dimension)))
+        case .sparse(let rows):
+            var empty = SparseRows(dimension: rows.dimension)
+            empty.rowStarts.append(contentsOf: [Int](repeating: 0, count: count))
+            return .sparse(empty)
+        }
+    }
+
+    /// These rows, then `other`'s (same kind and width).
+    package func appending(_ other: FeatureMatrix) -> FeatureMatrix {
+        switch (self, other) {
+        case (.dense(let first), .dense(let second)):
+            return .dense(DenseRows(dimension: first.dimension, values: first.values + second.values))
+        case (.sparse(var first), .sparse(let second)):
+            first.append(contentsOf: second)
+            return .sparse(first)
+        default: preconditionFailure("dense and sparse rows cannot be joined")
+        }
+    }
+}

@@ -24,20 +24,10 @@ public enum SplitFiles {
         for (pair, source) in dataset.sources.enumerated() { wanted[Int(source.file)][source.line, default: []].append(pair) }
         var texts = [ArraySlice<UInt8>](repeating: [], count: dataset.count)
         for (file, lines) in wanted.enumerated() where !lines.isEmpty {
-            let chunks = try LineChunks(path: dataset.files[file])
-            var number: Int32 = 0
-            while let chunk = try chunks.next() {
-                let bytes = chunk.copiedBytes
-                var start = 0
-                while start < bytes.count {
-                    let end = bytes[start...].firstIndex(of: UInt8(ascii: "\n")) ?? bytes.count
-                    number += 1
-                    if let pairs = lines[number] {
-                        var line = Array(bytes[start..<end])
-                        if line.last == UInt8(ascii: "\r") { line.removeLast() }
-                        for pair in pairs { texts[pair] = line[...] }
-                    }
-                    start = end + 1
+            try LineChunks(path: dataset.files[file]).forEachLine { line, number in
+                if let number = Int32(exactly: number), let pairs = lines[number] {
+                    let copy = Array(line)
+                    for pair in pairs { texts[pair] = copy[...] }
                 }
             }
         }

@@ -114,6 +114,15 @@ extension EvaluationReport {
                 if !shares.isEmpty { section += Charts.weightShares(shares) + "\n" }
             }
         }
+        // `--target`: the domain classifier behind the importance weights (TargetWeights.json).
+        if case .object(let target)? = provenance["target"] {
+            section += "<table><thead><tr><th>target domain</th><th>value</th></tr></thead><tbody>\n"
+            for (key, value) in target.members {
+                let text = value.numberValue.map { value.compactText.contains(".") ? fixed($0, 3) : value.compactText } ?? value.stringValue ?? value.compactText
+                section += "<tr><td>\(htmlEscaped(key))</td><td>\(htmlEscaped(text))</td></tr>\n"
+            }
+            section += "</tbody></table>\n"
+        }
         return section + "</div></div>\n"
     }
 }

@@ -63,6 +63,24 @@ public final class LineChunks {
 
     deinit { buffer.deallocate() }
 
+    /// Every line in turn, numbered from 1, without its newline (nor a CR before it), copied out of
+    /// each chunk: for readers that need no speed (split files, target files).
+    public func forEachLine(_ body: (_ line: ArraySlice<UInt8>, _ number: Int) throws -> Void) throws {
+        var number = 0
+        while let chunk = try next() {
+            let bytes = chunk.copiedBytes
+            var start = 0
+            while start < bytes.count {
+                let newline = bytes[start...].firstIndex(of: UInt8(ascii: "\n")) ?? bytes.count
+                number += 1
+                var end = newline
+                if end > start && bytes[end - 1] == UInt8(ascii: "\r") { end -= 1 }
+                try body(bytes[start..<end], number)
+                start = newline + 1
+            }
+        }
+    }
+
     /// The next chunk of whole lines, or nil at the end of the file. A final line without a newline
     /// is returned as a line of its own.
     public func next() throws -> Chunk? {

@@ -28,7 +28,11 @@ package struct ConfigValue {
         guard let number = value.numberValue, number.isFinite, number >= lower, number < upper, number <= largest,
               above.map({ number > $0 }) ?? true
         else {
-            // Past the upper bound, name the range; below the lower one, the bound alone ("≥ 0").
+            // A half-open range such as (0, 1] is named whole; otherwise past the upper bound, the
+            // range; below the lower one, the bound alone ("≥ 0").
+            if let above, largest < .infinity {
+                throw wrong("a number > \(JSONValue.format(above)) and ≤ \(Self.text(largest))")
+            }
             if largest < .infinity, let number = value.numberValue, !(number <= largest) {
                 throw wrong("a number from \(Self.text(lower)) to \(Self.text(largest))")
             }

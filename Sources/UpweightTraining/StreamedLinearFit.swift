@@ -26,6 +26,7 @@ package struct StreamedLinearFit {
             (configuration.checkpointEvery != nil || configuration.resume, "checkpoints (--checkpoint-every, --resume)"),
             (configuration.saveSplit != nil, "--save-split"),
             (configuration.noiseAware != .off, "--noise-aware"),
+            (configuration.target != nil, "--target"),
         ]
         let refused = reasons.filter(\.0).map(\.1)
         guard !refused.isEmpty else { return nil }

@@ -9,6 +9,8 @@ public enum Trainer {
     public struct Outcome: Sendable {
         public var trained: TrainedModel
         public var weightSummary: WeightSummary
+        /// `--target`'s domain classifier and weights; nil without a target.
+        public var target: TargetWeights?
         public var objective: Double
         /// The L2 term inside `objective`; `objective − l2Term` is the weighted loss.
         public var l2Term: Double
@@ -20,8 +22,11 @@ public enum Trainer {
     /// Trains on `dataset` as `configuration` says. With `evaluation`, every log entry carries its
     /// per-category accuracy and loss. With `--noise-aware`, `noiseAdjustment` carries the label
     /// audit's factors for `dataset`'s pairs (TrainingSession and CrossValidation run the audit).
+    /// `target`: `configuration.target` already read (else it is read here), so that a run over
+    /// many folds reads it once.
     public static func train(_ dataset: PreferenceDataset, configuration: TrainingConfiguration,
                              evaluation: PreferenceDataset? = nil, noiseAdjustment: NoiseAdjustment? = nil,
+                             target: TargetSample? = nil,
                              reporter: Reporter = .silent) throws -> Outcome
     {
         try dataset.checkFeatureMagnitudes()
@@ -29,7 +34,13 @@ public enum Trainer {
         if configuration.noiseAware != .off && noiseAdjustment == nil {
             throw UsageError("--noise-aware \(configuration.noiseAware.rawValue) needs the label audit's factors, which TrainingSession and CrossValidation compute; Trainer.train was given none")
         }
-        let weights = try configuration.weighting.weights(for: dataset, pairFactors: noiseAdjustment?.factors)
+        // The domain classifier sees these training pairs only: held-out and evaluation pairs stay unseen.
+        let targetWeights = try configuration.target.map { path in
+            let sample = try target.flatMap { $0.path == path ? $0 : nil }
+                ?? TargetSample.read(path, like: dataset, fields: configuration.reading.fields, maxMemory: configuration.reading.maxMemory)
+            return try TargetWeights(training: dataset, target: sample, configuration: configuration)
+        }
+        let weights = try configuration.weighting.weights(for: dataset, pairFactors: product(noiseAdjustment?.factors, targetWeights?.ratio.factors))
         let summary = WeightSummary(dataset: dataset, weights: weights)
         let featurizer = Featurizer.fit(dataset, hashBits: configuration.hashBits,
                                         includePrompt: configuration.includePrompt, standardize: configuration.standardize)
@@ -40,6 +51,7 @@ public enum Trainer {
         var provenance = JSONObject()
         provenance["training"] = .object(configuration.json)
         provenance["weights"] = .object(summary.json)
+        if let targetWeights { provenance["target"] = .object(targetWeights.json) }
         provenance["data"] = ["pairs": JSONValue(dataset.count), "fingerprint": .string(fingerprint(of: dataset))]
         if let noiseAdjustment { provenance["noise_audit"] = .object(noiseAdjustment.summary) }
         let checkpoints = try checkpointPolicy(configuration, featurizer: featurizer, provenance: provenance)
@@ -102,7 +114,7 @@ public enum Trainer {
         var trained = TrainedModel(featurizer: featurizer, model: model, reading: configuration.reading, provenance: provenance)
         trained.trainingLog = trainingLog
         let terms = "objective \(termText(objective)) = weighted loss \(termText(objective - l2Term)) + L2 term \(termText(l2Term))"
-        return Outcome(trained: trained, weightSummary: summary, objective: objective, l2Term: l2Term, log: trainingLog,
+        return Outcome(trained: trained, weightSummary: summary, target: targetWeights, objective: objective, l2Term: l2Term, log: trainingLog,
                        description: configuration.boostRounds > 1 ? "last boosting round's \(terms)" : terms)
     }
 
@@ -135,6 +147,12 @@ public enum Trainer {
         }
         return CheckpointPolicy(everyEpochs: configuration.checkpointEvery, destination: out, write: write, resume: resume)
     }
+}
+
+/// The per-pair factor sources multiplied pair by pair (nil when there is none).
+private func product(_ first: [Double]?, _ second: [Double]?) -> [Double]? {
+    guard let first, let second else { return first ?? second }
+    return zip(first, second).map { $0 * $1 }
 }
 
 /// A term of the objective for the final line: four decimals, or three significant digits when

@@ -45,6 +45,11 @@ public struct TrainingConfiguration: Sendable, Equatable {
     public var stream = false
     /// Boosting rounds T (1: a single model).
     public var boostRounds = 1
+    /// `--target FILE`: prompts (or pairs) of the domain the model will be used in; the training
+    /// pairs are importance-weighted toward it (TargetWeights.swift). nil: no target.
+    public var target: String?
+    /// The quantile of the density ratios they are clipped at (`--target-clip`).
+    public var targetClip = 0.99
     public var holdout = 0.0
     /// Which pairs stay together in the held-out split and in `tune`'s folds.
     public var grouping = Grouping.prompt

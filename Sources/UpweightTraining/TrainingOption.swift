@@ -268,6 +268,10 @@ extension TrainingOption {
         help: "Group DRO generalization adjustment C, 0 to 1e6 (added as C/√n_k)")
     public static let boost = TrainingOption("boost", \.boostRounds, .integer(1...1000), writtenIf: { $0.boostRounds > 1 },
         help: "Boosting rounds T (RankBoost/AdaBoost over pairs; 1: off)", default: "")
+    public static let target = TrainingOption("target", \.target, .optional(.string), writtenIf: { $0.target != nil },
+        help: "Importance-weight the training pairs toward the domain of FILE: target prompts (text data: objects with the prompt field, or prompt strings) or unlabelled pairs (dense data), one a line")
+    public static let targetClip = TrainingOption("target-clip", \.targetClip, .number(above: 0, atMost: 1), writtenIf: { $0.target != nil },
+        help: "--target: clip the density ratios at this quantile, above 0 and at most 1 (1: no clipping)")
     public static let holdout = TrainingOption("holdout", \.holdout, .number(atLeast: 0, below: 1), writtenIf: heldOut,
         help: "Hold out this fraction of the training pairs (stratified by category, groups kept whole) for evaluation (0: none)", default: "")
     public static let groupBy = TrainingOption("group-by", \.grouping, .grouping, writtenIf: heldOut,
@@ -323,7 +327,7 @@ extension TrainingOption {
         model, optimizer, l2, hidden, activation, initialization, warmupSteps, schedule, patience, learningRate, weightDecay,
         batchSize, epochs, maxIterations, tolerance, seed, hashBits, includePrompt, standardize, upweight, normalize,
         categoryScheme, clipWeights, noiseAware, weightMode, labelSmoothing, centerRewards, focalGamma, groupDro, groupDroAdjust, boost,
-        holdout, groupBy, trainSplit, evalSplit,
+        target, targetClip, holdout, groupBy, trainSplit, evalSplit,
         out, eval, saveSplit, log, checkpointEvery, resume, stream,
         shape, onError, threads, promptField, chosenField, rejectedField, categoryField, weightField, marginField, idField,
         splitField, maxMemory,

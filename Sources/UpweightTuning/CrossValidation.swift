@@ -119,6 +119,11 @@ public struct CrossValidation {
             try configuration.weighting.validate(categories: dataset.categoryNames)
             return configuration
         }
+        // Each target file read once, for every candidate and fold (the classifier is fit on each fold's training pairs).
+        var targets: [String: TargetSample] = [:]
+        for path in configurations.compactMap(\.target) where targets[path] == nil {
+            targets[path] = try TargetSample.read(path, like: dataset, fields: base.reading.fields, maxMemory: base.reading.maxMemory)
+        }
         let assignment = groupedFolds(dataset, folds: folds, seed: base.seed, keys: dataset.groupKeys(by: base.grouping))
         let audits = try FoldAudits(configurations: configurations, dataset: dataset, assignment: assignment, folds: folds,
                                     threads: threads, reporter: reporter)
@@ -133,7 +138,8 @@ public struct CrossValidation {
                 // --noise-aware: the fold's own audit, of its training part only.
                 let noiseAware = audits.prepared(train, configuration: configurations[candidate], fold: fold)
                 if let noiseAware { train = noiseAware.training }
-                let outcome = try Trainer.train(train, configuration: configurations[candidate], noiseAdjustment: noiseAware?.adjustment)
+                let outcome = try Trainer.train(train, configuration: configurations[candidate], noiseAdjustment: noiseAware?.adjustment,
+                                                target: configurations[candidate].target.flatMap { targets[$0] })
                 let rewards = try outcome.trained.rewards(for: heldOut, threads: 1)
                 let report = EvaluationReport(dataset: heldOut, chosenRewards: rewards.chosen, rejectedRewards: rewards.rejected)
                 return Dictionary(uniqueKeysWithValues: report.categories.map { ($0.name, $0.metrics.accuracy) })

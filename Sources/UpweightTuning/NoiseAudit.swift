@@ -176,6 +176,8 @@ public struct NoiseAudit: Sendable {
         configuration.trainSplit = nil
         configuration.evalSplit = nil
         configuration.noiseAware = .off
+        // The audit asks whether labels agree within a category: weights toward a target domain would skew that.
+        configuration.target = nil
         configuration.weighting.upweight = [:]
         configuration.weighting.scheme = .none
         return configuration
@@ -289,6 +291,9 @@ public struct AuditSession {
         try base.apply(settings, from: .commandLine)
         if base.noiseAware != .off {
             reporter.note("warning: --noise-aware \(base.noiseAware.rawValue) is ignored: audit only reports (train --noise-aware acts on the audit)")
+        }
+        if let target = base.target {
+            reporter.note("warning: --target \(target) is ignored: the audit judges labels, not the target domain")
         }
         let (dataset, summary) = try PreferenceReader.read(
             paths: data, options: base.readingWithGroups,

@@ -38,6 +38,8 @@ struct TrainingFlags: OptionTableFlags {
     @Option(name: .key(.groupDroAdjust), parsing: .unconditional, help: .option(.groupDroAdjust)) var groupDroAdjust: Double?
     @Option(name: .key(.boost), parsing: .unconditional, help: .option(.boost)) var boost: Int?
     @Option(name: .key(.groupBy), help: .option(.groupBy)) var groupBy: String?
+    @Option(name: .key(.target), help: .option(.target)) var target: String?
+    @Option(name: .key(.targetClip), parsing: .unconditional, help: .option(.targetClip)) var targetClip: Double?
 }
 
 /// What `train` evaluates on and writes.
