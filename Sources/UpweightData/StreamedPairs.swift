@@ -73,7 +73,8 @@ extension StreamedPairs {
     /// Reads every unit, `threads` × `unitsPerThread` at a time (each thread its own consecutive
     /// units, into a buffer it reuses), maps each with `body` (the unit and its interleaved rows),
     /// and hands the results to `combine` in unit order: what comes out depends on the data alone.
-    public func forEachUnitInOrder<Part>(threads: Int, _ body: (Int, [Float]) -> Part, combine: (Part) -> Void) throws {
+    /// `body` may change the rows in place (standardize them): the buffer is the thread's own.
+    public func forEachUnitInOrder<Part>(threads: Int, _ body: (Int, inout [Float]) -> Part, combine: (Part) -> Void) throws {
         let threads = max(1, threads)
         let round = threads * Self.unitsPerThread
         for first in stride(from: 0, to: unitCount, by: round) {
@@ -85,11 +86,20 @@ extension StreamedPairs {
                     return try slices[part].map { offset in
                         let unit = units.lowerBound + offset
                         try readRows(of: pairs(ofUnit: unit), into: &rows)
-                        return body(unit, rows)
+                        return body(unit, &rows)
                     }
                 }
             }
             for result in results { try result.get().forEach(combine) }
+        }
+    }
+
+    /// z-scores a unit's interleaved rows in place, as `Standardization.apply` does.
+    public func standardize(_ rows: inout [Float], by standardization: Standardization) {
+        for start in stride(from: 0, to: rows.count, by: dimension) {
+            for column in 0..<dimension {
+                rows[start + column] = (rows[start + column] - standardization.mean[column]) / standardization.standardDeviation[column]
+            }
         }
     }
 

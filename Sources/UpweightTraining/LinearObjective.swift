@@ -15,6 +15,9 @@ package struct LinearObjective {
     /// The two sides' rows, checked once for the row kernels.
     private let chosenRows: CheckedRows
     private let rejectedRows: CheckedRows
+    /// Both sides in one matrix, pair i's chosen row at 2i and rejected row at 2i + 1 (streamed
+    /// rows come so, and are used without being copied apart).
+    private let interleaved: Bool
     package let weights: [Double]
     package let margins: [Double]
     /// Each pair's category index, for per-category losses (group DRO, the training log).
@@ -29,6 +32,7 @@ package struct LinearObjective {
     {
         self.features = features
         (chosenRows, rejectedRows) = (CheckedRows(features.chosen), CheckedRows(features.rejected))
+        interleaved = false
         self.weights = weights
         self.margins = margins
         self.categories = categories ?? [Int32](repeating: 0, count: features.count)
@@ -36,6 +40,23 @@ package struct LinearObjective {
         self.loss = loss
         self.l2 = l2
         self.threads = threads
+    }
+
+    /// The objective over `rows` holding both sides interleaved (pair i: rows 2i and 2i + 1).
+    package init(interleavedRows rows: DenseRows, weights: [Double], margins: [Double], categories: [Int32], categoryCount: Int,
+                 loss: PairLoss, l2: Double) {
+        let matrix = FeatureMatrix.dense(rows)
+        self.features = PairFeatures(chosen: matrix, rejected: matrix)
+        chosenRows = CheckedRows(matrix)
+        rejectedRows = chosenRows
+        interleaved = true
+        self.weights = weights
+        self.margins = margins
+        self.categories = categories
+        self.categoryCount = categoryCount
+        self.loss = loss
+        self.l2 = l2
+        threads = 1
     }
 
     /// The objective's value, and the weighted loss sums behind it per category.
@@ -56,7 +77,7 @@ package struct LinearObjective {
     /// L(θ) over `pairs` (all pairs when nil), writing ∇L into `gradient`. With `categoryScale`, pair
     /// i counts w_i·scale[k_i] instead of w_i (group DRO reweights categories this way).
     package func evaluate(_ theta: [Double], pairs: [Int]? = nil, categoryScale: [Double]? = nil, gradient: inout [Double]) -> Value {
-        let count = pairs?.count ?? features.count
+        let count = pairs?.count ?? weights.count
         // Small minibatches run on one thread: zeroing a per-thread gradient would cost more than the pairs.
         let parts = count >= 4096 ? threads : 1
         let partials = parallelMap(parts: parts, threads: parts) { part in
@@ -81,14 +102,15 @@ package struct LinearObjective {
                     let baseWeight = weights[pair]
                     let weight = baseWeight * (categoryScale?[category] ?? 1)
                     if weight == 0 { continue }
+                    let (chosenRow, rejectedRow) = interleaved ? (2 * pair, 2 * pair + 1) : (pair, pair)
                     let (value, dChosen, dRejected) = loss.evaluate(
-                        chosen: chosen.dot(pair, theta), rejected: rejected.dot(pair, theta), margin: margins[pair])
+                        chosen: chosen.dot(chosenRow, theta), rejected: rejected.dot(rejectedRow, theta), margin: margins[pair])
                     sums.loss += weight * value
                     sums.weight += weight
                     sums.lossByCategory[category] += baseWeight * value
                     sums.weightByCategory[category] += baseWeight
-                    chosen.addScaled(weight * dChosen, row: pair, into: &sums.gradient)
-                    rejected.addScaled(weight * dRejected, row: pair, into: &sums.gradient)
+                    chosen.addScaled(weight * dChosen, row: chosenRow, into: &sums.gradient)
+                    rejected.addScaled(weight * dRejected, row: rejectedRow, into: &sums.gradient)
                 }
             }
         }
@@ -101,7 +123,7 @@ package struct LinearObjective {
         if let pairs {
             for pair in pairs { totals[Int(categories[pair])] += weights[pair] }
         } else {
-            for pair in 0..<features.count { totals[Int(categories[pair])] += weights[pair] }
+            for pair in 0..<weights.count { totals[Int(categories[pair])] += weights[pair] }
         }
         return totals
     }

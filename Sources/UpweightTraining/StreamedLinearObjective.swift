@@ -34,21 +34,21 @@ package struct StreamedLinearObjective {
     package func evaluate(_ theta: [Double], gradient: inout [Double]) throws -> LinearObjective.Value {
         var total = LossSums(dimension: theta.count, categoryCount: categoryCount)
         try pairs.forEachUnitInOrder(threads: threads) { unit, rows in
-            sums(theta, unit: unit, rows: rows)
+            sums(theta, unit: unit, rows: &rows)
         } combine: { total.add($0) }
         return total.finished(theta, l2: l2, gradient: &gradient)
     }
 
-    /// One unit's sums, on this thread: its rows split into the two sides (and standardized), then
+    /// One unit's sums, on this thread: its interleaved rows standardized in place, then
     /// `LinearObjective.sums` over them.
-    private func sums(_ theta: [Double], unit: Int, rows: [Float]) -> LossSums {
+    private func sums(_ theta: [Double], unit: Int, rows: inout [Float]) -> LossSums {
         let range = pairs.pairs(ofUnit: unit)
-        let (chosen, rejected) = pairs.sides(of: rows, standardizedBy: standardization)
+        if let standardization { pairs.standardize(&rows, by: standardization) }
         let metadata = pairs.metadata
         let objective = LinearObjective(
-            features: PairFeatures(chosen: .dense(chosen), rejected: .dense(rejected)), weights: Array(weights[range]),
+            interleavedRows: DenseRows(dimension: pairs.dimension, values: rows), weights: Array(weights[range]),
             margins: Array(metadata.margins[range]), categories: Array(metadata.categoryIndices[range]), categoryCount: categoryCount,
-            loss: loss, l2: l2, threads: 1)
+            loss: loss, l2: l2)
         return objective.sums(theta, positions: 0..<range.count)
     }
 }
