@@ -138,7 +138,7 @@ extension OptionType where Value == [String] {
     static var strings: Self { Self(choices: [], read: { try $0.strings() }, write: { .array($0.map { .string($0) }) }) }
 }
 
-extension OptionType where Value: RawRepresentable & CaseIterable, Value.RawValue == String {
+extension OptionType where Value: RawRepresentable & CaseIterable & SendableMetatype, Value.RawValue == String {
     /// One of the type's cases, by raw value.
     static var choice: Self {
         Self(choices: Value.allCases.map(\.rawValue), read: { try $0.choice(Value.self) }, write: { .string($0.rawValue) })
