@@ -10,16 +10,17 @@ extension TrainingSession {
     /// the memory budget in a run that streaming supports.
     func streamingReason() -> String? {
         if configuration.stream { return "--stream" }
-        guard StreamedLinearFit.unsupported(configuration) == nil else { return nil }
+        guard StreamingLimits.refusal(configuration) == nil else { return nil }
         return ScoredPairs.streamingReason(data + configuration.eval, configuration.reading)
     }
 
     /// `run` for data streamed from a scratch file: read once (rows to the file, the other columns
-    /// kept), split as in memory, fit by L-BFGS with one pass over the rows per evaluation, and
-    /// report on the evaluation pairs' rewards, computed in one more pass.
+    /// kept), split as in memory, fit by L-BFGS with one pass over the rows per evaluation or by
+    /// AdamW over batches copied out of windows of rows, and report on the evaluation pairs'
+    /// rewards, computed in one more pass.
     func runStreamed(because reason: String, reporter: Reporter) throws -> Finished {
         let log = reporter.note
-        if let refused = StreamedLinearFit.unsupported(configuration) { throw UsageError(refused) }
+        if let refused = StreamingLimits.refusal(configuration) { throw UsageError(refused) }
         let directory = SpillFile.defaultDirectory
         log("streaming (\(reason)): feature rows go to a scratch file in \(directory), deleted when the run ends")
         let clock = ContinuousClock()
@@ -61,15 +62,12 @@ extension TrainingSession {
         let threads = reading.threads
         let standardization = configuration.standardize
             ? try pairs.standardization(over: isTraining, threads: threads) : nil
-        let objective = StreamedLinearObjective(pairs: pairs, weights: weights, standardization: standardization,
-                                                loss: configuration.loss, l2: configuration.l2, threads: threads)
-        let trainingStarted = clock.now
-        let fitted = try StreamedLinearFit(objective, configuration: configuration).fit(categoryNames: dataset.categoryNames, reporter: reporter)
-        let terms = "objective \(termText(fitted.objective)) = weighted loss \(termText(fitted.objective - fitted.l2Term)) + L2 term \(termText(fitted.l2Term))"
-        log("trained in \(seconds(since: trainingStarted)): \(terms)")
-
+        let featurizer = Featurizer.dense(dimension: pairs.dimension, standardization: standardization)
         var provenance = JSONObject()
-        provenance["training"] = .object(configuration.json)
+        var trainingSettings = configuration.json
+        let windowPairs = shuffleWindow(dimension: pairs.dimension)
+        if configuration.resolvedOptimizer == .adamw { trainingSettings["shuffle-buffer"] = JSONValue(windowPairs) }
+        provenance["training"] = .object(trainingSettings)
         provenance["weights"] = .object(weightSummary.json)
         var dataEntry = JSONObject()
         dataEntry["pairs"] = JSONValue(training.count)
@@ -77,8 +75,36 @@ extension TrainingSession {
         dataEntry["files"] = .array(data.map { .string($0) })
         if !configuration.eval.isEmpty { dataEntry["eval_files"] = .array(configuration.eval.map { .string($0) }) }
         provenance["data"] = .object(dataEntry)
+        let trainingStarted = clock.now
+        var fitted: FitResult
+        if configuration.resolvedOptimizer == .adamw {
+            if windowPairs < configuration.shuffleBuffer {
+                log("shuffling within windows of at most \(plural(windowPairs, "pair", "pairs")) (a quarter of --max-memory), not --shuffle-buffer's \(configuration.shuffleBuffer)")
+            }
+            let batches = StreamedBatches(pairs: pairs, weights: weights, isTraining: isTraining, standardization: standardization,
+                                          windowPairs: windowPairs)
+            let heldOut = evaluation.map { evaluation in
+                let selected = evaluation.selected.sorted()
+                return HeldOutEvaluator(evaluation.pairs.metadata.subset(selected)) { model in
+                    try TrainedModel(featurizer: featurizer, model: model, reading: configuration.reading, provenance: JSONObject())
+                        .rewards(for: evaluation.pairs, selected: selected, threads: threads)
+                }
+            }
+            let problem = TrainingProblem(features: PairFeatures(chosen: .dense(DenseRows(dimension: pairs.dimension, values: [])),
+                                                                 rejected: .dense(DenseRows(dimension: pairs.dimension, values: []))),
+                                          weights: trainingWeights, categories: training.map { dataset.categoryIndices[$0] },
+                                          categoryNames: dataset.categoryNames, margins: trainingMetadata.margins, heldOut: heldOut,
+                                          configuration: configuration)
+            let checkpoints = try Trainer.checkpointPolicy(configuration, featurizer: featurizer, provenance: provenance)
+            fitted = try StreamedMinibatchFit(batches: batches, problem: problem).fit(checkpoints: checkpoints, reporter: reporter)
+        } else {
+            let objective = StreamedLinearObjective(pairs: pairs, weights: weights, standardization: standardization,
+                                                    loss: configuration.loss, l2: configuration.l2, threads: threads)
+            fitted = try StreamedLinearFit(objective, configuration: configuration).fit(categoryNames: dataset.categoryNames, reporter: reporter)
+        }
+        let terms = "objective \(termText(fitted.objective)) = weighted loss \(termText(fitted.objective - fitted.l2Term)) + L2 term \(termText(fitted.l2Term))"
+        log("trained in \(seconds(since: trainingStarted)): \(terms)")
         provenance["result"] = .object(fitted.details)
-        let featurizer = Featurizer.dense(dimension: pairs.dimension, standardization: standardization)
         var trained = TrainedModel(featurizer: featurizer, model: fitted.model, reading: configuration.reading, provenance: provenance)
         trained.trainingLog = fitted.log
         weightSummary.table.split(separator: "\n").forEach { log(String($0)) }
@@ -105,5 +131,12 @@ extension TrainingSession {
         }
         let report = EvaluationReport(dataset: reportedMetadata, chosenRewards: chosen, rejectedRewards: rejected)
         return Finished(report: report, trained: trained, reportedPairsFingerprint: reportedFingerprint)
+    }
+
+    /// The pairs a streamed AdamW window holds: `--shuffle-buffer`, but at most a quarter of
+    /// `--max-memory` in rows (StreamedBatches keeps at least one unit).
+    private func shuffleWindow(dimension: Int) -> Int {
+        guard let budget = configuration.reading.maxMemory else { return configuration.shuffleBuffer }
+        return max(1, min(configuration.shuffleBuffer, budget / 4 / (2 * dimension * MemoryLayout<Float>.stride)))
     }
 }

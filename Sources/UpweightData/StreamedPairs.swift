@@ -109,19 +109,26 @@ extension StreamedPairs {
         var chosen = [Float](repeating: 0, count: count * dimension)
         var rejected = chosen
         for pair in 0..<count {
-            for column in 0..<dimension {
-                let (c, r) = (rows[2 * pair * dimension + column], rows[(2 * pair + 1) * dimension + column])
-                if let standardization {
-                    let (mean, deviation) = (standardization.mean[column], standardization.standardDeviation[column])
-                    chosen[pair * dimension + column] = (c - mean) / deviation
-                    rejected[pair * dimension + column] = (r - mean) / deviation
-                } else {
-                    chosen[pair * dimension + column] = c
-                    rejected[pair * dimension + column] = r
-                }
-            }
+            copySides(of: rows, pair: pair, standardizedBy: standardization, chosen: &chosen, rejected: &rejected, at: pair)
         }
         return (DenseRows(dimension: dimension, values: chosen), DenseRows(dimension: dimension, values: rejected))
+    }
+
+    /// Copies pair `pair` of the interleaved `rows` (z-scored as `Standardization.apply` does) into
+    /// row `row` of `chosen` and of `rejected`.
+    public func copySides(of rows: [Float], pair: Int, standardizedBy standardization: Standardization?,
+                          chosen: inout [Float], rejected: inout [Float], at row: Int) {
+        for column in 0..<dimension {
+            let (c, r) = (rows[2 * pair * dimension + column], rows[(2 * pair + 1) * dimension + column])
+            if let standardization {
+                let (mean, deviation) = (standardization.mean[column], standardization.standardDeviation[column])
+                chosen[row * dimension + column] = (c - mean) / deviation
+                rejected[row * dimension + column] = (r - mean) / deviation
+            } else {
+                chosen[row * dimension + column] = c
+                rejected[row * dimension + column] = r
+            }
+        }
     }
 
     /// Standardization statistics over both sides of the pairs `training` marks (as in memory: the

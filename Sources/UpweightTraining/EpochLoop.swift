@@ -18,14 +18,17 @@ package struct EpochLoop {
     package let checkpoints: CheckpointPolicy
     private let recorder: EpochRecorder
     package let batchesPerEpoch: Int
+    /// Training pairs per epoch.
+    private let pairCount: Int
     private var configuration: TrainingConfiguration { problem.configuration }
 
-    package init(problem: TrainingProblem, sampler: AliasSampler?, checkpoints: CheckpointPolicy) {
+    package init(problem: TrainingProblem, sampler: AliasSampler?, checkpoints: CheckpointPolicy, pairCount: Int? = nil) {
         self.problem = problem
         self.sampler = sampler
         self.checkpoints = checkpoints
         recorder = EpochRecorder(problem)
-        batchesPerEpoch = (problem.features.count + problem.configuration.batchSize - 1) / problem.configuration.batchSize
+        self.pairCount = pairCount ?? problem.features.count
+        batchesPerEpoch = (self.pairCount + problem.configuration.batchSize - 1) / problem.configuration.batchSize
     }
 
     /// Trains `model` for the configured epochs at the learning rate `schedule` gives each step
@@ -33,13 +36,22 @@ package struct EpochLoop {
     package func run<Model: MinibatchTrainable>(_ model: inout Model, dro: inout GroupDRO?, schedule: (Int) -> Double,
                                                 reporter: Reporter) throws -> [JSONObject]
     {
+        var batches = InMemoryBatches(pairCount: pairCount, sampler: sampler)
+        return try run(&model, batches: &batches, dro: &dro, schedule: schedule, reporter: reporter)
+    }
+
+    /// As above, with the batches from `batches` (the training pairs in memory, or streamed from disk).
+    package func run<Model: MinibatchTrainable, Source: BatchSource>(_ model: inout Model, batches: inout Source, dro: inout GroupDRO?,
+                                                                     schedule: (Int) -> Double, reporter: Reporter) throws -> [JSONObject]
+    {
+        precondition(batches.pairCount == pairCount, "the batches cover the loop's pairs")
         var run = try start(&model, dro: &dro)
         reporter.progress(progress(epoch: run.firstEpoch, batches: run.firstBatch))
         for epoch in stride(from: run.firstEpoch, through: configuration.epochs, by: 1) {
             run.begin(epoch)
-            let order = batchOrder(using: &run.generator)
+            try batches.beginEpoch(using: &run.generator)
             for index in run.firstBatch..<batchesPerEpoch {
-                let batch = self.batch(index, of: order)
+                let batch = try batches.batch(index, batchSize: configuration.batchSize, for: &model)
                 let scale = dro?.categoryScale(weightByCategory: model.weightByCategory(pairs: batch))
                 let value = model.lossAndGradient(batch: batch, categoryScale: scale)
                 model.optimizerStep(rate: schedule((epoch - 1) * batchesPerEpoch + index))
@@ -52,7 +64,7 @@ package struct EpochLoop {
                 }
             }
             let epochLoss = try run.finishEpoch(epoch, batches: batchesPerEpoch)
-            var (entry, heldOut) = recorder.entry(epoch: epoch, value: epochLoss, rate: schedule(epoch * batchesPerEpoch - 1),
+            var (entry, heldOut) = try recorder.entry(epoch: epoch, value: epochLoss, rate: schedule(epoch * batchesPerEpoch - 1),
                                                   groupWeights: dro?.groupWeights, model: model.rewardModel)
             let stop = earlyStop(after: epoch, heldOut, model, &run, &entry)
             run.log.append(entry)
@@ -77,25 +89,9 @@ package struct EpochLoop {
         return RunState(configuration, categories: problem.categoryNames.count, resuming: resume)
     }
 
-    /// Each epoch's order comes from the generator alone (not from the last epoch's order), so a
-    /// resumed run draws it again from the saved state.
-    private func batchOrder(using generator: inout SplitMix64) -> [Int] {
-        let pairCount = problem.features.count
-        if let sampler { return sampler.draw(pairCount, using: &generator) }
-        var order = Array(0..<pairCount)
-        order.seededShuffle(using: &generator)
-        return order
-    }
-
-    private func batch(_ index: Int, of order: [Int]) -> [Int] {
-        let start = index * configuration.batchSize
-        return Array(order[start..<min(start + configuration.batchSize, order.count)])
-    }
-
     /// `batches` batches into `epoch`: where the epoch stands, and the whole run in pairs over every
     /// epoch, for an ETA of the run (early stopping may end it sooner).
     private func progress(epoch: Int, batches: Int, loss: Double? = nil) -> Reporter.Progress {
-        let pairCount = problem.features.count
         let pairsDone = min(batches * configuration.batchSize, pairCount)
         return .init(phase: "epoch \(epoch)/\(configuration.epochs)", completed: pairsDone, total: pairCount, unit: "pairs", loss: loss,
                      run: .init(completed: (epoch - 1) * pairCount + pairsDone, total: configuration.epochs * pairCount,

@@ -13,14 +13,14 @@ package struct EpochRecorder {
     /// The entry for `model` after `epoch`, whose training loss was `value`; with held-out pairs, the
     /// model's score on them comes back too (early stopping watches its loss).
     package func entry(epoch: Int, value: LinearObjective.Value, rate: Double?, groupWeights: [Double]?,
-                       model: RewardModel) -> (entry: JSONObject, heldOut: HeldOutEvaluator.Score?) {
+                       model: RewardModel) throws -> (entry: JSONObject, heldOut: HeldOutEvaluator.Score?) {
         var entry = JSONObject()
         entry["epoch"] = JSONValue(epoch)
         entry["train_loss"] = .number(value.value)
         var byCategory = JSONObject()
         for (k, loss) in value.meanLossByCategory.enumerated() { if let loss { byCategory[problem.categoryNames[k]] = .number(loss) } }
         entry["train_loss_by_category"] = .object(byCategory)
-        let heldOut = problem.heldOut?.score(model)
+        let heldOut = try problem.heldOut?.score(model)
         if let heldOut { entry["eval"] = .object(heldOut.summary) }
         if let groupWeights { entry["group_weights"] = problem.byCategory(groupWeights) }
         if let rate { entry["learning_rate"] = .number(rate) }

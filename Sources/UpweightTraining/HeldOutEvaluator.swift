@@ -5,16 +5,22 @@ import UpweightEvaluation
 
 /// Scores a model on the held-out pairs during training, for every fit: the accuracy and log loss
 /// a training-log entry records, and the held-out loss early stopping watches. The held-out pairs
-/// are featurized once, with the training featurizer.
+/// are featurized once, with the training featurizer, or (streamed) scored by a pass over their rows.
 package struct HeldOutEvaluator {
     package let dataset: PreferenceDataset
-    package let features: PairFeatures
-    package let threads: Int
+    /// The held-out pairs' rewards under a model, in `dataset`'s order.
+    private let rewards: (RewardModel) throws -> (chosen: [Float], rejected: [Float])
 
     package init(_ dataset: PreferenceDataset, featurizer: Featurizer, threads: Int) throws {
         self.dataset = dataset
-        self.features = try featurizer.features(of: dataset, threads: threads)
-        self.threads = threads
+        let features = try featurizer.features(of: dataset, threads: threads)
+        rewards = { ($0.rewards(features.chosen, threads: threads), $0.rewards(features.rejected, threads: threads)) }
+    }
+
+    /// Held-out pairs whose rewards `rewards` computes (e.g. from rows streamed from disk).
+    package init(_ dataset: PreferenceDataset, rewards: @escaping (RewardModel) throws -> (chosen: [Float], rejected: [Float])) {
+        self.dataset = dataset
+        self.rewards = rewards
     }
 
     package struct Score {
@@ -24,10 +30,11 @@ package struct HeldOutEvaluator {
         package var loss: Double
     }
 
-    package func score(_ model: RewardModel) -> Score {
+    /// Throws only when the streamed rows cannot be read; a report that cannot be made scores NaN.
+    package func score(_ model: RewardModel) throws -> Score {
+        let (chosen, rejected) = try rewards(model)
         // No bootstrap intervals: they are for the final report.
-        let report = try? EvaluationReport(dataset: dataset, chosenRewards: model.rewards(features.chosen, threads: threads),
-                                           rejectedRewards: model.rewards(features.rejected, threads: threads),
+        let report = try? EvaluationReport(dataset: dataset, chosenRewards: chosen, rejectedRewards: rejected,
                                            options: EvaluationOptions(bootstrapSamples: 0))
         return Score(summary: report?.epochSummary ?? JSONObject(), loss: report?.overall.logLoss ?? .nan)
     }

@@ -82,7 +82,7 @@ package struct LinearFit {
             details["stop_reason"] = .string(outcome.stopReason)
             details["gradient_norm"] = .number(outcome.gradientNorm)
             let value = objective.evaluate(theta, pairs: pairs, categoryScale: scale, gradient: &gradient)
-            log.append(recorder.entry(epoch: round, value: value, rate: nil, groupWeights: dro?.groupWeights,
+            log.append(try recorder.entry(epoch: round, value: value, rate: nil, groupWeights: dro?.groupWeights,
                                       model: .linear(LinearRewardModel(weight: theta.map { Float($0) }))).entry)
             guard var current = dro else { break }
             let before = current.groupWeights

@@ -1,5 +1,6 @@
 import UpweightSupport
 import UpweightIO
+import UpweightData
 import UpweightModels
 
 /// A model trained by minibatches: the loss and gradient of a batch, the optimizer's step, and the
@@ -19,11 +20,22 @@ package protocol MinibatchTrainable {
     /// Everything needed to continue: parameters and optimizer state, exactly.
     var state: [Tensor64] { get }
     mutating func restore(_ state: [Tensor64]) throws
+    /// Makes `batch` the pairs the objective evaluates (positions 0..<batch.count): a streamed batch,
+    /// copied into memory. The loss, L2 strength and categories stay as they were.
+    mutating func load(_ batch: PairBatch)
+}
+
+/// A minibatch copied into memory: its rows and, per pair, the weight, margin and category.
+package struct PairBatch {
+    package var features: PairFeatures
+    package var weights: [Double]
+    package var margins: [Double]
+    package var categories: [Int32]
 }
 
 /// The linear model under AdamW. θ is kept in Double while training, as with L-BFGS.
 package struct LinearTrainable: MinibatchTrainable {
-    package let objective: LinearObjective
+    package var objective: LinearObjective
     package var theta: [Double]
     package var optimizer: AdamW
     /// The last batch's ∇L, for `optimizerStep`.
@@ -52,6 +64,11 @@ package struct LinearTrainable: MinibatchTrainable {
         theta = saved.values
         try optimizer.restore(state, count: theta.count)
     }
+
+    package mutating func load(_ batch: PairBatch) {
+        objective = LinearObjective(features: batch.features, weights: batch.weights, margins: batch.margins, categories: batch.categories,
+                                    categoryCount: objective.categoryCount, loss: objective.loss, l2: objective.l2, threads: objective.threads)
+    }
 }
 
 extension AdamW {
@@ -72,7 +89,7 @@ extension AdamW {
 
 /// The MLP under Float32 AdamW (TensorAdamW), with a learning-rate schedule.
 package struct MLPTrainable: MinibatchTrainable {
-    package let objective: MLPObjective
+    package var objective: MLPObjective
     package var model: MLPRewardModel
     package var optimizer: TensorAdamW
     /// The last batch's ∇L, for `optimizerStep`.
@@ -105,6 +122,14 @@ package struct MLPTrainable: MinibatchTrainable {
             model.parameters[index] = values
         }
         try optimizer.restore(state, shapes: model.parameters.map(\.count))
+    }
+
+    package mutating func load(_ batch: PairBatch) {
+        var loaded = MLPObjective(features: batch.features, weights: batch.weights, margins: batch.margins, loss: objective.loss,
+                                  l2: objective.l2, threads: objective.threads, categories: batch.categories,
+                                  categoryCount: objective.categoryCount)
+        loaded.pairsPerPass = objective.pairsPerPass
+        objective = loaded
     }
 }
 

@@ -15,24 +15,6 @@ package struct StreamedLinearFit {
         self.configuration = configuration
     }
 
-    /// What the in-memory path supports and this one does not yet, as a usage error (nil: none).
-    package static func unsupported(_ configuration: TrainingConfiguration) -> String? {
-        let reasons: [(Bool, String)] = [
-            (configuration.model != .linear, "--model mlp"),
-            (configuration.resolvedOptimizer != .lbfgs, "--optimizer adamw"),
-            (configuration.groupDRO > 0, "--group-dro"),
-            (configuration.weightMode == .sample, "--weight-mode sample"),
-            (configuration.boostRounds > 1, "--boost"),
-            (configuration.checkpointEvery != nil || configuration.resume, "checkpoints (--checkpoint-every, --resume)"),
-            (configuration.saveSplit != nil, "--save-split"),
-            (configuration.noiseAware != .off, "--noise-aware"),
-            (configuration.target != nil, "--target"),
-        ]
-        let refused = reasons.filter(\.0).map(\.1)
-        guard !refused.isEmpty else { return nil }
-        return "streamed training (--stream, or data larger than the memory budget) fits linear models with L-BFGS so far; it does not take \(refused.joined(separator: ", ")) yet"
-    }
-
     package func fit(categoryNames: [String], reporter: Reporter) throws -> FitResult {
         let solver = LBFGS(maxIterations: configuration.maxIterations, gradientTolerance: configuration.tolerance)
         let started = ContinuousClock.now

@@ -43,6 +43,8 @@ public struct TrainingConfiguration: Sendable, Equatable {
     public var resume = false
     /// Stream the feature rows from a scratch file instead of holding them (`StreamedPairs`).
     public var stream = false
+    /// Streamed AdamW: the most pairs whose rows are shuffled together (`StreamedBatches`).
+    public var shuffleBuffer = 65_536
     /// Boosting rounds T (1: a single model).
     public var boostRounds = 1
     /// `--target FILE`: prompts (or pairs) of the domain the model will be used in; the training

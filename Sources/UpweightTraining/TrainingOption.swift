@@ -295,7 +295,9 @@ extension TrainingOption {
     public static let resume = TrainingOption("resume", \.resume, .boolean, .run,
         help: "Continue from the checkpoint in --out (same data and flags)")
     public static let stream = TrainingOption("stream", \.stream, .boolean, .run,
-        help: "Keep the feature rows in a scratch file in $TMPDIR, not in memory (dense data, linear L-BFGS); automatic when the data would exceed --max-memory")
+        help: "Keep the feature rows in a scratch file in $TMPDIR, not in memory (dense data); automatic when the data would exceed --max-memory")
+    public static let shuffleBuffer = TrainingOption("shuffle-buffer", \.shuffleBuffer, .integer(1...Int(Int32.max)), .run,
+        help: "Streamed AdamW: shuffle the pairs within windows of at most N pairs (whole units of rows, at least one), each epoch's units in a random order; at most a quarter of --max-memory")
 
     // How to read the data: the model's "reader" entry (in this order), then limits of this run.
     public static let shape = TrainingOption("shape", \.reading.shape, .shape, .reader,
@@ -328,7 +330,7 @@ extension TrainingOption {
         batchSize, epochs, maxIterations, tolerance, seed, hashBits, includePrompt, standardize, upweight, normalize,
         categoryScheme, clipWeights, noiseAware, weightMode, labelSmoothing, centerRewards, focalGamma, groupDro, groupDroAdjust, boost,
         target, targetClip, holdout, groupBy, trainSplit, evalSplit,
-        out, eval, saveSplit, log, checkpointEvery, resume, stream,
+        out, eval, saveSplit, log, checkpointEvery, resume, stream, shuffleBuffer,
         shape, onError, threads, promptField, chosenField, rejectedField, categoryField, weightField, marginField, idField,
         splitField, maxMemory,
     ]

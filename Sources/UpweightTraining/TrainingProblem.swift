@@ -18,6 +18,17 @@ package struct TrainingProblem {
     package let heldOut: HeldOutEvaluator?
     package let configuration: TrainingConfiguration
 
+    package init(features: PairFeatures, weights: [Double], categories: [Int32], categoryNames: [String], margins: [Double],
+                 heldOut: HeldOutEvaluator?, configuration: TrainingConfiguration) {
+        self.features = features
+        self.weights = weights
+        self.categories = categories
+        self.categoryNames = categoryNames
+        self.margins = margins
+        self.heldOut = heldOut
+        self.configuration = configuration
+    }
+
     package var threads: Int { configuration.reading.threads }
 
     /// Sample mode: pairs are drawn ∝ w, and then count 1 each (`objectiveWeights`). Loss mode: nil.

@@ -54,4 +54,5 @@ struct RunFlags: OptionTableFlags {
     @Option(name: .key(.checkpointEvery), parsing: .unconditional, help: .option(.checkpointEvery)) var checkpointEvery: Int?
     @Flag(name: .key(.resume), help: .option(.resume)) var resume = false
     @Flag(name: .key(.stream), help: .option(.stream)) var stream = false
+    @Option(name: .key(.shuffleBuffer), parsing: .unconditional, help: .option(.shuffleBuffer)) var shuffleBuffer: Int?
 }

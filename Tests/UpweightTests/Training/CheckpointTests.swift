@@ -131,6 +131,29 @@ final class CheckpointTests: XCTestCase {
         XCTAssertEqual(try bytes("\(out)/model.safetensors"), try bytes("\(directory)/reference/model.safetensors"))
     }
 
+    /// Streamed AdamW: a run stopped mid-epoch redraws the epoch's unit order and window shuffles from
+    /// the saved generator and ends with the bytes of a run never stopped (with early stopping's best state too).
+    func test_streamed_adamw_resumes_mid_epoch_to_the_same_bytes() throws {
+        let data = data()
+        let directory = TestSupport.temporaryDirectory(self)
+        for model in [["--optimizer", "adamw"], ["--model", "mlp", "--hidden", "16"]] {
+            let arguments = { (out: String) in
+                ["train", data, "--stream", "--epochs", "8", "--batch-size", "16", "--shuffle-buffer", "5000", "--holdout", "0.1",
+                 "--patience", "6", "--out", out, "--checkpoint-every", "1", "--quiet"] + model
+            }
+            let name = model.joined(separator: "-")
+            let reference = try TestSupport.run(arguments("\(directory)/reference\(name)"))
+            XCTAssertEqual(reference.status, 0, reference.stderr)
+            let out = "\(directory)/interrupted\(name)"
+            let stopped = try interrupt(arguments(out), out: out, signal: SIGINT)
+            XCTAssertEqual(stopped.status, 130, stopped.stderr)
+            XCTAssertTrue(stopped.stderr.contains("checkpoint written to \(out)"), stopped.stderr)
+            let resumed = try TestSupport.run(arguments(out) + ["--resume"])
+            XCTAssertEqual(resumed.status, 0, resumed.stderr)
+            XCTAssertEqual(try bytes("\(out)/model.safetensors"), try bytes("\(directory)/reference\(name)/model.safetensors"), name)
+        }
+    }
+
     func test_sigkill_at_any_moment_leaves_a_loadable_directory() throws {
         let data = data()
         let out = TestSupport.temporaryDirectory(self) + "/model"

@@ -1,0 +1,126 @@
+import UpweightSupport
+import UpweightIO
+import UpweightData
+import UpweightModels
+import UpweightWeighting
+
+/// Fits a linear model or an MLP with AdamW over pairs streamed from disk: the epochs, checkpoints,
+/// held-out scores and early stopping of `EpochLoop`, with each batch copied out of a window of rows
+/// (`StreamedBatches`). The reported objective is the final model's over every training pair, one
+/// more pass over the rows.
+package struct StreamedMinibatchFit {
+    package let batches: StreamedBatches
+    /// The training pairs' categories and margins, the held-out evaluator and the configuration (its
+    /// features are empty: the rows stay on disk).
+    package let problem: TrainingProblem
+
+    package init(batches: StreamedBatches, problem: TrainingProblem) {
+        self.batches = batches
+        self.problem = problem
+    }
+
+    package func fit(checkpoints: CheckpointPolicy, reporter: Reporter) throws -> FitResult {
+        let configuration = problem.configuration
+        let pairs = batches.pairs
+        let loop = EpochLoop(problem: problem, sampler: nil, checkpoints: checkpoints, pairCount: batches.pairCount)
+        var batches = batches
+        var dro: GroupDRO? = nil
+        let empty = PairFeatures(chosen: .dense(DenseRows(dimension: pairs.dimension, values: [])),
+                                 rejected: .dense(DenseRows(dimension: pairs.dimension, values: [])))
+        var details = JSONObject()
+        details["streamed"] = true
+        details["shuffle_buffer"] = JSONValue(batches.windowPairs)
+        switch configuration.model {
+        case .linear:
+            // One thread per batch: the model's bytes then do not depend on --threads, whatever the batch size.
+            let objective = LinearObjective(features: empty, weights: [], margins: [], categories: [], categoryCount: problem.categoryNames.count,
+                                            loss: configuration.loss, l2: configuration.l2, threads: 1)
+            var trainable = LinearTrainable(objective: objective, theta: [Double](repeating: 0, count: pairs.dimension),
+                                            optimizer: AdamW(learningRate: configuration.learningRate, weightDecay: configuration.weightDecay))
+            let log = try loop.run(&trainable, batches: &batches, dro: &dro, schedule: { _ in configuration.learningRate }, reporter: reporter)
+            details["steps"] = JSONValue(trainable.optimizer.step)
+            var gradient: [Double] = []
+            let final = try linearObjective().evaluate(trainable.theta, gradient: &gradient)
+            let initial = try linearObjective().evaluate([Double](repeating: 0, count: pairs.dimension), gradient: &gradient)
+            try Divergence(configuration).check(loss: final.value, initialLoss: initial.value, parametersFinite: trainable.isFinite,
+                                                at: "the end of training")
+            details["objective"] = .number(final.value)
+            return FitResult(model: trainable.rewardModel, objective: final.value, l2Term: final.l2Term, details: details, log: log)
+        case .mlp:
+            guard configuration.resolvedOptimizer == .adamw else {
+                throw UsageError("--optimizer lbfgs is for linear models: an MLP trains with adamw")
+            }
+            let model = MLPRewardModel(inputDimension: pairs.dimension, hidden: configuration.hidden, activation: configuration.activation,
+                                       initialization: configuration.initialization, seed: configuration.seed)
+            let objective = MLPObjective(features: empty, weights: [], margins: [], loss: configuration.loss, l2: configuration.l2,
+                                         threads: problem.threads, categories: [], categoryCount: problem.categoryNames.count)
+            var trainable = MLPTrainable(objective: objective, model: model,
+                                         optimizer: TensorAdamW(weightDecay: configuration.weightDecay, threads: problem.threads))
+            let schedule = LearningRateSchedule(peak: configuration.learningRate, warmupSteps: configuration.warmupSteps,
+                                                totalSteps: loop.batchesPerEpoch * configuration.epochs, decay: configuration.schedule)
+            // Besides the loop's checks of the loss, divergence is judged by whether the rewards still vary.
+            let probe = try probeRows()
+            let initialRewards = model.rewards(probe, threads: problem.threads)
+            let log = try loop.run(&trainable, batches: &batches, dro: &dro, schedule: { schedule.rate(atStep: $0 + 1) }, reporter: reporter)
+            let final = try mlpObjective(trainable.model)
+            let divergence = Divergence(configuration)
+            try divergence.check(loss: final.value, initialLoss: nil, parametersFinite: trainable.isFinite, at: "the end of training")
+            try divergence.checkRewards(initial: initialRewards, final: trainable.model.rewards(probe, threads: problem.threads),
+                                        at: "the end of training")
+            details["steps"] = JSONValue(trainable.optimizer.step)
+            details["objective"] = .number(final.value)
+            if let best = log.last?["best_epoch"] { details["best_epoch"] = best }
+            return FitResult(model: .mlp(trainable.model), objective: final.value, l2Term: final.l2Term, details: details, log: log)
+        }
+    }
+
+    /// The linear objective over every training pair (weights in loss mode), one pass per evaluation.
+    private func linearObjective() -> StreamedLinearObjective {
+        StreamedLinearObjective(pairs: batches.pairs, weights: batches.weights, standardization: batches.standardization,
+                                loss: problem.configuration.loss, l2: problem.configuration.l2, threads: problem.threads)
+    }
+
+    /// The MLP objective of `model` over every training pair: each unit's weighted loss sums (on one
+    /// thread), added in unit order, over the sum of the weights, plus the L2 term.
+    private func mlpObjective(_ model: MLPRewardModel) throws -> LinearObjective.Value {
+        let pairs = batches.pairs
+        let configuration = problem.configuration
+        var lossSum = 0.0
+        var weightSum = 0.0
+        var l2Term = 0.0
+        try pairs.forEachUnitInOrder(threads: problem.threads) { unit, rows -> LinearObjective.Value in
+            let range = pairs.pairs(ofUnit: unit)
+            let (chosen, rejected) = pairs.sides(of: rows, standardizedBy: batches.standardization)
+            let objective = MLPObjective(features: PairFeatures(chosen: .dense(chosen), rejected: .dense(rejected)),
+                                         weights: Array(batches.weights[range]), margins: Array(pairs.metadata.margins[range]),
+                                         loss: configuration.loss, l2: configuration.l2, threads: 1)
+            var gradient = MLPGradient()
+            return objective.evaluate(model, pairs: nil, categoryScale: nil, gradient: &gradient)
+        } combine: { value in
+            lossSum += value.lossByCategory.reduce(0, +)
+            weightSum += value.weightByCategory.reduce(0, +)
+            l2Term = value.l2Term
+        }
+        let value = (weightSum > 0 ? lossSum / weightSum : 0) + l2Term
+        return LinearObjective.Value(value: value, lossByCategory: [], weightByCategory: [], l2Term: l2Term)
+    }
+
+    /// The chosen rows of the first 4,096 training pairs (standardized), as the in-memory fit probes.
+    private func probeRows() throws -> FeatureMatrix {
+        let pairs = batches.pairs
+        var probe: [Float] = []
+        var rows: [Float] = []
+        var unit = 0
+        while probe.count < 4096 * pairs.dimension && unit < pairs.unitCount {
+            let range = pairs.pairs(ofUnit: unit)
+            try pairs.readRows(of: range, into: &rows)
+            let chosen = pairs.sides(of: rows, standardizedBy: batches.standardization).chosen.values
+            for pair in range where batches.isTraining[pair] && probe.count < 4096 * pairs.dimension {
+                let start = (pair - range.lowerBound) * pairs.dimension
+                probe += chosen[start..<start + pairs.dimension]
+            }
+            unit += 1
+        }
+        return .dense(DenseRows(dimension: pairs.dimension, values: probe))
+    }
+}
