@@ -31,10 +31,11 @@ public struct ScoredPairs {
         reporter.progress(.init(phase: "reading", completed: 0, total: nil, unit: "pairs"))
         var scored: ScoredPairs
         if case .dense = trained.featurizer, let reason = streamingReason(paths, options) {
-            reporter.note("streaming (\(reason)): feature rows go to a scratch file in \(SpillFile.defaultDirectory), deleted when the run ends")
+            reporter.note("streaming (\(reason)): \(StreamedPairs.rowsDestination(options, scratchDirectory: SpillFile.defaultDirectory))")
             var streamingOptions = options
             streamingOptions.chunkBytes = chunkBytes(options)
-            let (pairs, summary) = try StreamedPairs.read(paths: paths, options: streamingOptions, directory: SpillFile.defaultDirectory)
+            let (pairs, summary) = try StreamedPairs.read(paths: paths, options: streamingOptions, directory: SpillFile.defaultDirectory,
+                                                              note: reporter.note)
             logReadSummary(summary, pairs: pairs.count, log: reporter.note)
             var selected = Array(0..<pairs.count)
             if let record {

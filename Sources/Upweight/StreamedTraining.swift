@@ -22,12 +22,12 @@ extension TrainingSession {
         let log = reporter.note
         if let refused = StreamingLimits.refusal(configuration) { throw UsageError(refused) }
         let directory = SpillFile.defaultDirectory
-        log("streaming (\(reason)): feature rows go to a scratch file in \(directory), deleted when the run ends")
+        log("streaming (\(reason)): \(StreamedPairs.rowsDestination(configuration.reading, scratchDirectory: directory))")
         let clock = ContinuousClock()
         let started = clock.now
         var reading = configuration.readingWithGroups
         reading.chunkBytes = ScoredPairs.chunkBytes(reading)
-        let (pairs, summary) = try StreamedPairs.read(paths: data, options: reading, directory: directory)
+        let (pairs, summary) = try StreamedPairs.read(paths: data, options: reading, directory: directory, note: log)
         let dataset = pairs.metadata
         log("read \(plural(dataset.count, "pair", "pairs")) in \(seconds(since: started))")
         logReadSummary(summary, pairs: dataset.count, log: log)
@@ -36,7 +36,7 @@ extension TrainingSession {
         var (trainPairs, evaluationPairs) = try plannedSplit(of: dataset, log: log)
         var evaluation: (pairs: StreamedPairs, selected: [Int])?
         if evaluationPairs == nil && !configuration.eval.isEmpty {
-            let (evalPairs, evalSummary) = try StreamedPairs.read(paths: configuration.eval, options: reading, directory: directory)
+            let (evalPairs, evalSummary) = try StreamedPairs.read(paths: configuration.eval, options: reading, directory: directory, note: log)
             logReadSummary(evalSummary, pairs: evalPairs.count, log: log)
             guard evalPairs.dimension == pairs.dimension else {
                 throw DataError(file: configuration.eval[0], message: "has \(plural(evalPairs.dimension, "number", "numbers")) per vector, the training data \(pairs.dimension)",

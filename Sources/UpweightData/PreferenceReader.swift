@@ -22,6 +22,9 @@ public struct ReadOptions: Sendable, Equatable {
     public var minimumPartBytes = 1 << 16
     /// Refuse data whose estimated footprint exceeds this many bytes (nil: the available memory).
     public var maxMemory: Int?
+    /// Where streamed dense rows are cached (`PairsCache`): nil for the default location, "none" for
+    /// no cache (an anonymous scratch file). Not a reader setting: what is read does not depend on it.
+    public var cache: String?
     public init() {}
 }
 

@@ -27,12 +27,59 @@ public final class StreamedPairs: @unchecked Sendable {
     }
 
     /// Reads `paths` (dense JSONL, any size), spilling the rows to a scratch file in `directory`
-    /// (`$TMPDIR` or /tmp when nil).
-    /// Rows too long for Float32 arithmetic are refused as in memory (`checkFeatureMagnitudes`).
-    public static func read(paths: [String], options: ReadOptions, directory: String?) throws -> (StreamedPairs, ReadSummary) {
-        let spill = try SpillFile(directory: directory)
+    /// (`$TMPDIR` or /tmp when nil) — or, unless `options.cache` is "none", to a cache entry that a
+    /// later run with the same files and reader settings reuses without reading them (`note` says
+    /// which it did). Rows too long for Float32 arithmetic are refused as in memory (`checkFeatureMagnitudes`).
+    public static func read(paths: [String], options: ReadOptions, directory: String?,
+                            note: (String) -> Void = { _ in }) throws -> (StreamedPairs, ReadSummary) {
+        guard let (location, flag) = PairsCache.location(option: options.cache),
+              let key = CacheKey(paths: paths, options: options, unusable: { note("note: cache: not used (\($0))") })
+        else {
+            let spill = try SpillFile(directory: directory)
+            let (metadata, dimension, summary, _) = try read(paths: paths, options: options, into: spill)
+            return (StreamedPairs(metadata: metadata, dimension: dimension, spill: spill), summary)
+        }
+        let cache = try PairsCache(path: location, flag: flag)
+        let name = key.entryName
+        let entryPath = "\(cache.path)/\(name)"
+        switch cache.lookup(name, key: key) {
+        case .reusable(let entry):
+            note("note: cache: reusing \(entryPath) (built \(entry.built))")
+            return (StreamedPairs(metadata: entry.metadata, dimension: entry.dimension, spill: entry.rows), entry.summary)
+        case .unusable(let reason):
+            note("note: cache: \(entryPath) is \(reason), rebuilding")
+        case .missing:
+            break
+        }
+        var result: (PreferenceDataset, Int, ReadSummary)?
+        let rows = try cache.build(name) { rows in
+            let (metadata, dimension, summary, rowsHash) = try read(paths: paths, options: options, into: rows)
+            result = (metadata, dimension, summary)
+            let encoded = CachedMetadata.encode(metadata)
+            var metadataHash = ContentHash()
+            metadataHash.mix(encoded)
+            let header = JSONObject([
+                ("format", .string(PairsCache.formatName)), ("version", JSONValue(CacheKey.formatVersion)), ("key", key.json),
+                ("dimension", JSONValue(dimension)), ("pairs", JSONValue(metadata.count)),
+                ("rows_bytes", JSONValue(4 * rows.count)), ("rows_hash", .string(rowsHash)),
+                ("metadata_bytes", JSONValue(encoded.count)), ("metadata_hash", .string(metadataHash.hex)),
+                ("built", .string(iso8601UTC(time(nil)))), ("summary", summary.cacheJSON),
+            ])
+            return (header, encoded)
+        }
+        guard let (metadata, dimension, summary) = result else { throw IOError("\(entryPath): the cache entry was not built") }
+        let megabytes = Double(4 * rows.count) / Double(1 << 20)
+        note("note: cache: built \(entryPath) (\(plural(metadata.count, "pair", "pairs")), \(fixed(megabytes, 1)) MB)")
+        return (StreamedPairs(metadata: metadata, dimension: dimension, spill: rows), summary)
+    }
+
+    /// Reads `paths`, appending each pair's two rows to `spill`; also returns the rows' `ContentHash`.
+    private static func read(paths: [String], options: ReadOptions, into spill: SpillFile)
+        throws -> (PreferenceDataset, Int, ReadSummary, String)
+    {
         var interleaved: [Float] = []
         var spilledPairs = 0
+        var hash = ContentHash()
         var oversized: [(pair: Int, length: Double)?] = [nil, nil]  // the first of each side
         let (metadata, dimension, summary) = try PreferenceReader.readStreaming(paths: paths, options: options) { chosen, rejected, dimension in
             for (side, rows) in [chosen, rejected].enumerated() where oversized[side] == nil {
@@ -45,10 +92,19 @@ public final class StreamedPairs: @unchecked Sendable {
                 interleaved.append(contentsOf: rejected[start..<start + dimension])
             }
             try spill.append(interleaved)
+            hash.mix(interleaved)
             spilledPairs += chosen.count / dimension
         }
         for side in 0..<2 { if let (pair, length) = oversized[side] { throw metadata.featureMagnitudeError(atPair: pair, side: side, length: length) } }
-        return (StreamedPairs(metadata: metadata, dimension: dimension, spill: spill), summary)
+        return (metadata, dimension, summary, hash.hex)
+    }
+
+    /// Where `read` puts the rows, for the note that says the run streams.
+    public static func rowsDestination(_ options: ReadOptions, scratchDirectory: String) -> String {
+        guard let (location, _) = PairsCache.location(option: options.cache) else {
+            return "feature rows go to a scratch file in \(scratchDirectory), deleted when the run ends"
+        }
+        return "feature rows go to the cache in \(location) (--cache none: a scratch file instead)"
     }
 
     /// The pairs of unit `unit`.

@@ -69,15 +69,6 @@ public struct ReportContext: Sendable {
     }
 }
 
-/// "2026-11-30T06:16:11Z": ISO 8601 in UTC, to the second.
-package func iso8601UTC(_ secondsSince1970: Int) -> String {
-    var seconds = time_t(secondsSince1970)
-    var parts = tm()
-    guard gmtime_r(&seconds, &parts) != nil else { return "unknown date" }
-    func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
-    return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))Z"
-}
-
 /// An argument as a POSIX shell reads it back: bare when it is plain, else in single quotes.
 package func shellQuoted(_ argument: String) -> String {
     let plain = !argument.isEmpty && argument.unicodeScalars.allSatisfy { scalar in

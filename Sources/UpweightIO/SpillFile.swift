@@ -25,7 +25,20 @@ public final class SpillFile {
         template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
     }
 
+    /// Adopts an open file of `floats` floats already written (a cache entry's rows, to read or to
+    /// append to); `directory` names it in messages. The file is closed with this object.
+    package init(adopting descriptor: Int32, floats: Int, directory: String) {
+        self.descriptor = descriptor
+        self.directory = directory
+        count = floats
+    }
+
     deinit { close(descriptor) }
+
+    /// Flushes what was written to the disk.
+    public func sync() throws {
+        guard fsync(descriptor) == 0 else { throw IOError("\(directory): cannot sync the rows file: \(String(cString: strerror(errno)))") }
+    }
 
     /// `$TMPDIR` when set and not empty, else /tmp.
     public static var defaultDirectory: String {

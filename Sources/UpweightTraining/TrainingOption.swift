@@ -295,9 +295,12 @@ extension TrainingOption {
     public static let resume = TrainingOption("resume", \.resume, .boolean, .run,
         help: "Continue from the checkpoint in --out (same data and flags)")
     public static let stream = TrainingOption("stream", \.stream, .boolean, .run,
-        help: "Keep the feature rows in a scratch file in $TMPDIR, not in memory (dense data); automatic when the data would exceed --max-memory")
+        help: "Keep the feature rows on disk, not in memory (dense data); automatic when the data would exceed --max-memory")
     public static let shuffleBuffer = TrainingOption("shuffle-buffer", \.shuffleBuffer, .integer(1...Int(Int32.max)), .run,
         help: "Streamed AdamW: shuffle the pairs within windows of at most N pairs (whole units of rows, at least one), each epoch's units in a random order; at most a quarter of --max-memory")
+    public static let cache = TrainingOption("cache", \.reading.cache, .optional(.string), .run,
+        help: "Where streamed data is cached for later runs on the same files; none: a scratch file in $TMPDIR, deleted after the run",
+        default: "$XDG_CACHE_HOME/upweight, else ~/.cache/upweight")
 
     // How to read the data: the model's "reader" entry (in this order), then limits of this run.
     public static let shape = TrainingOption("shape", \.reading.shape, .shape, .reader,
@@ -330,7 +333,7 @@ extension TrainingOption {
         batchSize, epochs, maxIterations, tolerance, seed, hashBits, includePrompt, standardize, upweight, normalize,
         categoryScheme, clipWeights, noiseAware, weightMode, labelSmoothing, centerRewards, focalGamma, groupDro, groupDroAdjust, boost,
         target, targetClip, holdout, groupBy, trainSplit, evalSplit,
-        out, eval, saveSplit, log, checkpointEvery, resume, stream, shuffleBuffer,
+        out, eval, saveSplit, log, checkpointEvery, resume, stream, shuffleBuffer, cache,
         shape, onError, threads, promptField, chosenField, rejectedField, categoryField, weightField, marginField, idField,
         splitField, maxMemory,
     ]

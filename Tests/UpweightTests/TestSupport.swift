@@ -61,11 +61,24 @@ enum TestSupport {
         var stderr: String
     }
 
-    /// Runs the CLI with `arguments` and waits for it.
-    static func run(_ arguments: [String], currentDirectory: String? = nil) throws -> Run {
+    static let isolatedCachePath = FileManager.default.temporaryDirectory.appendingPathComponent("upweight-tests-cache-\(getpid())").path
+
+    /// A cache directory of this test process's own (`$XDG_CACHE_HOME`, set for it and for the CLI
+    /// runs it starts), so that streamed runs never write into the user's cache; removed at exit.
+    static let isolatedCache: String = {
+        try! FileManager.default.createDirectory(atPath: isolatedCachePath, withIntermediateDirectories: true)
+        setenv("XDG_CACHE_HOME", isolatedCachePath, 1)
+        atexit { try? FileManager.default.removeItem(atPath: TestSupport.isolatedCachePath) }
+        return isolatedCachePath
+    }()
+
+    /// Runs the CLI with `arguments` (and `environment` added to this process's) and waits for it.
+    static func run(_ arguments: [String], currentDirectory: String? = nil, environment: [String: String] = [:]) throws -> Run {
+        _ = isolatedCache
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = arguments
+        if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         if let currentDirectory { process.currentDirectoryURL = URL(fileURLWithPath: currentDirectory) }
         let output = Pipe()
         let errors = Pipe()

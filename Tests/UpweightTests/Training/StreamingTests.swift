@@ -10,6 +10,7 @@ final class StreamingTests: XCTestCase {
     func configuration(stream: Bool, threads: Int = 2, chunkBytes: Int = 32 << 20) -> TrainingConfiguration {
         var configuration = TrainingConfiguration()
         configuration.stream = stream
+        configuration.reading.cache = "none"  // each run reads the file: the reading itself is under test (CacheTests test the cache)
         configuration.l2 = 0.01
         configuration.standardize = true
         configuration.tolerance = 1e-10
@@ -70,7 +71,7 @@ final class StreamingTests: XCTestCase {
         let automatic = try TestSupport.run(common + ["--max-memory", "4M", "--out", "\(directory)/auto"])
         XCTAssertEqual(automatic.status, 0, automatic.stderr)
         XCTAssertTrue(automatic.stderr.contains("streaming (the data needs about "), automatic.stderr)
-        XCTAssertTrue(automatic.stderr.contains(" GiB in memory, more than --max-memory): feature rows go to a scratch file in "), automatic.stderr)
+        XCTAssertTrue(automatic.stderr.contains(" GiB in memory, more than --max-memory): feature rows go to the cache in "), automatic.stderr)
         let asked = try TestSupport.run(common + ["--stream", "--quiet", "--out", "\(directory)/asked"])
         XCTAssertEqual(asked.status, 0, asked.stderr)
         XCTAssertEqual(asked.stdout, automatic.stdout)
