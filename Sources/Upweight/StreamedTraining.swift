@@ -69,12 +69,7 @@ extension TrainingSession {
         if configuration.resolvedOptimizer == .adamw { trainingSettings["shuffle-buffer"] = JSONValue(windowPairs) }
         provenance["training"] = .object(trainingSettings)
         provenance["weights"] = .object(weightSummary.json)
-        var dataEntry = JSONObject()
-        dataEntry["pairs"] = JSONValue(training.count)
-        dataEntry["fingerprint"] = .string(try pairs.fingerprint(of: training))
-        dataEntry["files"] = .array(data.map { .string($0) })
-        if !configuration.eval.isEmpty { dataEntry["eval_files"] = .array(configuration.eval.map { .string($0) }) }
-        provenance["data"] = .object(dataEntry)
+        provenance["data"] = .object(dataProvenance(["pairs": JSONValue(training.count), "fingerprint": .string(try pairs.fingerprint(of: training))]))
         let trainingStarted = clock.now
         var fitted: FitResult
         if configuration.resolvedOptimizer == .adamw {
@@ -90,9 +85,7 @@ extension TrainingSession {
                         .rewards(for: evaluation.pairs, selected: selected, threads: threads)
                 }
             }
-            let problem = TrainingProblem(features: PairFeatures(chosen: .dense(DenseRows(dimension: pairs.dimension, values: [])),
-                                                                 rejected: .dense(DenseRows(dimension: pairs.dimension, values: []))),
-                                          weights: trainingWeights, categories: training.map { dataset.categoryIndices[$0] },
+            let problem = TrainingProblem(features: .withoutRows(dimension: pairs.dimension), weights: trainingWeights, categories: training.map { dataset.categoryIndices[$0] },
                                           categoryNames: dataset.categoryNames, margins: trainingMetadata.margins, heldOut: heldOut,
                                           configuration: configuration)
             let checkpoints = try Trainer.checkpointPolicy(configuration, featurizer: featurizer, provenance: provenance)
@@ -102,13 +95,11 @@ extension TrainingSession {
                                                     loss: configuration.loss, l2: configuration.l2, threads: threads)
             fitted = try StreamedLinearFit(objective, configuration: configuration).fit(categoryNames: dataset.categoryNames, reporter: reporter)
         }
-        let terms = "objective \(termText(fitted.objective)) = weighted loss \(termText(fitted.objective - fitted.l2Term)) + L2 term \(termText(fitted.l2Term))"
-        log("trained in \(seconds(since: trainingStarted)): \(terms)")
+        log("trained in \(seconds(since: trainingStarted)): \(objectiveTerms(fitted.objective, l2Term: fitted.l2Term))")
         provenance["result"] = .object(fitted.details)
         var trained = TrainedModel(featurizer: featurizer, model: fitted.model, reading: configuration.reading, provenance: provenance)
         trained.trainingLog = fitted.log
-        weightSummary.table.split(separator: "\n").forEach { log(String($0)) }
-        log("weights: effective sample size \(fixed(weightSummary.effectiveSampleSize, 1)) of \(plural(training.count, "pair", "pairs")); heaviest 1% hold \(fixed(100 * weightSummary.topOnePercentShare, 1))% of the weight")
+        weightSummary.notes(pairs: training.count).forEach(log)
         if let path = configuration.logFile {
             try Files.writeAtomically(ModelDirectory.trainingLogText(fitted.log), to: path)
         }

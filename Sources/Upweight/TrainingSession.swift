@@ -126,8 +126,7 @@ public struct TrainingSession {
         outcome.trained.provenance["data"] = .object(dataProvenance(outcome.trained.provenance["data"]))
         outcome.trained.trainingTexts = trainingTexts
         outcome.trained.heldOut = heldOut
-        outcome.weightSummary.table.split(separator: "\n").forEach { log(String($0)) }  // one note a line
-        log("weights: effective sample size \(fixed(outcome.weightSummary.effectiveSampleSize, 1)) of \(plural(trainingPairs.count, "pair", "pairs")); heaviest 1% hold \(fixed(100 * outcome.weightSummary.topOnePercentShare, 1))% of the weight")
+        outcome.weightSummary.notes(pairs: trainingPairs.count).forEach(log)
         if let path = configuration.logFile {
             try Files.writeAtomically(ModelDirectory.trainingLogText(outcome.log), to: path)
         }
@@ -172,7 +171,8 @@ public struct TrainingSession {
         return indices
     }
 
-    private func dataProvenance(_ existing: JSONValue?) -> JSONObject {
+    /// config.json's "data": `existing`'s entries (pairs, fingerprint) and the files read.
+    func dataProvenance(_ existing: JSONValue?) -> JSONObject {
         var object = JSONObject()
         if case .object(let old)? = existing { object = old }
         object["files"] = .array(data.map { .string($0) })

@@ -102,6 +102,12 @@ public struct PairFeatures: Sendable {
     public init(chosen: FeatureMatrix, rejected: FeatureMatrix) {
         (self.chosen, self.rejected) = (chosen, rejected)
     }
+
+    /// No pairs, `dimension` wide: what a problem holds whose rows stay on disk (streamed).
+    public static func withoutRows(dimension: Int) -> PairFeatures {
+        let rows = FeatureMatrix.dense(DenseRows(dimension: dimension, values: []))
+        return PairFeatures(chosen: rows, rejected: rows)
+    }
 }
 
 extension FeatureMatrix {

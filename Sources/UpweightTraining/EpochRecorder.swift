@@ -14,17 +14,23 @@ package struct EpochRecorder {
     /// model's score on them comes back too (early stopping watches its loss).
     package func entry(epoch: Int, value: LinearObjective.Value, rate: Double?, groupWeights: [Double]?,
                        model: RewardModel) throws -> (entry: JSONObject, heldOut: HeldOutEvaluator.Score?) {
-        var entry = JSONObject()
-        entry["epoch"] = JSONValue(epoch)
-        entry["train_loss"] = .number(value.value)
-        var byCategory = JSONObject()
-        for (k, loss) in value.meanLossByCategory.enumerated() { if let loss { byCategory[problem.categoryNames[k]] = .number(loss) } }
-        entry["train_loss_by_category"] = .object(byCategory)
+        var entry = Self.lossEntry(epoch: epoch, value: value, categoryNames: problem.categoryNames)
         let heldOut = try problem.heldOut?.score(model)
         if let heldOut { entry["eval"] = .object(heldOut.summary) }
         if let groupWeights { entry["group_weights"] = problem.byCategory(groupWeights) }
         if let rate { entry["learning_rate"] = .number(rate) }
         entry["seconds"] = .number(elapsedSeconds(since: started))
         return (entry, heldOut)
+    }
+
+    /// An entry's first keys: the epoch, its training loss, and that loss per category.
+    package static func lossEntry(epoch: Int, value: LinearObjective.Value, categoryNames: [String]) -> JSONObject {
+        var entry = JSONObject()
+        entry["epoch"] = JSONValue(epoch)
+        entry["train_loss"] = .number(value.value)
+        var byCategory = JSONObject()
+        for (k, loss) in value.meanLossByCategory.enumerated() { if let loss { byCategory[categoryNames[k]] = .number(loss) } }
+        entry["train_loss_by_category"] = .object(byCategory)
+        return entry
     }
 }

@@ -44,12 +44,7 @@ package struct StreamedLinearFit {
         let initial = try objective.evaluate([Double](repeating: 0, count: theta.count), gradient: &gradient)
         try Divergence(configuration).check(loss: final.value, initialLoss: initial.value, parametersFinite: theta.allSatisfy(\.isFinite),
                                             at: "the end of training")
-        var entry = JSONObject()
-        entry["epoch"] = 1
-        entry["train_loss"] = .number(final.value)
-        var byCategory = JSONObject()
-        for (k, loss) in final.meanLossByCategory.enumerated() { if let loss { byCategory[categoryNames[k]] = .number(loss) } }
-        entry["train_loss_by_category"] = .object(byCategory)
+        var entry = EpochRecorder.lossEntry(epoch: 1, value: final, categoryNames: categoryNames)
         entry["seconds"] = .number(elapsedSeconds(since: started))
         var details = JSONObject()
         details["stop_reason"] = .string(outcome.stopReason)

@@ -25,8 +25,7 @@ package struct StreamedMinibatchFit {
         let loop = EpochLoop(problem: problem, sampler: nil, checkpoints: checkpoints, pairCount: batches.pairCount)
         var batches = batches
         var dro: GroupDRO? = nil
-        let empty = PairFeatures(chosen: .dense(DenseRows(dimension: pairs.dimension, values: [])),
-                                 rejected: .dense(DenseRows(dimension: pairs.dimension, values: [])))
+        let empty = PairFeatures.withoutRows(dimension: pairs.dimension)
         var details = JSONObject()
         details["streamed"] = true
         details["shuffle_buffer"] = JSONValue(batches.windowPairs)

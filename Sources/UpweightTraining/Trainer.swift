@@ -113,7 +113,7 @@ public enum Trainer {
         provenance["result"] = .object(result)
         var trained = TrainedModel(featurizer: featurizer, model: model, reading: configuration.reading, provenance: provenance)
         trained.trainingLog = trainingLog
-        let terms = "objective \(termText(objective)) = weighted loss \(termText(objective - l2Term)) + L2 term \(termText(l2Term))"
+        let terms = objectiveTerms(objective, l2Term: l2Term)
         return Outcome(trained: trained, weightSummary: summary, target: targetWeights, objective: objective, l2Term: l2Term, log: trainingLog,
                        description: configuration.boostRounds > 1 ? "last boosting round's \(terms)" : terms)
     }
@@ -153,6 +153,11 @@ public enum Trainer {
 private func product(_ first: [Double]?, _ second: [Double]?) -> [Double]? {
     guard let first, let second else { return first ?? second }
     return zip(first, second).map { $0 * $1 }
+}
+
+/// The final line's objective and its two terms: "objective V = weighted loss V − T + L2 term T".
+package func objectiveTerms(_ objective: Double, l2Term: Double) -> String {
+    "objective \(termText(objective)) = weighted loss \(termText(objective - l2Term)) + L2 term \(termText(l2Term))"
 }
 
 /// A term of the objective for the final line: four decimals, or three significant digits when

@@ -58,6 +58,13 @@ public struct WeightSummary: Sendable, Equatable {
         return table.lines.joined(separator: "\n")
     }
 
+    /// What `train` notes on stderr, a line each: the table, then the effective sample size of `pairs`
+    /// training pairs and the heaviest 1%'s share.
+    public func notes(pairs: Int) -> [String] {
+        table.split(separator: "\n").map(String.init)
+            + ["weights: effective sample size \(fixed(effectiveSampleSize, 1)) of \(plural(pairs, "pair", "pairs")); heaviest 1% hold \(fixed(100 * topOnePercentShare, 1))% of the weight"]
+    }
+
     public var json: JSONObject {
         var perCategory = JSONObject()
         for category in categories {
