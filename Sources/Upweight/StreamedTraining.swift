@@ -54,11 +54,9 @@ extension TrainingSession {
         let trainingMetadata = dataset.subset(training)
         log("training on \(plural(training.count, "pair", "pairs")) in \(plural(trainingMetadata.categoryNames.count, "category", "categories"))")
 
-        // Weights as in memory (PairWeights), then spread over all pairs: 0 for those that do not train.
+        // Weights as in memory (PairWeights), for the training pairs (spread over all pairs per fit: 0 for the others).
         let trainingWeights = try configuration.weighting.weights(for: trainingMetadata)
         let weightSummary = WeightSummary(dataset: trainingMetadata, weights: trainingWeights)
-        var weights = [Double](repeating: 0, count: dataset.count)
-        for (position, pair) in training.enumerated() { weights[pair] = trainingWeights[position] }
         let threads = reading.threads
         let standardization = configuration.standardize
             ? try pairs.standardization(over: isTraining, threads: threads) : nil
@@ -71,31 +69,48 @@ extension TrainingSession {
         provenance["weights"] = .object(weightSummary.json)
         provenance["data"] = .object(dataProvenance(["pairs": JSONValue(training.count), "fingerprint": .string(try pairs.fingerprint(of: training))]))
         let trainingStarted = clock.now
-        var fitted: FitResult
-        if configuration.resolvedOptimizer == .adamw {
-            if windowPairs < configuration.shuffleBuffer {
-                log("shuffling within windows of at most \(plural(windowPairs, "pair", "pairs")) (a quarter of --max-memory), not --shuffle-buffer's \(configuration.shuffleBuffer)")
+        if configuration.resolvedOptimizer == .adamw && windowPairs < configuration.shuffleBuffer {
+            log("shuffling within windows of at most \(plural(windowPairs, "pair", "pairs")) (a quarter of --max-memory), not --shuffle-buffer's \(configuration.shuffleBuffer)")
+        }
+        let heldOut = evaluation.map { evaluation in
+            let selected = evaluation.selected.sorted()
+            return HeldOutEvaluator(evaluation.pairs.metadata.subset(selected)) { model in
+                try TrainedModel(featurizer: featurizer, model: model, reading: configuration.reading, provenance: JSONObject())
+                    .rewards(for: evaluation.pairs, selected: selected, threads: threads)
             }
-            let batches = StreamedBatches(pairs: pairs, weights: weights, isTraining: isTraining, standardization: standardization,
-                                          windowPairs: windowPairs)
-            let heldOut = evaluation.map { evaluation in
-                let selected = evaluation.selected.sorted()
-                return HeldOutEvaluator(evaluation.pairs.metadata.subset(selected)) { model in
-                    try TrainedModel(featurizer: featurizer, model: model, reading: configuration.reading, provenance: JSONObject())
-                        .rewards(for: evaluation.pairs, selected: selected, threads: threads)
-                }
+        }
+        let problem = TrainingProblem(features: .withoutRows(dimension: pairs.dimension), weights: trainingWeights, categories: training.map { dataset.categoryIndices[$0] },
+                                      categoryNames: dataset.categoryNames, margins: trainingMetadata.margins, heldOut: heldOut,
+                                      configuration: configuration)
+        let checkpoints = try Trainer.checkpointPolicy(configuration, featurizer: featurizer, provenance: provenance)
+
+        /// One model on per-training-pair weights (the weighting's, or a boosting round's), as configured.
+        func fit(_ roundWeights: [Double], checkpoints: CheckpointPolicy, reporter: Reporter) throws -> FitResult {
+            var problem = problem
+            problem.weights = roundWeights
+            let weights = pairs.spread(roundWeights, over: training)
+            if configuration.resolvedOptimizer == .adamw {
+                let batches = StreamedBatches(pairs: pairs, weights: weights, isTraining: isTraining, standardization: standardization,
+                                              windowPairs: windowPairs, drawsByWeight: configuration.weightMode == .sample)
+                return try StreamedMinibatchFit(batches: batches, problem: problem).fit(checkpoints: checkpoints, reporter: reporter)
             }
-            let problem = TrainingProblem(features: .withoutRows(dimension: pairs.dimension), weights: trainingWeights, categories: training.map { dataset.categoryIndices[$0] },
-                                          categoryNames: dataset.categoryNames, margins: trainingMetadata.margins, heldOut: heldOut,
-                                          configuration: configuration)
-            let checkpoints = try Trainer.checkpointPolicy(configuration, featurizer: featurizer, provenance: provenance)
-            fitted = try StreamedMinibatchFit(batches: batches, problem: problem).fit(checkpoints: checkpoints, reporter: reporter)
-        } else {
             let objective = StreamedLinearObjective(pairs: pairs, weights: weights, standardization: standardization,
                                                     loss: configuration.loss, l2: configuration.l2, threads: threads)
-            fitted = try StreamedLinearFit(objective, configuration: configuration).fit(categoryNames: dataset.categoryNames, reporter: reporter)
+            return try StreamedLinearFit(objective, problem: problem, training: training).fit(reporter: reporter)
         }
-        log("trained in \(seconds(since: trainingStarted)): \(objectiveTerms(fitted.objective, l2Term: fitted.l2Term))")
+
+        let fitted: FitResult
+        if configuration.boostRounds > 1 {
+            // Each round's training margins come from one streamed pass over the training pairs' rows.
+            fitted = try BoostedFit.run(configuration, weights: trainingWeights, reporter: reporter, fit: fit) { model in
+                let rewards = try TrainedModel(featurizer: featurizer, model: model, reading: configuration.reading, provenance: JSONObject())
+                    .rewards(for: pairs, selected: training, threads: threads)
+                return zip(rewards.chosen, rewards.rejected).map { Double($0) - Double($1) }
+            }
+        } else {
+            fitted = try fit(trainingWeights, checkpoints: checkpoints, reporter: reporter)
+        }
+        log("trained in \(seconds(since: trainingStarted)): \(fitDescription(fitted, configuration))")
         provenance["result"] = .object(fitted.details)
         var trained = TrainedModel(featurizer: featurizer, model: fitted.model, reading: configuration.reading, provenance: provenance)
         trained.trainingLog = fitted.log

@@ -150,6 +150,14 @@ extension StreamedPairs {
         }
     }
 
+    /// Values of the pairs at `positions` (value j is pair `positions[j]`'s) spread over every pair,
+    /// 0 for the others: per-pair weights of the training pairs, in the form the passes take.
+    public func spread(_ values: [Double], over positions: [Int]) -> [Double] {
+        var all = [Double](repeating: 0, count: count)
+        for (value, pair) in zip(values, positions) { all[pair] = value }
+        return all
+    }
+
     /// z-scores a unit's interleaved rows in place, as `Standardization.apply` does.
     public func standardize(_ rows: inout [Float], by standardization: Standardization) {
         for start in stride(from: 0, to: rows.count, by: dimension) {

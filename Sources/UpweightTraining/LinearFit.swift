@@ -50,52 +50,14 @@ package struct LinearFit {
                         loss: problem.configuration.loss, l2: problem.configuration.l2, threads: problem.threads)
     }
 
-    /// L-BFGS from `theta`. In sample mode, over one fixed resample of N pairs drawn with the seed.
-    /// Group DRO with a full-batch solver alternates: minimize Σ q_k L_k for fixed q, then one
-    /// exponentiated-gradient step on q, until q settles (or 50 rounds). One log entry a round.
+    /// L-BFGS from `theta` (`LBFGSRounds`, with group DRO's alternation). In sample mode, over one
+    /// fixed resample of N pairs drawn with the seed (`sampleOnce`).
     private func fitLBFGS(_ objective: LinearObjective, sampler: AliasSampler?, dro: inout GroupDRO?, theta: inout [Double],
                           details: inout JSONObject, reporter: Reporter) throws -> [JSONObject] {
-        let configuration = problem.configuration
-        var generator = SplitMix64(seed: configuration.seed)
-        let pairs = sampler?.draw(problem.features.count, using: &generator)
-        let solver = LBFGS(maxIterations: configuration.maxIterations, gradientTolerance: configuration.tolerance)
-        let recorder = EpochRecorder(problem)
-        var log: [JSONObject] = []
-        var gradient: [Double] = []
-        var iterations = 0
-        let rounds = dro == nil ? 1 : 50
-        // The whole run's ETA counts iterations against the most it may take (it usually converges sooner).
-        let runTotal = rounds * configuration.maxIterations
-        reporter.progress(.init(phase: "L-BFGS", completed: 0, total: configuration.maxIterations, unit: "iterations",
-                                run: .init(completed: 0, total: runTotal, isLimit: true)))
-        for round in 1...rounds {
-            let scale = dro?.categoryScale(weightByCategory: objective.weightByCategory(pairs: pairs))
-            let iterationsBefore = iterations
-            let outcome = try solver.minimize(from: theta, objective: { objective.evaluate($0, pairs: pairs, categoryScale: scale, gradient: &$1).value }) { iteration, loss, gradientNorm in
-                reporter.progress(.init(phase: "L-BFGS", completed: iteration, total: configuration.maxIterations, unit: "iterations", loss: loss,
-                                        run: .init(completed: min(iterationsBefore + iteration, runTotal), total: runTotal, isLimit: true)))
-                try Interruption.stopIfPending(at: dro == nil ? "L-BFGS iteration \(iteration)" : "group DRO round \(round), L-BFGS iteration \(iteration)",
-                                               unsaved: "L-BFGS runs are not checkpointed; run the command again, or use --optimizer adamw with --checkpoint-every")
-            }
-            theta = outcome.parameters
-            iterations += outcome.iterations
-            details["stop_reason"] = .string(outcome.stopReason)
-            details["gradient_norm"] = .number(outcome.gradientNorm)
-            let value = objective.evaluate(theta, pairs: pairs, categoryScale: scale, gradient: &gradient)
-            log.append(try recorder.entry(epoch: round, value: value, rate: nil, groupWeights: dro?.groupWeights,
-                                      model: .linear(LinearRewardModel(weight: theta.map { Float($0) }))).entry)
-            guard var current = dro else { break }
-            let before = current.groupWeights
-            current.update(categoryLosses: value.meanLossByCategory)
-            dro = current
-            reporter.note("group DRO round \(round): q = \(groupWeightsText(current.groupWeights))")
-            if zip(before, current.groupWeights).allSatisfy({ abs($0 - $1) < 1e-4 }) { break }
+        let pairs = sampler.map { problem.sampleOnce($0) }
+        let rounds = LBFGSRounds(problem: problem, weightByCategory: objective.weightByCategory(pairs: pairs)) { theta, scale, gradient in
+            objective.evaluate(theta, pairs: pairs, categoryScale: scale, gradient: &gradient)
         }
-        details["iterations"] = JSONValue(iterations)
-        return log
-    }
-
-    private func groupWeightsText(_ weights: [Double]) -> String {
-        problem.categoryNames.indices.map { "\(problem.categoryNames[$0]) \(fixed(weights[$0], 3))" }.joined(separator: ", ")
+        return try rounds.run(theta: &theta, dro: &dro, details: &details, reporter: reporter)
     }
 }

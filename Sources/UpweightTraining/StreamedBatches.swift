@@ -1,11 +1,19 @@
 import UpweightSupport
 import UpweightData
+import UpweightWeighting
 
 /// Minibatches of pairs streamed from disk. An epoch visits every training pair once: the units
 /// (`StreamedPairs.unitPairs`) in a seeded random order, grouped into windows of at most
 /// `windowPairs` pairs (whole units, at least one), each window's training pairs shuffled, and the
 /// batches taken one after another from that stream (a batch may span two windows). Only the
 /// current window's rows are in memory, plus the batch copied out of them.
+///
+/// Sample mode (`--weight-mode sample`) draws an epoch's N pairs ∝ weight as in memory, window by
+/// window: how many of the N draws each window gets is drawn first (N draws of a window, each ∝
+/// its training pairs' total weight W_w), then each window's draws among its pairs ∝ w_i. Pair i of
+/// window w is then drawn with probability (W_w/W)·(w_i/W_w) = w_i/W, the in-memory law, and the
+/// counts are multinomial as in memory; only the order differs (a window's draws train together).
+/// The draws count 1 each in the objective.
 package struct StreamedBatches: BatchSource {
     package let pairs: StreamedPairs
     /// Per pair (all of them): its weight in the objective, and whether it trains.
@@ -14,6 +22,8 @@ package struct StreamedBatches: BatchSource {
     let standardization: Standardization?
     package let windowPairs: Int
     package let pairCount: Int
+    /// Sample mode: pairs drawn ∝ weight, counting 1 each (else each training pair once, counting w_i).
+    package let drawsByWeight: Bool
     /// The epoch's order of pairs, and where each window ends in it (with the window's units).
     private(set) var order: [Int] = []
     private var windows: [(end: Int, units: [Int])] = []
@@ -22,8 +32,10 @@ package struct StreamedBatches: BatchSource {
     private var unitOffsets: [Int: Int] = [:]
     private var windowRows: [Float] = []
 
-    package init(pairs: StreamedPairs, weights: [Double], isTraining: [Bool], standardization: Standardization?, windowPairs: Int) {
+    package init(pairs: StreamedPairs, weights: [Double], isTraining: [Bool], standardization: Standardization?, windowPairs: Int,
+                 drawsByWeight: Bool = false) {
         self.pairs = pairs
+        self.drawsByWeight = drawsByWeight
         self.weights = weights
         self.isTraining = isTraining
         self.standardization = standardization
@@ -37,6 +49,26 @@ package struct StreamedBatches: BatchSource {
         order.removeAll(keepingCapacity: true)
         windows.removeAll(keepingCapacity: true)
         loadedWindow = nil
+        let windowUnits = self.windowUnits(units)
+        let draws = drawsByWeight ? drawsPerWindow(windowUnits, using: &generator) : nil
+        for (window, units) in windowUnits.enumerated() {
+            let training = units.flatMap { pairs.pairs(ofUnit: $0).filter { isTraining[$0] } }
+            if let draws {
+                guard draws[window] > 0 else { continue }
+                let sampler = AliasSampler(weights: training.map { weights[$0] })
+                order += sampler.draw(draws[window], using: &generator).map { training[$0] }
+            } else {
+                var windowOrder = training
+                windowOrder.seededShuffle(using: &generator)
+                order += windowOrder
+            }
+            windows.append((order.count, units))
+        }
+    }
+
+    /// Consecutive units of `units` grouped into windows of at most `windowPairs` pairs (at least one unit).
+    private func windowUnits(_ units: [Int]) -> [[Int]] {
+        var result: [[Int]] = []
         var start = 0
         while start < units.count {
             var end = start + 1
@@ -45,13 +77,21 @@ package struct StreamedBatches: BatchSource {
                 size += pairs.pairs(ofUnit: units[end]).count
                 end += 1
             }
-            let windowUnits = Array(units[start..<end])
-            var windowOrder = windowUnits.flatMap { pairs.pairs(ofUnit: $0).filter { isTraining[$0] } }
-            windowOrder.seededShuffle(using: &generator)
-            order += windowOrder
-            windows.append((order.count, windowUnits))
+            result.append(Array(units[start..<end]))
             start = end
         }
+        return result
+    }
+
+    /// Sample mode: how many of the epoch's `pairCount` draws each window gets, each draw choosing a
+    /// window ∝ the total weight of its training pairs.
+    private func drawsPerWindow(_ windowUnits: [[Int]], using generator: inout SplitMix64) -> [Int] {
+        let totals = windowUnits.map { units in
+            units.reduce(0.0) { sum, unit in pairs.pairs(ofUnit: unit).reduce(sum) { isTraining[$1] ? $0 + weights[$1] : $0 } }
+        }
+        var draws = [Int](repeating: 0, count: windowUnits.count)
+        for window in AliasSampler(weights: totals).draw(pairCount, using: &generator) { draws[window] += 1 }
+        return draws
     }
 
     /// The pairs of batch `index`, in the order they train.
@@ -77,7 +117,7 @@ package struct StreamedBatches: BatchSource {
         let metadata = pairs.metadata
         model.load(PairBatch(features: PairFeatures(chosen: .dense(DenseRows(dimension: dimension, values: chosen)),
                                                     rejected: .dense(DenseRows(dimension: dimension, values: rejected))),
-                             weights: batchPairs.map { weights[$0] }, margins: batchPairs.map { metadata.margins[$0] },
+                             weights: batchPairs.map { drawsByWeight ? 1 : weights[$0] }, margins: batchPairs.map { metadata.margins[$0] },
                              categories: batchPairs.map { metadata.categoryIndices[$0] }))
         return Array(0..<positions.count)
     }

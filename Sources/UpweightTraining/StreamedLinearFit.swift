@@ -2,57 +2,46 @@ import UpweightSupport
 import UpweightIO
 import UpweightData
 import UpweightModels
+import UpweightWeighting
 
 /// Fits θ of a linear reward model by L-BFGS over pairs streamed from disk: every function
-/// evaluation is one pass over the rows (`StreamedLinearObjective`), so the optimum is the one the
-/// in-memory fit finds (the same objective, its sums added in another order).
+/// evaluation is one pass over the rows (`StreamedLinearObjective`), in the rounds `LinearFit`
+/// runs (`LBFGSRounds`, group DRO's alternation among them), so the optimum is the one the
+/// in-memory fit finds (the same objective, its sums added in another order). Sample mode fits
+/// the in-memory run's resample, as how often each pair was drawn (`sampleMultiplicities`).
 package struct StreamedLinearFit {
+    /// The objective under the problem's weights (0 for pairs that do not train).
     package let objective: StreamedLinearObjective
-    package let configuration: TrainingConfiguration
+    /// The training pairs (their weights, categories, held-out pairs and configuration; no rows).
+    package let problem: TrainingProblem
+    /// Training position j of the problem is pair `training[j]` of the streamed pairs.
+    package let training: [Int]
 
-    package init(_ objective: StreamedLinearObjective, configuration: TrainingConfiguration) {
+    package init(_ objective: StreamedLinearObjective, problem: TrainingProblem, training: [Int]) {
         self.objective = objective
-        self.configuration = configuration
+        self.problem = problem
+        self.training = training
     }
 
-    package func fit(categoryNames: [String], reporter: Reporter) throws -> FitResult {
-        let solver = LBFGS(maxIterations: configuration.maxIterations, gradientTolerance: configuration.tolerance)
-        let started = ContinuousClock.now
-        var readFailure: Error?
-        // L-BFGS's objective cannot throw: a read error ends the pass with NaN, and is thrown below.
-        let evaluate: ([Double], inout [Double]) -> Double = { theta, gradient in
-            guard readFailure == nil else { return .nan }
-            do { return try objective.evaluate(theta, gradient: &gradient).value } catch {
-                readFailure = error
-                gradient = [Double](repeating: 0, count: theta.count)
-                return .nan
-            }
+    package func fit(reporter: Reporter) throws -> FitResult {
+        let fitted = problem.sampleMultiplicities().map { objective.reweighted(objective.pairs.spread($0, over: training)) } ?? objective
+        var dro = problem.groupDRO()
+        var theta = [Double](repeating: 0, count: objective.pairs.dimension)
+        var details = JSONObject()
+        let rounds = LBFGSRounds(problem: problem, weightByCategory: fitted.weightByCategory) { theta, scale, gradient in
+            try fitted.evaluate(theta, categoryScale: scale, gradient: &gradient)
         }
-        reporter.progress(.init(phase: "L-BFGS", completed: 0, total: configuration.maxIterations, unit: "iterations",
-                                run: .init(completed: 0, total: configuration.maxIterations, isLimit: true)))
-        let outcome = try solver.minimize(from: [Double](repeating: 0, count: objective.pairs.dimension), objective: evaluate) { iteration, loss, _ in
-            if let readFailure { throw readFailure }
-            reporter.progress(.init(phase: "L-BFGS", completed: iteration, total: configuration.maxIterations, unit: "iterations", loss: loss,
-                                    run: .init(completed: iteration, total: configuration.maxIterations, isLimit: true)))
-            try Interruption.stopIfPending(at: "L-BFGS iteration \(iteration)",
-                                           unsaved: "L-BFGS runs are not checkpointed; run the command again")
-        }
-        if let readFailure { throw readFailure }
-        let theta = outcome.parameters
+        let log = try rounds.run(theta: &theta, dro: &dro, details: &details, reporter: reporter)
+        // The reported objective is the weighted objective of the final θ over the training pairs (loss mode).
         var gradient: [Double] = []
         let final = try objective.evaluate(theta, gradient: &gradient)
         let initial = try objective.evaluate([Double](repeating: 0, count: theta.count), gradient: &gradient)
-        try Divergence(configuration).check(loss: final.value, initialLoss: initial.value, parametersFinite: theta.allSatisfy(\.isFinite),
-                                            at: "the end of training")
-        var entry = EpochRecorder.lossEntry(epoch: 1, value: final, categoryNames: categoryNames)
-        entry["seconds"] = .number(elapsedSeconds(since: started))
-        var details = JSONObject()
-        details["stop_reason"] = .string(outcome.stopReason)
-        details["gradient_norm"] = .number(outcome.gradientNorm)
-        details["iterations"] = JSONValue(outcome.iterations)
+        try Divergence(problem.configuration).check(loss: final.value, initialLoss: initial.value, parametersFinite: theta.allSatisfy(\.isFinite),
+                                                    at: "the end of training")
         details["objective"] = .number(final.value)
         details["streamed"] = true
+        if let dro { details["group_weights"] = problem.byCategory(dro.groupWeights) }
         return FitResult(model: .linear(LinearRewardModel(weight: theta.map { Float($0) })), objective: final.value, l2Term: final.l2Term,
-                         details: details, log: [entry])
+                         details: details, log: log)
     }
 }

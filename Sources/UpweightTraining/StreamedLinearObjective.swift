@@ -30,18 +30,31 @@ package struct StreamedLinearObjective {
         self.threads = max(1, threads)
     }
 
-    /// L(θ) and ∇L (into `gradient`) over every pair of nonzero weight.
-    package func evaluate(_ theta: [Double], gradient: inout [Double]) throws -> LinearObjective.Value {
+    /// The same objective under other per-pair weights (sample mode's multiplicities, a boosting round's).
+    package func reweighted(_ weights: [Double]) -> StreamedLinearObjective {
+        StreamedLinearObjective(pairs: pairs, weights: weights, standardization: standardization, loss: loss, l2: l2, threads: threads)
+    }
+
+    /// L(θ) and ∇L (into `gradient`) over every pair of nonzero weight; with `categoryScale`, pair i
+    /// counts w_i·scale[k_i] (group DRO), as in `LinearObjective.evaluate`.
+    package func evaluate(_ theta: [Double], categoryScale: [Double]? = nil, gradient: inout [Double]) throws -> LinearObjective.Value {
         var total = LossSums(dimension: theta.count, categoryCount: categoryCount)
         try pairs.forEachUnitInOrder(threads: threads) { unit, rows in
-            sums(theta, unit: unit, rows: &rows)
+            sums(theta, unit: unit, rows: &rows, categoryScale: categoryScale)
         } combine: { total.add($0) }
         return total.finished(theta, l2: l2, gradient: &gradient)
     }
 
+    /// Σ_{i∈k} w_i per category, from the columns in memory (no pass over the rows).
+    package var weightByCategory: [Double] {
+        var totals = [Double](repeating: 0, count: categoryCount)
+        for (pair, category) in pairs.metadata.categoryIndices.enumerated() { totals[Int(category)] += weights[pair] }
+        return totals
+    }
+
     /// One unit's sums, on this thread: its interleaved rows standardized in place, then
     /// `LinearObjective.sums` over them.
-    private func sums(_ theta: [Double], unit: Int, rows: inout [Float]) -> LossSums {
+    private func sums(_ theta: [Double], unit: Int, rows: inout [Float], categoryScale: [Double]?) -> LossSums {
         let range = pairs.pairs(ofUnit: unit)
         if let standardization { pairs.standardize(&rows, by: standardization) }
         let metadata = pairs.metadata
@@ -49,6 +62,6 @@ package struct StreamedLinearObjective {
             interleavedRows: DenseRows(dimension: pairs.dimension, values: rows), weights: Array(weights[range]),
             margins: Array(metadata.margins[range]), categories: Array(metadata.categoryIndices[range]), categoryCount: categoryCount,
             loss: loss, l2: l2)
-        return objective.sums(theta, positions: 0..<range.count)
+        return objective.sums(theta, positions: 0..<range.count, categoryScale: categoryScale)
     }
 }

@@ -6,7 +6,8 @@ import UpweightWeighting
 
 /// Fits a linear model or an MLP with AdamW over pairs streamed from disk: the epochs, checkpoints,
 /// held-out scores and early stopping of `EpochLoop`, with each batch copied out of a window of rows
-/// (`StreamedBatches`). The reported objective is the final model's over every training pair, one
+/// (`StreamedBatches`, which also draws sample mode's pairs), and group DRO's step on q after each
+/// batch as in memory. The reported objective is the final model's over every training pair, one
 /// more pass over the rows.
 package struct StreamedMinibatchFit {
     package let batches: StreamedBatches
@@ -24,7 +25,7 @@ package struct StreamedMinibatchFit {
         let pairs = batches.pairs
         let loop = EpochLoop(problem: problem, sampler: nil, checkpoints: checkpoints, pairCount: batches.pairCount)
         var batches = batches
-        var dro: GroupDRO? = nil
+        var dro = problem.groupDRO()
         let empty = PairFeatures.withoutRows(dimension: pairs.dimension)
         var details = JSONObject()
         details["streamed"] = true
@@ -44,6 +45,7 @@ package struct StreamedMinibatchFit {
             try Divergence(configuration).check(loss: final.value, initialLoss: initial.value, parametersFinite: trainable.isFinite,
                                                 at: "the end of training")
             details["objective"] = .number(final.value)
+            if let dro { details["group_weights"] = problem.byCategory(dro.groupWeights) }
             return FitResult(model: trainable.rewardModel, objective: final.value, l2Term: final.l2Term, details: details, log: log)
         case .mlp:
             guard configuration.resolvedOptimizer == .adamw else {
@@ -68,6 +70,7 @@ package struct StreamedMinibatchFit {
                                         at: "the end of training")
             details["steps"] = JSONValue(trainable.optimizer.step)
             details["objective"] = .number(final.value)
+            if let dro { details["group_weights"] = problem.byCategory(dro.groupWeights) }
             if let best = log.last?["best_epoch"] { details["best_epoch"] = best }
             return FitResult(model: .mlp(trainable.model), objective: final.value, l2Term: final.l2Term, details: details, log: log)
         }

@@ -4,9 +4,6 @@ package enum StreamingLimits {
     /// (nil: none).
     package static func refusal(_ configuration: TrainingConfiguration) -> String? {
         let reasons: [(Bool, String)] = [
-            (configuration.groupDRO > 0, "--group-dro"),
-            (configuration.weightMode == .sample, "--weight-mode sample"),
-            (configuration.boostRounds > 1, "--boost"),
             ((configuration.checkpointEvery != nil || configuration.resume) && configuration.resolvedOptimizer == .lbfgs,
              "checkpoints with L-BFGS (--checkpoint-every, --resume)"),
             (configuration.saveSplit != nil, "--save-split"),

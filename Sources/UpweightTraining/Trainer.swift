@@ -69,53 +69,25 @@ public enum Trainer {
             }
         }
 
-        var result = JSONObject()
-        var trainingLog: [JSONObject] = []
-        let model: RewardModel
-        let objective: Double
-        let l2Term: Double
+        let fitted: FitResult
         if configuration.boostRounds > 1 {
-            guard configuration.checkpointEvery == nil && !configuration.resume else {
-                throw UsageError("--boost trains several models in turn: it has no checkpoints (drop --checkpoint-every and --resume)")
+            fitted = try BoostedFit.run(configuration, weights: weights, reporter: reporter, fit: fitModel) { model in
+                let chosen = model.rewards(features.chosen, threads: threads)
+                let rejected = model.rewards(features.rejected, threads: threads)
+                return zip(chosen, rejected).map { Double($0) - Double($1) }
             }
-            var lastObjective = 0.0
-            var lastL2Term = 0.0
-            var round = 0
-            let rounds = try Boosting.run(rounds: configuration.boostRounds, weights: weights, progress: reporter.note) { roundWeights in
-                let fitted = try fitModel(roundWeights, checkpoints: CheckpointPolicy(unsavedReason: "--boost runs are not checkpointed"),
-                                          reporter: reporter.part(round, of: configuration.boostRounds, mayEndEarly: true))
-                round += 1
-                for var entry in fitted.log {
-                    entry["boost_round"] = JSONValue(round)
-                    trainingLog.append(entry)
-                }
-                lastObjective = fitted.objective
-                lastL2Term = fitted.l2Term
-                let chosen = fitted.model.rewards(features.chosen, threads: threads)
-                let rejected = fitted.model.rewards(features.rejected, threads: threads)
-                return (fitted.model, zip(chosen, rejected).map { Double($0) - Double($1) })
-            }
-            let alphaSum = rounds.reduce(0) { $0 + $1.alpha }
-            model = .boosted(BoostedRewardModel(members: rounds.map(\.model), coefficients: rounds.map { Float($0.alpha / alphaSum) }))
-            result["boost"] = .array(rounds.map { ["error": .number($0.error), "alpha": .number($0.alpha)] })
-            objective = lastObjective
-            l2Term = lastL2Term
         } else {
-            let fitted = try fitModel(weights, checkpoints: checkpoints, reporter: reporter)
-            for (key, value) in fitted.details.members { result[key] = value }
-            trainingLog = fitted.log
-            model = fitted.model
-            objective = fitted.objective
-            l2Term = fitted.l2Term
+            fitted = try fitModel(weights, checkpoints: checkpoints, reporter: reporter)
         }
+        var result = fitted.details
+        let (model, objective, l2Term, trainingLog) = (fitted.model, fitted.objective, fitted.l2Term, fitted.log)
         result["objective"] = .number(objective)
 
         provenance["result"] = .object(result)
         var trained = TrainedModel(featurizer: featurizer, model: model, reading: configuration.reading, provenance: provenance)
         trained.trainingLog = trainingLog
-        let terms = objectiveTerms(objective, l2Term: l2Term)
         return Outcome(trained: trained, weightSummary: summary, target: targetWeights, objective: objective, l2Term: l2Term, log: trainingLog,
-                       description: configuration.boostRounds > 1 ? "last boosting round's \(terms)" : terms)
+                       description: fitDescription(fitted, configuration))
     }
 
     /// Checkpoints go into the model directory (`out`), each one a whole loadable model plus the state
@@ -158,6 +130,12 @@ private func product(_ first: [Double]?, _ second: [Double]?) -> [Double]? {
 /// The final line's objective and its two terms: "objective V = weighted loss V − T + L2 term T".
 package func objectiveTerms(_ objective: Double, l2Term: Double) -> String {
     "objective \(termText(objective)) = weighted loss \(termText(objective - l2Term)) + L2 term \(termText(l2Term))"
+}
+
+/// The final line's account of a fit: its objective's terms (the last round's, when boosting).
+package func fitDescription(_ fitted: FitResult, _ configuration: TrainingConfiguration) -> String {
+    let terms = objectiveTerms(fitted.objective, l2Term: fitted.l2Term)
+    return configuration.boostRounds > 1 ? "last boosting round's \(terms)" : terms
 }
 
 /// A term of the objective for the final line: four decimals, or three significant digits when

@@ -36,6 +36,25 @@ package struct TrainingProblem {
         configuration.weightMode == .sample ? AliasSampler(weights: weights) : nil
     }
 
+    /// Sample mode under L-BFGS: one resample of N pairs drawn ∝ w with the seed, fixed for the fit.
+    package func sampleOnce(_ sampler: AliasSampler) -> [Int] {
+        var generator = SplitMix64(seed: configuration.seed)
+        return sampler.draw(weights.count, using: &generator)
+    }
+
+    /// The same resample as how often each pair was drawn: weights m_i under which the objective
+    ///
+    ///     Σ_i m_i·ℓ_i / Σ_i m_i  =  (1/N) Σ_{draws j} ℓ_{i_j}
+    ///
+    /// is the resample's, so a fit that cannot hold the draws' rows (streamed L-BFGS) finds its optimum.
+    /// Nil in loss mode.
+    package func sampleMultiplicities() -> [Double]? {
+        guard let sampler = sampler() else { return nil }
+        var counts = [Double](repeating: 0, count: weights.count)
+        for pair in sampleOnce(sampler) { counts[pair] += 1 }
+        return counts
+    }
+
     /// The weights the objective applies while training: w in loss mode, ones in sample mode.
     package var objectiveWeights: [Double] {
         configuration.weightMode == .sample ? [Double](repeating: 1, count: weights.count) : weights

@@ -131,12 +131,15 @@ final class CheckpointTests: XCTestCase {
         XCTAssertEqual(try bytes("\(out)/model.safetensors"), try bytes("\(directory)/reference/model.safetensors"))
     }
 
-    /// Streamed AdamW: a run stopped mid-epoch redraws the epoch's unit order and window shuffles from
+    /// Streamed AdamW: a run stopped mid-epoch redraws the epoch's unit order and window shuffles (or
+    /// sample mode's draws) from
     /// the saved generator and ends with the bytes of a run never stopped (with early stopping's best state too).
     func test_streamed_adamw_resumes_mid_epoch_to_the_same_bytes() throws {
         let data = data()
         let directory = TestSupport.temporaryDirectory(self)
-        for model in [["--optimizer", "adamw"], ["--model", "mlp", "--hidden", "16"]] {
+        // Sample mode's draws and group DRO's q are redrawn and restored too.
+        for model in [["--optimizer", "adamw"], ["--model", "mlp", "--hidden", "16"],
+                      ["--optimizer", "adamw", "--weight-mode", "sample", "--upweight", "math=4", "--group-dro", "0.5"]] {
             let arguments = { (out: String) in
                 ["train", data, "--stream", "--epochs", "8", "--batch-size", "16", "--shuffle-buffer", "5000", "--holdout", "0.1",
                  "--patience", "6", "--out", out, "--checkpoint-every", "1", "--quiet"] + model

@@ -123,17 +123,17 @@ final class StreamedAdamWTests: XCTestCase {
     func test_what_streaming_does_not_take_yet_is_named() throws {
         let data = data()
         var options = configuration(.mlp, stream: true)
-        options.groupDRO = 0.1
-        options.weightMode = .sample
+        options.saveSplit = TestSupport.temporaryDirectory(self) + "/split"
+        options.noiseAware = .drop
         XCTAssertThrowsError(try train(options, data)) { error in
             XCTAssertEqual((error as? UsageError)?.message,
-                           "streamed training (--stream, or data larger than the memory budget) does not take --group-dro, --weight-mode sample yet")
+                           "streamed training (--stream, or data larger than the memory budget) does not take --save-split, --noise-aware yet")
         }
     }
 }
 
 /// A trainable that keeps the last batch it was given.
-private struct BatchRecorder: MinibatchTrainable {
+struct BatchRecorder: MinibatchTrainable {
     var batch: PairBatch?
     mutating func lossAndGradient(batch: [Int], categoryScale: [Double]?) -> LinearObjective.Value {
         LinearObjective.Value(value: 0, lossByCategory: [], weightByCategory: [])

@@ -78,7 +78,7 @@ final class StreamingTests: XCTestCase {
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: "\(directory)/auto/model.safetensors")),
                        try Data(contentsOf: URL(fileURLWithPath: "\(directory)/asked/model.safetensors")))
         // What streaming does not take yet is read into memory, and the same budget refuses it, as before.
-        let refused = try TestSupport.run(common + ["--max-memory", "4M", "--weight-mode", "sample", "--quiet"])
+        let refused = try TestSupport.run(common + ["--max-memory", "4M", "--noise-aware", "drop", "--quiet"])
         XCTAssertEqual(refused.status, 64)
         XCTAssertTrue(refused.stderr.hasPrefix("upweight: reading \(data) needs about"), refused.stderr)
     }
@@ -110,9 +110,9 @@ final class StreamingTests: XCTestCase {
     }
 
     func test_what_streaming_does_not_take_yet_is_a_usage_error() throws {
-        let mlp = try TestSupport.run(["train", denseFixture, "--stream", "--model", "mlp", "--optimizer", "adamw", "--group-dro", "0.1", "--quiet"])
+        let mlp = try TestSupport.run(["train", denseFixture, "--stream", "--model", "mlp", "--optimizer", "adamw", "--noise-aware", "drop", "--quiet"])
         XCTAssertEqual(mlp.status, 64)
-        XCTAssertEqual(mlp.stderr, "upweight: streamed training (--stream, or data larger than the memory budget) does not take --group-dro yet\n")
+        XCTAssertEqual(mlp.stderr, "upweight: streamed training (--stream, or data larger than the memory budget) does not take --noise-aware yet\n")
         let text = try TestSupport.run(["train", TestSupport.fixture("linear-text/train.jsonl"), "--stream", "--quiet"])
         XCTAssertEqual(text.status, 64)
         XCTAssertEqual(text.stderr, "upweight: streaming (--stream, or data larger than --max-memory) reads dense feature vectors; \(TestSupport.fixture("linear-text/train.jsonl")) holds text, which is not streamed yet\n")
