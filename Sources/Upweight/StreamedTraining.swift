@@ -16,8 +16,8 @@ extension TrainingSession {
 
     /// `run` for data streamed from a scratch file: read once (rows to the file, the other columns
     /// kept), split as in memory, fit by L-BFGS with one pass over the rows per evaluation or by
-    /// AdamW over batches copied out of windows of rows, and report on the evaluation pairs'
-    /// rewards, computed in one more pass.
+    /// AdamW over batches copied out of windows of rows (group DRO and sample mode inside either fit,
+    /// `--boost` around it), and report on the evaluation pairs' rewards, computed in one more pass.
     func runStreamed(because reason: String, reporter: Reporter) throws -> Finished {
         let log = reporter.note
         if let refused = StreamingLimits.refusal(configuration) { throw UsageError(refused) }
