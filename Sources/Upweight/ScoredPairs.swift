@@ -4,9 +4,9 @@ import UpweightData
 import UpweightModels
 
 /// Pairs read for a model and scored by it, as `eval`, `compare` and `score` need them: in memory,
-/// or streamed when the model reads dense vectors and the data would not fit the memory budget
-/// (rows in a scratch file, read back unit by unit; every other column, and each pair's two
-/// rewards, in memory: 60–90 bytes a pair).
+/// or streamed when the data would not fit the memory budget (rows, dense or hashed as the model
+/// hashes text, in a scratch file or cache entry, read back unit by unit; every other column, and
+/// each pair's two rewards, in memory: 60–90 bytes a pair).
 public struct ScoredPairs {
     /// The pairs (when streamed: every column but the responses).
     public var dataset: PreferenceDataset
@@ -30,12 +30,13 @@ public struct ScoredPairs {
         let paths = data.isEmpty ? (record?.files.map(\.path) ?? []) : data
         reporter.progress(.init(phase: "reading", completed: 0, total: nil, unit: "pairs"))
         var scored: ScoredPairs
-        if case .dense = trained.featurizer, let reason = streamingReason(paths, options) {
+        if let reason = streamingReason(paths, options) {
             reporter.note("streaming (\(reason)): \(StreamedPairs.rowsDestination(options, scratchDirectory: SpillFile.defaultDirectory))")
             var streamingOptions = options
             streamingOptions.chunkBytes = chunkBytes(options)
-            let (pairs, summary) = try StreamedPairs.read(paths: paths, options: streamingOptions, directory: SpillFile.defaultDirectory,
-                                                              note: reporter.note)
+            let hashing: Featurizer? = if case .hashed = trained.featurizer { trained.featurizer } else { nil }
+            let (pairs, summary) = try StreamedPairs.read(paths: paths, options: streamingOptions, hashing: hashing,
+                                                          directory: SpillFile.defaultDirectory, note: reporter.note)
             logReadSummary(summary, pairs: pairs.count, log: reporter.note)
             var selected = Array(0..<pairs.count)
             if let record {
@@ -72,9 +73,10 @@ public struct ScoredPairs {
         return try pairs.fingerprint(of: selected)
     }
 
-    /// Why reading `paths` streams (nil: it does not): dense files whose estimated footprint exceeds the budget.
+    /// Why reading `paths` streams (nil: it does not): plain files (dense or text, not gzip: their
+    /// footprint is only estimated) whose estimated footprint exceeds the budget.
     static func streamingReason(_ paths: [String], _ options: ReadOptions) -> String? {
-        guard !paths.isEmpty, paths.allSatisfy({ DataSample(path: $0)?.isDense == true }),
+        guard !paths.isEmpty, paths.allSatisfy({ DataSample(path: $0) != nil }),
               (try? MemoryBudget.check(paths: paths, limit: options.maxMemory)) == nil else { return nil }
         let budget = SystemMemory.limit(maxMemory: options.maxMemory)
         return "the data needs about \(MemoryBudget.gibibytes(MemoryBudget.estimate(paths: paths))) in memory, more than \(budget?.source ?? "--max-memory")"

@@ -6,8 +6,8 @@ import UpweightEvaluation
 import UpweightTraining
 
 extension TrainingSession {
-    /// Why this run streams its data (nil: it does not): `--stream`, or dense data that would not fit
-    /// the memory budget in a run that streaming supports.
+    /// Why this run streams its data (nil: it does not): `--stream`, or data that would not fit the
+    /// memory budget in a run that streaming supports.
     func streamingReason() -> String? {
         if configuration.stream { return "--stream" }
         guard StreamingLimits.refusal(configuration) == nil else { return nil }
@@ -27,7 +27,9 @@ extension TrainingSession {
         let started = clock.now
         var reading = configuration.readingWithGroups
         reading.chunkBytes = ScoredPairs.chunkBytes(reading)
-        let (pairs, summary) = try StreamedPairs.read(paths: data, options: reading, directory: directory, note: log)
+        // Text is hashed as it is read, as in memory (dense data ignores this).
+        let hashing = Featurizer.hashed(hashBits: configuration.hashBits, includePrompt: configuration.includePrompt)
+        let (pairs, summary) = try StreamedPairs.read(paths: data, options: reading, hashing: hashing, directory: directory, note: log)
         let dataset = pairs.metadata
         log("read \(plural(dataset.count, "pair", "pairs")) in \(seconds(since: started))")
         logReadSummary(summary, pairs: dataset.count, log: log)
@@ -36,8 +38,13 @@ extension TrainingSession {
         var (trainPairs, evaluationPairs) = try plannedSplit(of: dataset, log: log)
         var evaluation: (pairs: StreamedPairs, selected: [Int])?
         if evaluationPairs == nil && !configuration.eval.isEmpty {
-            let (evalPairs, evalSummary) = try StreamedPairs.read(paths: configuration.eval, options: reading, directory: directory, note: log)
+            let (evalPairs, evalSummary) = try StreamedPairs.read(paths: configuration.eval, options: reading, hashing: hashing, directory: directory,
+                                                                  note: log)
             logReadSummary(evalSummary, pairs: evalPairs.count, log: log)
+            guard (evalPairs.hashing == nil) == (pairs.hashing == nil) else {
+                throw DataError(file: configuration.eval[0], message: "has \(evalPairs.hashing == nil ? "dense" : "text") pairs, but \(data[0]) has \(pairs.hashing == nil ? "dense" : "text") pairs",
+                                reason: "mixed shapes")
+            }
             guard evalPairs.dimension == pairs.dimension else {
                 throw DataError(file: configuration.eval[0], message: "has \(plural(evalPairs.dimension, "number", "numbers")) per vector, the training data \(pairs.dimension)",
                                 field: configuration.reading.fields.chosenFeatures, reason: "dimension mismatch")
@@ -53,17 +60,23 @@ extension TrainingSession {
         for pair in training { isTraining[pair] = true }
         let trainingMetadata = dataset.subset(training)
         log("training on \(plural(training.count, "pair", "pairs")) in \(plural(trainingMetadata.categoryNames.count, "category", "categories"))")
+        // Text, as in memory: the training texts' keys go with the model, and the evaluation pairs are checked against them.
+        let trainingTexts = pairs.hashing == nil ? nil : TextFingerprints(trainingMetadata)
+        if let trainingTexts, let evaluation {
+            Contamination(evaluation.pairs.metadata.subset(evaluation.selected.sorted()), training: trainingTexts).lines.forEach(log)
+        }
 
         // Weights as in memory (PairWeights), for the training pairs (spread over all pairs per fit: 0 for the others).
         let trainingWeights = try configuration.weighting.weights(for: trainingMetadata)
         let weightSummary = WeightSummary(dataset: trainingMetadata, weights: trainingWeights)
         let threads = reading.threads
-        let standardization = configuration.standardize
+        // As in memory (`Featurizer.fit`), hashed text is never standardized.
+        let standardization = configuration.standardize && pairs.hashing == nil
             ? try pairs.standardization(over: isTraining, threads: threads) : nil
-        let featurizer = Featurizer.dense(dimension: pairs.dimension, standardization: standardization)
+        let featurizer = pairs.hashing ?? Featurizer.dense(dimension: pairs.dimension, standardization: standardization)
         var provenance = JSONObject()
         var trainingSettings = configuration.json
-        let windowPairs = shuffleWindow(dimension: pairs.dimension)
+        let windowPairs = shuffleWindow(bytesPerPair: pairs.bytesPerPair)
         if configuration.resolvedOptimizer == .adamw { trainingSettings["shuffle-buffer"] = JSONValue(windowPairs) }
         provenance["training"] = .object(trainingSettings)
         provenance["weights"] = .object(weightSummary.json)
@@ -114,6 +127,7 @@ extension TrainingSession {
         provenance["result"] = .object(fitted.details)
         var trained = TrainedModel(featurizer: featurizer, model: fitted.model, reading: configuration.reading, provenance: provenance)
         trained.trainingLog = fitted.log
+        trained.trainingTexts = trainingTexts
         weightSummary.notes(pairs: training.count).forEach(log)
         if let path = configuration.logFile {
             try Files.writeAtomically(ModelDirectory.trainingLogText(fitted.log), to: path)
@@ -141,8 +155,8 @@ extension TrainingSession {
 
     /// The pairs a streamed AdamW window holds: `--shuffle-buffer`, but at most a quarter of
     /// `--max-memory` in rows (StreamedBatches keeps at least one unit).
-    private func shuffleWindow(dimension: Int) -> Int {
+    private func shuffleWindow(bytesPerPair: Int) -> Int {
         guard let budget = configuration.reading.maxMemory else { return configuration.shuffleBuffer }
-        return max(1, min(configuration.shuffleBuffer, budget / 4 / (2 * dimension * MemoryLayout<Float>.stride)))
+        return max(1, min(configuration.shuffleBuffer, budget / 4 / bytesPerPair))
     }
 }

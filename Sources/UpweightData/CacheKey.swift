@@ -2,17 +2,17 @@ import UpweightSupport
 import UpweightIO
 
 /// What a cache entry was built from: each file (absolute path, size, modification time, device
-/// and inode) and the reader's settings that change what is read. The entry's name comes from the
+/// and inode), the reader's settings that change what is read and, for text, the hashing's. The entry's name comes from the
 /// paths and settings alone, so that a changed file makes its entry stale, rebuilt in place.
 struct CacheKey: Equatable {
-    static let formatVersion = 1
+    static let formatVersion = 2  // 2: hashed text in CSR units
 
     var files: [JSONValue]
     var reader: JSONObject
 
-    /// The key of reading `paths` with `options`; nil when a path is not a regular file (a pipe,
+    /// The key of reading `paths` with `options` (text hashed by `hashing`); nil when a path is not a regular file (a pipe,
     /// standard input), which has no identity to key on. `unusable` receives why.
-    init?(paths: [String], options: ReadOptions, unusable: (String) -> Void) {
+    init?(paths: [String], options: ReadOptions, hashing: Featurizer? = nil, unusable: (String) -> Void) {
         var files: [JSONValue] = []
         for path in paths {
             var status = stat()
@@ -37,6 +37,10 @@ struct CacheKey: Equatable {
             ("shape", .string(options.shape?.rawValue ?? "auto")),
             ("on_error", .string(options.onError.rawValue)),
         ])
+        // Everything TextHasher takes: the columns, the n-grams (fixed at 1 and 2) and the prompt.
+        if case .hashed(let bits, let includePrompt)? = hashing {
+            reader["text_features"] = .string("hashed: 2^\(bits) columns, word 1- and 2-grams, prompt \(includePrompt ? "included" : "left out")")
+        }
     }
 
     init(files: [JSONValue], reader: JSONObject) {

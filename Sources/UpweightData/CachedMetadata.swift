@@ -2,10 +2,10 @@ import UpweightSupport
 import UpweightIO
 
 /// A streamed dataset's metadata (every column but the rows) as a cache entry's `metadata.bin`:
-/// binary columns in a fixed order. Decoding checks what later code indexes with (category
+/// binary columns in a fixed order, then the unit index of hashed text (`SparseUnits`; empty for dense). Decoding checks what later code indexes with (category
 /// indices, source files, column lengths), so that even a consistent forgery cannot trap.
 enum CachedMetadata {
-    static func encode(_ dataset: PreferenceDataset) -> [UInt8] {
+    static func encode(_ dataset: PreferenceDataset, units: SparseUnits? = nil) -> [UInt8] {
         var writer = BinaryColumnWriter()
         let dimension: Int
         if case .dense(let rows, _, _) = dataset.responses { dimension = rows } else { dimension = 0 }
@@ -22,11 +22,20 @@ enum CachedMetadata {
         writer.append(column: dataset.sources.map(\.line))
         writer.append(UInt64(dataset.files.count))
         dataset.files.forEach { writer.append($0) }
+        for column in [units?.firstPairs, units?.wordStarts, units?.entries] { writer.append(column: (column ?? []).map { UInt64($0) }) }
+        let digests = dataset.textDigests
+        for keys in [digests?.promptKeys, digests?.chosenKeys, digests?.rejectedKeys] { writer.append(column: keys ?? []) }
+        writer.append(column: digests?.lengthOrder ?? [])
         return writer.bytes
     }
 
     /// The metadata of `pairs` pairs, from untrusted `bytes`.
     static func decode(_ bytes: [UInt8], pairs: Int) throws -> PreferenceDataset {
+        try decodeWithUnits(bytes, pairs: pairs).dataset
+    }
+
+    /// The metadata and the unit index (nil when empty: dense rows; checked against the rows file by the caller).
+    static func decodeWithUnits(_ bytes: [UInt8], pairs: Int) throws -> (dataset: PreferenceDataset, units: SparseUnits?) {
         var reader = BinaryColumnReader(bytes)
         let dimension = Int(try reader.read(UInt64.self) & 0xFFFF_FFFF)
         let categoryNames = try (0..<reader.readCount(itemBytes: 8)).map { _ in try reader.readString() }
@@ -49,10 +58,25 @@ enum CachedMetadata {
         guard sourceFiles.count == pairs, sourceLines.count == pairs else { throw BinaryColumnError("holds the sources of another number of pairs") }
         let files = try (0..<reader.readCount(itemBytes: 8)).map { _ in try reader.readString() }
         guard sourceFiles.allSatisfy({ $0 >= 0 && Int($0) < files.count }) else { throw BinaryColumnError("points past its \(files.count) files") }
+        var units = SparseUnits()
+        let bound = { (value: UInt64) in Int(min(value, UInt64(Int.max))) }
+        (units.firstPairs, units.wordStarts, units.entries) = try (reader.readColumn(of: UInt64.self).map(bound),
+                                                                   reader.readColumn(of: UInt64.self).map(bound),
+                                                                   reader.readColumn(of: UInt64.self).map(bound))
+        var digests = TextDigests()
+        (digests.promptKeys, digests.chosenKeys, digests.rejectedKeys) = try (reader.readColumn(of: UInt64.self), reader.readColumn(of: UInt64.self),
+                                                                              reader.readColumn(of: UInt64.self))
+        digests.lengthOrder = try reader.readColumn(of: Int8.self)
+        let digestColumns = [digests.promptKeys.count, digests.chosenKeys.count, digests.rejectedKeys.count, digests.lengthOrder.count]
+        guard digestColumns.allSatisfy({ $0 == 0 }) || digestColumns.allSatisfy({ $0 == pairs }) else {
+            throw BinaryColumnError("holds the text digests of another number of pairs")
+        }
         guard reader.isAtEnd else { throw BinaryColumnError("has \(bytes.count - reader.offset) bytes after its last column") }
-        return PreferenceDataset(responses: .dense(dimension: dimension, chosen: [], rejected: []), ids: ids, categoryNames: categoryNames,
+        var dataset = PreferenceDataset(responses: .dense(dimension: dimension, chosen: [], rejected: []), ids: ids, categoryNames: categoryNames,
                                  categoryIndices: categoryIndices, exampleWeights: weights, margins: margins, splits: splits,
                                  groupFieldKeys: groupKeys, sources: zip(sourceFiles, sourceLines).map { SourceLocation(file: $0, line: $1) },
                                  files: files, hashedTexts: nil)
+        if digestColumns[0] == pairs && pairs > 0 { dataset.textDigests = digests }
+        return (dataset, [units.firstPairs, units.wordStarts, units.entries].allSatisfy(\.isEmpty) ? nil : units)
     }
 }

@@ -103,6 +103,14 @@ package struct DatasetBuilder {
         return (chosenVectors, rejectedVectors, denseReference?.dimension ?? 0)
     }
 
+    /// The hashed rows and texts of the text pairs appended so far, handed over and dropped from the
+    /// builder (nil when there are none).
+    package mutating func takeHashedTexts() -> (HashedTexts, texts: (prompts: TextColumn, chosen: TextColumn, rejected: TextColumn))? {
+        defer { (hashedTexts, prompts, chosenTexts, rejectedTexts) = (nil, TextColumn(), TextColumn(), TextColumn()) }
+        guard let hashedTexts else { return nil }
+        return (hashedTexts, (prompts, chosenTexts, rejectedTexts))
+    }
+
     package func dataset(files: [String]) -> PreferenceDataset {
         let responses: PreferenceDataset.Responses
         if let (dimension, _) = denseReference {

@@ -92,6 +92,24 @@ public struct SparseRows: Sendable, Equatable {
     }
 }
 
+extension SparseRows {
+    /// Whether the rows can be handed to the kernels: `rowStarts` runs from 0 to the number of
+    /// entries without going back, every entry has a value, and every index is a column.
+    package var isWellFormed: Bool {
+        guard rowStarts.first == 0, rowStarts.last == indices.count, values.count == indices.count else { return false }
+        var (previous, lowest, highest) = (0, Int32.max, Int32.min)
+        for start in rowStarts {
+            if start < previous { return false }
+            previous = start
+        }
+        for index in indices {
+            lowest = min(lowest, index)
+            highest = max(highest, index)
+        }
+        return indices.isEmpty || (lowest >= 0 && Int(highest) < dimension)
+    }
+}
+
 /// The features of both sides of every pair: row i of `chosen` and of `rejected` belong to pair i.
 public struct PairFeatures: Sendable {
     public var chosen: FeatureMatrix

@@ -15,6 +15,7 @@ extension PairsCache {
         var rows: SpillFile
         var metadata: PreferenceDataset
         var dimension: Int
+        var layout: StreamedPairs.Layout
         var summary: ReadSummary
         var built: String
     }
@@ -48,13 +49,19 @@ extension PairsCache {
         let stored = CacheKey(files: files, reader: reader)
         guard stored == key else { throw EntryProblem(reason: "stale (\(key.firstChange(from: stored)))") }
         guard let pairs = header["pairs"]?.wholeNumber(in: 0...Int(Int32.max)),
-              let dimension = header["dimension"]?.wholeNumber(in: 1...(1 << 24)),
+              let dimension = header["dimension"]?.wholeNumber(in: 1...(1 << 30)),
               let metadataBytes = header["metadata_bytes"]?.wholeNumber(in: 0...(1 << 50)),
               let built = header["built"]?.stringValue,
               let summary = ReadSummary(cacheJSON: header["summary"])
         else { throw corrupt("header.json lacks a count, size, date or summary") }
+        let hashed = header["layout"] == .string("hashed")
+        guard hashed || header["layout"] == .string("dense") else { throw corrupt("header.json names no layout") }
         let (floats, floatsOverflow) = (2 * dimension).multipliedReportingOverflow(by: pairs)
-        let (rowBytes, bytesOverflow) = floats.multipliedReportingOverflow(by: 4)
+        var (rowBytes, bytesOverflow) = floats.multipliedReportingOverflow(by: 4)
+        if hashed {
+            guard let bytes = header["rows_bytes"]?.wholeNumber(in: 0...(1 << 50)), bytes % 8 == 0 else { throw corrupt("header.json lacks the rows' size") }
+            (rowBytes, bytesOverflow) = (bytes, false)
+        }
         guard !floatsOverflow, !bytesOverflow else { throw corrupt("\(pairs) pairs of dimension \(dimension) overflow") }
         guard entry.status(of: "rows.f32").map({ Int($0.st_size) == rowBytes && entry.isRegularFile("rows.f32") }) == true else {
             throw corrupt("rows.f32 is not the \(rowBytes) bytes the header says")
@@ -66,22 +73,38 @@ extension PairsCache {
         metadataHash.mix(metadataFile)
         guard header["metadata_hash"] == .string(metadataHash.hex) else { throw corrupt("metadata.bin does not match its checksum") }
         let metadata: PreferenceDataset
-        do { metadata = try CachedMetadata.decode(metadataFile, pairs: pairs) } catch { throw corrupt("metadata.bin \(error)") }
+        var layout = StreamedPairs.Layout.dense
+        do {
+            let (dataset, units) = try CachedMetadata.decodeWithUnits(metadataFile, pairs: pairs)
+            metadata = dataset
+            if hashed {
+                guard let units else { throw BinaryColumnError("has no unit index for its hashed rows") }
+                try units.validate(pairs: pairs, words: rowBytes / 4)
+                // The key holds the hashing only when the files looked like text: the entry's own settings must match it.
+                guard let bits = header["hash_bits"]?.wholeNumber(in: 1...30), case .bool(let includePrompt)? = header["include_prompt"],
+                      dimension == 1 << bits else { throw BinaryColumnError("belongs to an entry without its hashing settings") }
+                guard key.reader["text_features"] != nil else { throw EntryProblem(reason: "stale (it holds text, the files looked dense)") }
+                layout = .hashed(hashBits: bits, includePrompt: includePrompt, units: units)
+            } else if units != nil || dataset.textDigests != nil {
+                throw BinaryColumnError("has a unit index or text digests for dense rows")
+            }
+            guard !hashed || dataset.textDigests != nil else { throw BinaryColumnError("has no text digests for its text pairs") }
+        } catch let problem as EntryProblem { throw problem } catch { throw corrupt("metadata.bin \(error)") }
 
         let descriptor = openat(entry.descriptor, "rows.f32", O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
         guard descriptor >= 0 else { throw corrupt("rows.f32 cannot be opened") }
-        let rows = SpillFile(adopting: descriptor, floats: floats, directory: "\(path)/\(key.entryName)")
+        let rows = SpillFile(adopting: descriptor, floats: rowBytes / 4, directory: "\(path)/\(key.entryName)")
         guard header["rows_hash"] == .string(try Self.checksum(of: rows)) else { throw corrupt("rows.f32 does not match its checksum") }
-        return Entry(rows: rows, metadata: metadata, dimension: dimension, summary: summary, built: built)
+        return Entry(rows: rows, metadata: metadata, dimension: dimension, layout: layout, summary: summary, built: built)
     }
 
-    /// `ContentHash` of every float in `rows`, read 1 MiB at a time.
+    /// `ContentHash` of every word in `rows`, read 1 MiB at a time.
     static func checksum(of rows: SpillFile) throws -> String {
         var hash = ContentHash()
-        var buffer: [Float] = []
+        var buffer: [UInt32] = []
         for start in stride(from: 0, to: rows.count, by: 1 << 18) {
             let count = min(1 << 18, rows.count - start)
-            if buffer.count != count { buffer = [Float](repeating: 0, count: count) }
+            if buffer.count != count { buffer = [UInt32](repeating: 0, count: count) }
             try rows.read(from: start, into: &buffer)
             hash.mix(buffer)
         }

@@ -27,12 +27,14 @@ public struct PreferenceDataset: Sendable {
     public var files: [String] = []
     /// Text pairs' features, when they were hashed as they were read.
     public var hashedTexts: HashedTexts?
+    /// Streamed text pairs (responses empty, the texts on disk): what reports need of their texts.
+    public var textDigests: TextDigests? = nil
 
     public var count: Int { categoryIndices.count }
 
     public var isText: Bool {
         if case .text = responses { return true }
-        return false
+        return textDigests != nil
     }
 
     /// Pairs per category, indexed like `categoryNames`.
@@ -130,7 +132,8 @@ public struct PreferenceDataset: Sendable {
             categoryIndices: categories, exampleWeights: indices.map { exampleWeights[$0] },
             margins: indices.map { margins[$0] }, splits: indices.map { splits[$0] },
             groupFieldKeys: groupFieldKeys.isEmpty ? [] : indices.map { groupFieldKeys[$0] },
-            sources: indices.map { sources[$0] }, files: files, hashedTexts: hashedTexts?.subset(indices))
+            sources: indices.map { sources[$0] }, files: files, hashedTexts: hashedTexts?.subset(indices),
+            textDigests: textDigests?.subset(indices))
     }
 }
 

@@ -71,29 +71,23 @@ public enum PreferenceReader {
         }
     }
 
-    /// Reads dense pairs whose features need not fit in memory: each chunk's feature rows are handed
-    /// to `spill` (chosen rows, rejected rows) as soon as they are decoded, and the dataset returned
-    /// holds every column but the responses (dimension 0, no rows; `dimension` gives the real one).
-    /// Every check and error is the reader's as above; only text data is refused.
-    public static func readStreaming(paths: [String], options: ReadOptions,
-                                     spill: @escaping (_ chosen: [Float], _ rejected: [Float], _ dimension: Int) throws -> Void) throws
-        -> (metadata: PreferenceDataset, dimension: Int, summary: ReadSummary)
+    /// Reads pairs whose features need not fit in memory: each chunk's rows are handed to `spill` as
+    /// soon as they are decoded (dense rows, or text hashed by `hashing` with the texts it came
+    /// from), and the dataset returned holds every column but the responses (dense of dimension 0,
+    /// no rows). Every check and error is the reader's as above; text without `hashing` is refused.
+    public static func readStreaming(paths: [String], options: ReadOptions, hashing: Featurizer? = nil,
+                                     spill: @escaping (StreamedChunk) throws -> Void) throws
+        -> (metadata: PreferenceDataset, summary: ReadSummary)
     {
-        var dimension = 0
-        let (metadata, summary) = try read(names: paths, options: options, featurizer: nil, spill: { chosen, rejected, rowDimension in
-            dimension = rowDimension
-            try spill(chosen, rejected, rowDimension)
-        }) { path, _ in try LineChunks(path: path, chunkBytes: options.chunkBytes) }
-        guard dimension > 0 else {
-            throw UsageError("streaming (--stream, or data larger than --max-memory) reads dense feature vectors; \(paths.joined(separator: ", ")) hold\(paths.count == 1 ? "s" : "") text, which is not streamed yet")
+        try read(names: paths, options: options, featurizer: hashing, spill: spill) { path, _ in
+            try LineChunks(path: path, chunkBytes: options.chunkBytes)
         }
-        return (metadata, dimension, summary)
     }
 
     /// Opens each named source only when its turn comes, so one file's chunks are alive at a time.
-    /// With `spill`, each chunk's dense rows leave the builder for it (with their dimension).
+    /// With `spill`, each chunk's rows (and a text chunk's texts) leave the builder for it.
     private static func read(names paths: [String], options: ReadOptions, featurizer: Featurizer?,
-                             spill: ((_ chosen: [Float], _ rejected: [Float], _ dimension: Int) throws -> Void)? = nil,
+                             spill: ((StreamedChunk) throws -> Void)? = nil,
                              open: (_ path: String, _ alreadyRead: Int) throws -> LineChunks) throws
         -> (PreferenceDataset, ReadSummary)
     {
@@ -170,10 +164,15 @@ public enum PreferenceReader {
                     }
                     if let spill {
                         if builder.holdsText {
-                            throw UsageError("streaming (--stream, or data larger than --max-memory) reads dense feature vectors; \(path) holds text, which is not streamed yet")
+                            guard case .hashed? = featurizer else {
+                                // Only a dense model's rows are streamed without hashing.
+                                throw UsageError("the model reads dense feature vectors, but \(path) holds text")
+                            }
+                            if let (hashed, texts) = builder.takeHashedTexts() { try spill(.text(hashed, texts: texts)) }
+                        } else {
+                            let (chosen, rejected, dimension) = builder.takeDenseRows()
+                            if !chosen.isEmpty { try spill(.dense(chosen: chosen, rejected: rejected, dimension: dimension)) }
                         }
-                        let (chosen, rejected, dimension) = builder.takeDenseRows()
-                        if !chosen.isEmpty { try spill(chosen, rejected, dimension) }
                     }
                 }
             }

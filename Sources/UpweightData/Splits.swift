@@ -63,10 +63,13 @@ package struct PairsFingerprint {
 
     private mutating func mix(_ word: UInt64) { hash = (hash ^ word) &* 0x0000_0100_0000_01B3 }
 
-    package mutating func mix(_ text: String) {
+    package mutating func mix(_ text: String) { mix(utf8: text.utf8) }
+
+    /// A text as its UTF-8 bytes (what `mix(_:)` hashes of a string).
+    package mutating func mix(utf8: some Sequence<UInt8>) {
         var buffer: UInt64 = 0
         var filled = 0
-        for byte in text.utf8 {
+        for byte in utf8 {
             buffer |= UInt64(byte) << (8 * UInt64(filled))
             filled += 1
             if filled == 8 { mix(buffer); buffer = 0; filled = 0 }

@@ -1,43 +1,74 @@
 import UpweightSupport
 import UpweightIO
 
-/// Dense pairs whose feature rows live in a scratch file, not in memory: every other column (the
-/// categories, weights, margins, groups, ids and lines) is held as usual, 60–80 bytes a pair, so
-/// that splits, weights and reports work as on in-memory data. Rows are read back in units of
-/// `unitPairs` consecutive pairs, a size fixed by the dimension alone: sums taken unit by unit, and
-/// so the trained model, do not depend on how the file was read (chunk size) or on the threads.
+/// Pairs whose feature rows live in a scratch file (or a cache entry), not in memory: every other
+/// column (the categories, weights, margins, groups, ids and lines) is held as usual, 60–80 bytes a
+/// pair, so that splits, weights and reports work as on in-memory data. Rows are read back a unit
+/// (consecutive pairs) at a time, as a `FeatureMatrix` of both sides interleaved (pair j's chosen
+/// row at 2j, its rejected row at 2j + 1): dense rows, or the CSR rows of hashed text. Units are
+/// fixed by the data alone, so sums taken unit by unit, and so the trained model, do not depend on
+/// how the file was read (chunk size) or on the threads.
 public final class StreamedPairs: @unchecked Sendable {
+    /// How the rows are stored: dense Float32 rows, or hashed text in units of CSR rows (`SparseUnits`).
+    public enum Layout: Sendable, Equatable {
+        case dense
+        case hashed(hashBits: Int, includePrompt: Bool, units: SparseUnits)
+    }
+
     /// Every column but the responses (which are empty: dimension 0).
     public let metadata: PreferenceDataset
     public let dimension: Int
-    /// Pairs per unit: about 1 MiB of both sides' rows (a thread holds a unit and its standardized copy).
+    public let layout: Layout
+    /// Dense pairs per unit: about 1 MiB of both sides' rows (a thread holds a unit and its standardized copy).
     public let unitPairs: Int
-    /// Pair i's chosen row, then its rejected row, at float offset 2·i·dimension. Written once, before
-    /// any read; reads (`pread`, at distinct offsets) may run on several threads at once.
+    /// Dense: pair i's chosen row, then its rejected row, at float offset 2·i·dimension. Hashed: the
+    /// units one after another. Written once, before any read; reads (`pread`, at distinct offsets)
+    /// may run on several threads at once.
     private let spill: SpillFile
 
     public var count: Int { metadata.count }
-    public var unitCount: Int { (count + unitPairs - 1) / unitPairs }
+    public var unitCount: Int {
+        guard case .hashed(_, _, let units) = layout else { return (count + unitPairs - 1) / unitPairs }
+        return units.count
+    }
 
-    private init(metadata: PreferenceDataset, dimension: Int, spill: SpillFile) {
+    /// The text featurizer the rows were hashed with (nil: dense rows).
+    public var hashing: Featurizer? {
+        guard case .hashed(let bits, let includePrompt, _) = layout else { return nil }
+        return .hashed(hashBits: bits, includePrompt: includePrompt)
+    }
+
+    /// Bytes of rows a pair takes on average (dense: both its rows), for sizing windows of rows.
+    public var bytesPerPair: Int {
+        guard case .hashed(_, _, let units) = layout else { return 2 * dimension * MemoryLayout<Float>.stride }
+        let rowWords = (0..<units.count).reduce(0) { $0 + units.rowWords(of: $1) }
+        return max(1, 4 * rowWords / max(1, count))
+    }
+
+    private init(metadata: PreferenceDataset, dimension: Int, layout: Layout, spill: SpillFile) {
         self.metadata = metadata
         self.dimension = dimension
+        self.layout = layout
         self.spill = spill
         unitPairs = max(1, (1 << 20) / (2 * dimension * MemoryLayout<Float>.stride))
     }
 
-    /// Reads `paths` (dense JSONL, any size), spilling the rows to a scratch file in `directory`
-    /// (`$TMPDIR` or /tmp when nil) — or, unless `options.cache` is "none", to a cache entry that a
-    /// later run with the same files and reader settings reuses without reading them (`note` says
-    /// which it did). Rows too long for Float32 arithmetic are refused as in memory (`checkFeatureMagnitudes`).
-    public static func read(paths: [String], options: ReadOptions, directory: String?,
+    /// Reads `paths` (JSONL, any size; text is hashed by `hashing`, refused without it), spilling
+    /// the rows to a scratch file in `directory` (`$TMPDIR` or /tmp when nil) — or, unless
+    /// `options.cache` is "none", to a cache entry that a later run with the same files, reader
+    /// settings and (for text) hashing reuses without reading them (`note` says which it did).
+    /// Dense rows too long for Float32 arithmetic are refused as in memory (`checkFeatureMagnitudes`).
+    public static func read(paths: [String], options: ReadOptions, hashing: Featurizer? = nil, directory: String?,
                             note: (String) -> Void = { _ in }) throws -> (StreamedPairs, ReadSummary) {
+        // The hashing is part of the key only for text files: dense entries serve any text settings.
+        let textual = paths.contains { DataSample(path: $0)?.isDense != true }
         guard let (location, flag) = PairsCache.location(option: options.cache),
-              let key = CacheKey(paths: paths, options: options, unusable: { note("note: cache: not used (\($0))") })
+              let key = CacheKey(paths: paths, options: options, hashing: textual ? hashing : nil,
+                                 unusable: { note("note: cache: not used (\($0))") })
         else {
             let spill = try SpillFile(directory: directory)
-            let (metadata, dimension, summary, _) = try read(paths: paths, options: options, into: spill)
-            return (StreamedPairs(metadata: metadata, dimension: dimension, spill: spill), summary)
+            let (metadata, dimension, layout, summary, _) = try read(paths: paths, options: options, hashing: hashing, into: spill)
+            return (StreamedPairs(metadata: metadata, dimension: dimension, layout: layout, spill: spill), summary)
         }
         let cache = try PairsCache(path: location, flag: flag)
         let name = key.entryName
@@ -45,43 +76,62 @@ public final class StreamedPairs: @unchecked Sendable {
         switch cache.lookup(name, key: key) {
         case .reusable(let entry):
             note("note: cache: reusing \(entryPath) (built \(entry.built))")
-            return (StreamedPairs(metadata: entry.metadata, dimension: entry.dimension, spill: entry.rows), entry.summary)
+            return (StreamedPairs(metadata: entry.metadata, dimension: entry.dimension, layout: entry.layout, spill: entry.rows), entry.summary)
         case .unusable(let reason):
             note("note: cache: \(entryPath) is \(reason), rebuilding")
         case .missing:
             break
         }
-        var result: (PreferenceDataset, Int, ReadSummary)?
+        var result: (PreferenceDataset, Int, Layout, ReadSummary)?
         let rows = try cache.build(name) { rows in
-            let (metadata, dimension, summary, rowsHash) = try read(paths: paths, options: options, into: rows)
-            result = (metadata, dimension, summary)
-            let encoded = CachedMetadata.encode(metadata)
+            let (metadata, dimension, layout, summary, rowsHash) = try read(paths: paths, options: options, hashing: hashing, into: rows)
+            result = (metadata, dimension, layout, summary)
+            var units: SparseUnits?
+            var layoutFields: [(String, JSONValue)] = [("layout", .string("dense"))]
+            if case .hashed(let bits, let includePrompt, let index) = layout {
+                units = index
+                layoutFields = [("layout", .string("hashed")), ("hash_bits", JSONValue(bits)), ("include_prompt", .bool(includePrompt))]
+            }
+            let encoded = CachedMetadata.encode(metadata, units: units)
             var metadataHash = ContentHash()
             metadataHash.mix(encoded)
             let header = JSONObject([
                 ("format", .string(PairsCache.formatName)), ("version", JSONValue(CacheKey.formatVersion)), ("key", key.json),
                 ("dimension", JSONValue(dimension)), ("pairs", JSONValue(metadata.count)),
+            ] + layoutFields + [
                 ("rows_bytes", JSONValue(4 * rows.count)), ("rows_hash", .string(rowsHash)),
                 ("metadata_bytes", JSONValue(encoded.count)), ("metadata_hash", .string(metadataHash.hex)),
                 ("built", .string(iso8601UTC(time(nil)))), ("summary", summary.cacheJSON),
             ])
             return (header, encoded)
         }
-        guard let (metadata, dimension, summary) = result else { throw IOError("\(entryPath): the cache entry was not built") }
+        guard let (metadata, dimension, layout, summary) = result else { throw IOError("\(entryPath): the cache entry was not built") }
         let megabytes = Double(4 * rows.count) / Double(1 << 20)
         note("note: cache: built \(entryPath) (\(plural(metadata.count, "pair", "pairs")), \(fixed(megabytes, 1)) MB)")
-        return (StreamedPairs(metadata: metadata, dimension: dimension, spill: rows), summary)
+        return (StreamedPairs(metadata: metadata, dimension: dimension, layout: layout, spill: rows), summary)
     }
 
-    /// Reads `paths`, appending each pair's two rows to `spill`; also returns the rows' `ContentHash`.
-    private static func read(paths: [String], options: ReadOptions, into spill: SpillFile)
-        throws -> (PreferenceDataset, Int, ReadSummary, String)
+    /// Reads `paths`, appending each pair's two rows to `spill` (text: unit by unit, with the texts);
+    /// also returns the rows' `ContentHash`.
+    private static func read(paths: [String], options: ReadOptions, hashing: Featurizer?, into spill: SpillFile)
+        throws -> (PreferenceDataset, Int, Layout, ReadSummary, String)
     {
         var interleaved: [Float] = []
         var spilledPairs = 0
+        var dimension = 0
         var hash = ContentHash()
+        var text = SparseUnitWriter(file: spill)
+        var digests = TextDigests()
         var oversized: [(pair: Int, length: Double)?] = [nil, nil]  // the first of each side
-        let (metadata, dimension, summary) = try PreferenceReader.readStreaming(paths: paths, options: options) { chosen, rejected, dimension in
+        var (metadata, summary) = try PreferenceReader.readStreaming(paths: paths, options: options, hashing: hashing) { chunk in
+            guard case .dense(let chosen, let rejected, let rowDimension) = chunk else {
+                if case .text(let hashed, let texts) = chunk {
+                    try text.append(hashed, texts: texts)
+                    digests.append(prompts: texts.prompts, chosen: texts.chosen, rejected: texts.rejected)
+                }
+                return
+            }
+            dimension = rowDimension
             for (side, rows) in [chosen, rejected].enumerated() where oversized[side] == nil {
                 oversized[side] = PreferenceDataset.firstOversizedRow(rows[...], dimension: dimension).map { (spilledPairs + $0.row, $0.length) }
             }
@@ -95,8 +145,13 @@ public final class StreamedPairs: @unchecked Sendable {
             hash.mix(interleaved)
             spilledPairs += chosen.count / dimension
         }
+        if case .hashed(let bits, let includePrompt)? = hashing, dimension == 0 {
+            try text.finish()
+            metadata.textDigests = digests
+            return (metadata, 1 << bits, .hashed(hashBits: bits, includePrompt: includePrompt, units: text.units), summary, text.hash.hex)
+        }
         for side in 0..<2 { if let (pair, length) = oversized[side] { throw metadata.featureMagnitudeError(atPair: pair, side: side, length: length) } }
-        return (metadata, dimension, summary, hash.hex)
+        return (metadata, dimension, .dense, summary, hash.hex)
     }
 
     /// Where `read` puts the rows, for the note that says the run streams.
@@ -109,39 +164,66 @@ public final class StreamedPairs: @unchecked Sendable {
 
     /// The pairs of unit `unit`.
     public func pairs(ofUnit unit: Int) -> Range<Int> {
-        unit * unitPairs..<min(count, (unit + 1) * unitPairs)
+        guard case .hashed(_, _, let units) = layout else { return unit * unitPairs..<min(count, (unit + 1) * unitPairs) }
+        return units.firstPairs[unit]..<units.firstPairs[unit + 1]
     }
 
-    /// Reads the rows of `pairs` (consecutive) into `rows`, resized to fit: pair `pairs.lowerBound + j`'s
+    /// The unit that holds `pair`.
+    public func unit(of pair: Int) -> Int {
+        guard case .hashed(_, _, let units) = layout else { return pair / unitPairs }
+        return units.unit(of: pair)
+    }
+
+    /// Unit `unit`'s rows, both sides interleaved: pair `pairs(ofUnit:).lowerBound + j`'s chosen row
+    /// at row 2j, its rejected row at 2j + 1.
+    public func rows(ofUnit unit: Int) throws -> FeatureMatrix {
+        switch layout {
+        case .dense:
+            var rows: [Float] = []
+            try readRows(of: pairs(ofUnit: unit), into: &rows)
+            return .dense(DenseRows(dimension: dimension, values: rows))
+        case .hashed(_, _, let units):
+            return .sparse(try units.rows(ofUnit: unit, in: spill, dimension: dimension))
+        }
+    }
+
+    /// Reads the dense rows of `pairs` (consecutive) into `rows`, resized to fit: pair `pairs.lowerBound + j`'s
     /// chosen row at `2·j·dimension`, its rejected row right after.
     public func readRows(of pairs: Range<Int>, into rows: inout [Float]) throws {
+        precondition(layout == .dense, "hashed text is read a unit at a time")
         let floats = 2 * dimension * pairs.count
         if rows.count != floats { rows = [Float](repeating: 0, count: floats) }
         try spill.read(from: 2 * dimension * pairs.lowerBound, into: &rows)
+    }
+
+    /// Unit `unit`'s texts (hashed text only): each pair's prompt, chosen and rejected text in UTF-8.
+    func texts(ofUnit unit: Int) throws -> [[ArraySlice<UInt8>]] {
+        guard case .hashed(_, _, let units) = layout else { return [] }
+        return try units.texts(ofUnit: unit, in: spill)
     }
 }
 
 extension StreamedPairs {
     /// Units each thread takes per round: enough to amortise the round's start, few enough that the
-    /// per-unit results kept for the ordered combination stay small.
-    private static let unitsPerThread = 16
+    /// per-unit results kept for the ordered combination stay small. A unit of hashed text is worth a
+    /// 2^bits gradient to the linear objective (2 MiB at 18 bits), so a round keeps fewer of them.
+    private var unitsPerThread: Int { hashing == nil ? 16 : 2 }
 
     /// Reads every unit, `threads` × `unitsPerThread` at a time (each thread its own consecutive
-    /// units, into a buffer it reuses), maps each with `body` (the unit and its interleaved rows),
-    /// and hands the results to `combine` in unit order: what comes out depends on the data alone.
-    /// `body` may change the rows in place (standardize them): the buffer is the thread's own.
-    public func forEachUnitInOrder<Part>(threads: Int, _ body: (Int, inout [Float]) -> Part, combine: (Part) -> Void) throws {
+    /// units), maps each with `body` (the unit and its interleaved rows, `rows(ofUnit:)`), and hands
+    /// the results to `combine` in unit order: what comes out depends on the data alone. `body` may
+    /// change the rows in place (standardize them): they are the thread's own.
+    public func forEachUnitInOrder<Part>(threads: Int, _ body: (Int, inout FeatureMatrix) -> Part, combine: (Part) -> Void) throws {
         let threads = max(1, threads)
-        let round = threads * Self.unitsPerThread
+        let round = threads * unitsPerThread
         for first in stride(from: 0, to: unitCount, by: round) {
             let units = first..<min(unitCount, first + round)
             let slices = contiguousRanges(count: units.count, parts: min(threads, units.count))
             let results = parallelMap(parts: slices.count, threads: threads) { part -> Result<[Part], Error> in
                 Result {
-                    var rows: [Float] = []
-                    return try slices[part].map { offset in
+                    try slices[part].map { offset in
                         let unit = units.lowerBound + offset
-                        try readRows(of: pairs(ofUnit: unit), into: &rows)
+                        var rows = try rows(ofUnit: unit)
                         return body(unit, &rows)
                     }
                 }
@@ -158,28 +240,37 @@ extension StreamedPairs {
         return all
     }
 
-    /// z-scores a unit's interleaved rows in place, as `Standardization.apply` does.
-    public func standardize(_ rows: inout [Float], by standardization: Standardization) {
-        for start in stride(from: 0, to: rows.count, by: dimension) {
+    /// z-scores a unit's interleaved dense rows in place, as `Standardization.apply` does.
+    public func standardize(_ rows: inout FeatureMatrix, by standardization: Standardization) {
+        guard case .dense(var dense) = rows else { preconditionFailure("hashed text is not standardized") }
+        rows = .dense(DenseRows(dimension: dimension, values: []))  // `dense` is then the values' only owner
+        for start in stride(from: 0, to: dense.values.count, by: dimension) {
             for column in 0..<dimension {
-                rows[start + column] = (rows[start + column] - standardization.mean[column]) / standardization.standardDeviation[column]
+                dense.values[start + column] = (dense.values[start + column] - standardization.mean[column]) / standardization.standardDeviation[column]
             }
         }
+        rows = .dense(dense)
     }
 
-    /// A unit's interleaved rows as the two sides' matrices, z-scored as `Standardization.apply` does.
-    public func sides(of rows: [Float], standardizedBy standardization: Standardization?) -> (chosen: DenseRows, rejected: DenseRows) {
-        let count = rows.count / (2 * dimension)
-        var chosen = [Float](repeating: 0, count: count * dimension)
-        var rejected = chosen
-        for pair in 0..<count {
-            copySides(of: rows, pair: pair, standardizedBy: standardization, chosen: &chosen, rejected: &rejected, at: pair)
+    /// A unit's interleaved rows as the two sides' matrices (dense rows z-scored as `Standardization.apply` does).
+    public func sides(of rows: FeatureMatrix, standardizedBy standardization: Standardization?) -> (chosen: FeatureMatrix, rejected: FeatureMatrix) {
+        switch rows {
+        case .sparse(let sparse):
+            let pairs = sparse.count / 2
+            return (.sparse(sparse.subset((0..<pairs).map { 2 * $0 })), .sparse(sparse.subset((0..<pairs).map { 2 * $0 + 1 })))
+        case .dense(let dense):
+            let count = dense.values.count / (2 * dimension)
+            var chosen = [Float](repeating: 0, count: count * dimension)
+            var rejected = chosen
+            for pair in 0..<count {
+                copySides(of: dense.values, pair: pair, standardizedBy: standardization, chosen: &chosen, rejected: &rejected, at: pair)
+            }
+            return (.dense(DenseRows(dimension: dimension, values: chosen)), .dense(DenseRows(dimension: dimension, values: rejected)))
         }
-        return (DenseRows(dimension: dimension, values: chosen), DenseRows(dimension: dimension, values: rejected))
     }
 
-    /// Copies pair `pair` of the interleaved `rows` (z-scored as `Standardization.apply` does) into
-    /// row `row` of `chosen` and of `rejected`.
+    /// Copies pair `pair` of the interleaved dense `rows` (z-scored as `Standardization.apply` does)
+    /// into row `row` of `chosen` and of `rejected`.
     public func copySides(of rows: [Float], pair: Int, standardizedBy standardization: Standardization?,
                           chosen: inout [Float], rejected: inout [Float], at row: Int) {
         for column in 0..<dimension {
@@ -195,17 +286,19 @@ extension StreamedPairs {
         }
     }
 
-    /// Standardization statistics over both sides of the pairs `training` marks (as in memory: the
-    /// chosen rows, then the rejected rows, here unit by unit; added on one thread in unit order).
+    /// Standardization statistics over both sides of the dense pairs `training` marks (as in memory:
+    /// the chosen rows, then the rejected rows, here unit by unit; added on one thread in unit order).
     public func standardization(over training: [Bool], threads: Int) throws -> Standardization {
+        precondition(layout == .dense, "hashed text is not standardized")
         var moments = Standardization.Moments(dimension: dimension)
         try forEachUnitInOrder(threads: threads) { unit, rows -> [ArraySlice<Float>] in
+            guard case .dense(let dense) = rows else { return [] }
             let range = pairs(ofUnit: unit)
             var kept: [ArraySlice<Float>] = []
             for side in 0..<2 {
                 for pair in range where training[pair] {
                     let start = (2 * (pair - range.lowerBound) + side) * dimension
-                    kept.append(rows[start..<start + dimension])
+                    kept.append(dense.values[start..<start + dimension])
                 }
             }
             return kept
@@ -213,16 +306,33 @@ extension StreamedPairs {
         return moments.standardization
     }
 
-    /// `fingerprint(of:)` of the pairs at `selected` (ascending), as if they were in memory: every
-    /// chosen row, then every rejected row (two passes over the rows), then the other columns.
+    /// `fingerprint(of:)` of the pairs at `selected` (ascending), as if they were in memory: dense,
+    /// every chosen row, then every rejected row (two passes over the rows); text, each pair's
+    /// prompt, chosen and rejected text (one pass over the texts); then the other columns.
     public func fingerprint(of selected: [Int]) throws -> String {
         var hasher = PairsFingerprint()
-        var rows: [Float] = []
-        for side in 0..<2 {
-            var next = 0
+        var next = 0
+        func eachSelected(_ body: (Int, Range<Int>) throws -> Void) throws {
+            next = 0
             for unit in 0..<unitCount where next < selected.count {
                 let range = pairs(ofUnit: unit)
                 guard selected[next] < range.upperBound else { continue }
+                try body(unit, range)
+            }
+        }
+        if layout != .dense {
+            try eachSelected { unit, range in
+                let texts = try texts(ofUnit: unit)
+                while next < selected.count && selected[next] < range.upperBound {
+                    texts[selected[next] - range.lowerBound].forEach { hasher.mix(utf8: $0) }
+                    next += 1
+                }
+            }
+            return hasher.finish(metadata.subset(selected))
+        }
+        var rows: [Float] = []
+        for side in 0..<2 {
+            try eachSelected { _, range in
                 try readRows(of: range, into: &rows)
                 while next < selected.count && selected[next] < range.upperBound {
                     let start = (2 * (selected[next] - range.lowerBound) + side) * dimension

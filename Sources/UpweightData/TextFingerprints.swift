@@ -88,6 +88,7 @@ extension PreferenceDataset {
     /// Each pair's prompt hash (0 where unknown): text prompts as read; dense lines' prompt field
     /// where it was read as the group field (grouping by prompt).
     public var promptKeys: [UInt64] {
+        if let textDigests { return textDigests.promptKeys }
         if case .text(let prompts, _, _) = responses {
             return (0..<count).map { groupHash(of: prompts.utf8($0)) }
         }
@@ -96,6 +97,7 @@ extension PreferenceDataset {
 
     /// The hashes of a pair's two responses.
     public func responseKeys(of pair: Int) -> (chosen: UInt64, rejected: UInt64) {
+        if let textDigests { return (textDigests.chosenKeys[pair], textDigests.rejectedKeys[pair]) }
         switch responses {
         case .text(_, let chosen, let rejected):
             return (groupHash(of: chosen.utf8(pair)), groupHash(of: rejected.utf8(pair)))

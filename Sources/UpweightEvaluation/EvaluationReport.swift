@@ -73,6 +73,8 @@ public struct EvaluationReport: Sendable {
                 let difference = chosen.unicodeScalars.count - rejected.unicodeScalars.count
                 return difference > 0 ? 1 : difference == 0 ? 0.5 : 0
             }
+        } else if let digests = dataset.textDigests {
+            lengthCredits = digests.lengthOrder.map { 0.5 + 0.5 * Double($0) }  // streamed text: the same credits
         }
         func columns(_ pairs: [Int]) -> PairColumns {
             PairColumns(margins: pairs.map { margins[$0] }, chosenRewards: pairs.map { Double(chosenRewards[$0]) },

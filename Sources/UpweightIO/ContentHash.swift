@@ -24,6 +24,7 @@ public struct ContentHash: Sendable {
 
     public mutating func mix(_ bytes: [UInt8]) { bytes.withUnsafeBytes { mix($0) } }
     public mutating func mix(_ floats: [Float]) { floats.withUnsafeBytes { mix($0) } }
+    public mutating func mix(_ words: [UInt32]) { words.withUnsafeBytes { mix($0) } }
 
     /// 16 hexadecimal digits.
     public var hex: String {

@@ -1,6 +1,7 @@
 import UpweightSupport
 
-/// An anonymous scratch file for Float32 rows that do not fit in memory: written once, in order,
+/// An anonymous scratch file for rows that do not fit in memory (4-byte words: Float32 values, or
+/// a CSR unit's offsets and indices beside its values): written once, in order,
 /// then read back in pieces with `pread` into a buffer the caller reuses, so what stays resident
 /// is the piece, not the file (the page cache is the kernel's to keep or drop).
 ///
@@ -8,7 +9,7 @@ import UpweightSupport
 /// the process ends, and no name exists that another program could be using.
 public final class SpillFile {
     private let descriptor: Int32
-    /// Floats written so far.
+    /// Words (4 bytes each) written so far.
     public private(set) var count = 0
     public let directory: String
 
@@ -25,7 +26,7 @@ public final class SpillFile {
         template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
     }
 
-    /// Adopts an open file of `floats` floats already written (a cache entry's rows, to read or to
+    /// Adopts an open file of `floats` words already written (a cache entry's rows, to read or to
     /// append to); `directory` names it in messages. The file is closed with this object.
     package init(adopting descriptor: Int32, floats: Int, directory: String) {
         self.descriptor = descriptor
@@ -46,8 +47,9 @@ public final class SpillFile {
         return String(cString: value)
     }
 
-    /// Appends `values` at the end of the file.
-    public func append(_ values: [Float]) throws {
+    /// Appends `values` (4-byte words: Float, Int32, UInt32) at the end of the file.
+    public func append<Word: BitwiseCopyable>(_ values: [Word]) throws {
+        precondition(MemoryLayout<Word>.stride == 4, "the scratch file holds 4-byte words")
         let failure = { (reason: String) in "\(self.directory): cannot write the streaming scratch file: \(reason) (free some space, or point TMPDIR elsewhere)" }
         try values.withUnsafeBytes { buffer in
             try transfer(buffer.count, at: count * 4, orFail: failure) { done, offset in pwrite(descriptor, buffer.baseAddress! + done, buffer.count - done, offset) }
@@ -55,8 +57,9 @@ public final class SpillFile {
         count += values.count
     }
 
-    /// Reads floats `start ..< start + values.count` into `values` (whose storage is reused).
-    public func read(from start: Int, into values: inout [Float]) throws {
+    /// Reads words `start ..< start + values.count` into `values` (whose storage is reused).
+    public func read<Word: BitwiseCopyable>(from start: Int, into values: inout [Word]) throws {
+        precondition(MemoryLayout<Word>.stride == 4, "the scratch file holds 4-byte words")
         precondition(start >= 0 && start + values.count <= count, "a read past what was written")
         let failure = { (reason: String) in "\(self.directory): cannot read the streaming scratch file back: \(reason)" }
         try values.withUnsafeMutableBytes { buffer in

@@ -2,8 +2,8 @@ import UpweightSupport
 import UpweightData
 
 extension TrainedModel {
-    /// The rewards of both sides of every pair of `pairs` (rows streamed from disk, unit by unit),
-    /// as `rewards(for:threads:)` gives them in memory: the featurizer's standardization, the
+    /// The rewards of both sides of every pair of `pairs` (rows streamed from disk, unit by unit: dense,
+    /// or text hashed as the model hashes), as `rewards(for:threads:)` gives them in memory: the featurizer's standardization, the
     /// model's own kernels, and a reward that is not finite an error at its pair's line.
     public func rewards(for pairs: StreamedPairs, threads: Int) throws -> (chosen: [Float], rejected: [Float]) {
         try rewards(for: pairs, selected: nil, threads: threads)
@@ -12,12 +12,21 @@ extension TrainedModel {
     /// As above, for the pairs at `selected` (ascending; every pair when nil), in that order: the
     /// other pairs' rows are read but not scored.
     public func rewards(for pairs: StreamedPairs, selected: [Int]?, threads: Int) throws -> (chosen: [Float], rejected: [Float]) {
-        guard case .dense(let dimension, let standardization) = featurizer else {
+        var standardization: Standardization?
+        switch (featurizer, pairs.hashing) {
+        case (.dense(let dimension, let scaling), nil):
+            guard dimension == pairs.dimension else {
+                throw pairs.metadata.error(atPair: 0, field: "chosen_features", reason: "dimension mismatch",
+                                           message: "expected \(plural(dimension, "number", "numbers")) as the model was trained on, got \(pairs.dimension)")
+            }
+            standardization = scaling
+        case (.hashed, let hashing?):
+            // Rows hashed otherwise would be other features: the callers hash with the model's settings.
+            guard hashing == featurizer else { throw UsageError("the data was hashed with settings other than the model's") }
+        case (.hashed, nil):
             throw UsageError("the model reads text, but the data holds dense feature vectors")
-        }
-        guard dimension == pairs.dimension else {
-            throw pairs.metadata.error(atPair: 0, field: "chosen_features", reason: "dimension mismatch",
-                                       message: "expected \(plural(dimension, "number", "numbers")) as the model was trained on, got \(pairs.dimension)")
+        case (.dense, _?):
+            throw UsageError("the model reads dense feature vectors, but the data holds text")
         }
         var isSelected: [Bool]?
         if let selected {
@@ -32,14 +41,12 @@ extension TrainedModel {
             var rows = rows
             if let isSelected {
                 let range = pairs.pairs(ofUnit: unit)
-                rows = range.filter { isSelected[$0] }.flatMap { pair in
-                    let start = 2 * (pair - range.lowerBound) * dimension
-                    return rows[start..<start + 2 * dimension]
-                }
-                if rows.isEmpty { return ([], []) }
+                let kept = range.filter { isSelected[$0] }.flatMap { [2 * ($0 - range.lowerBound), 2 * ($0 - range.lowerBound) + 1] }
+                if kept.isEmpty { return ([], []) }
+                rows = rows.rows(kept)
             }
             let sides = pairs.sides(of: rows, standardizedBy: standardization)
-            return (model.rewards(.dense(sides.chosen), threads: 1), model.rewards(.dense(sides.rejected), threads: 1))
+            return (model.rewards(sides.chosen, threads: 1), model.rewards(sides.rejected, threads: 1))
         } combine: {
             chosen += $0.0
             rejected += $0.1

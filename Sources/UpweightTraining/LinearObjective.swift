@@ -43,9 +43,8 @@ package struct LinearObjective {
     }
 
     /// The objective over `rows` holding both sides interleaved (pair i: rows 2i and 2i + 1).
-    package init(interleavedRows rows: DenseRows, weights: [Double], margins: [Double], categories: [Int32], categoryCount: Int,
+    package init(interleavedRows matrix: FeatureMatrix, weights: [Double], margins: [Double], categories: [Int32], categoryCount: Int,
                  loss: PairLoss, l2: Double) {
-        let matrix = FeatureMatrix.dense(rows)
         self.features = PairFeatures(chosen: matrix, rejected: matrix)
         chosenRows = CheckedRows(matrix)
         rejectedRows = chosenRows

@@ -6,7 +6,8 @@ import UpweightWeighting
 /// (`StreamedPairs.unitPairs`) in a seeded random order, grouped into windows of at most
 /// `windowPairs` pairs (whole units, at least one), each window's training pairs shuffled, and the
 /// batches taken one after another from that stream (a batch may span two windows). Only the
-/// current window's rows are in memory, plus the batch copied out of them.
+/// current window's rows are in memory, plus the batch copied out of them (dense rows, or the CSR
+/// rows of hashed text).
 ///
 /// Sample mode (`--weight-mode sample`) draws an epoch's N pairs ∝ weight as in memory, window by
 /// window: how many of the N draws each window gets is drawn first (N draws of a window, each ∝
@@ -27,10 +28,9 @@ package struct StreamedBatches: BatchSource {
     /// The epoch's order of pairs, and where each window ends in it (with the window's units).
     private(set) var order: [Int] = []
     private var windows: [(end: Int, units: [Int])] = []
-    /// The window whose rows are loaded: unit → offset of its rows in `windowRows`.
+    /// The window whose rows are loaded, and its units' interleaved rows.
     private var loadedWindow: Int?
-    private var unitOffsets: [Int: Int] = [:]
-    private var windowRows: [Float] = []
+    private var windowRows: [Int: FeatureMatrix] = [:]
 
     package init(pairs: StreamedPairs, weights: [Double], isTraining: [Bool], standardization: Standardization?, windowPairs: Int,
                  drawsByWeight: Bool = false) {
@@ -102,37 +102,40 @@ package struct StreamedBatches: BatchSource {
     package mutating func batch<Model: MinibatchTrainable>(_ index: Int, batchSize: Int, for model: inout Model) throws -> [Int] {
         let positions = index * batchSize..<min((index + 1) * batchSize, order.count)
         let dimension = pairs.dimension
-        var chosen = [Float](repeating: 0, count: positions.count * dimension)
+        var chosen = [Float](repeating: 0, count: pairs.layout == .dense ? positions.count * dimension : 0)
         var rejected = chosen
+        var sparseChosen = SparseRows(dimension: dimension)
+        var sparseRejected = sparseChosen
         var window = windows.partitioningIndex { $0.end > positions.lowerBound }
         for (row, position) in positions.enumerated() {
             while windows[window].end <= position { window += 1 }
             try load(window: window)
             let pair = order[position]
-            let unit = pair / pairs.unitPairs
-            let offset = unitOffsets[unit]! / (2 * dimension) + pair - pairs.pairs(ofUnit: unit).lowerBound
-            pairs.copySides(of: windowRows, pair: offset, standardizedBy: standardization, chosen: &chosen, rejected: &rejected, at: row)
+            let unit = pairs.unit(of: pair)
+            let offset = pair - pairs.pairs(ofUnit: unit).lowerBound
+            switch windowRows[unit]! {
+            case .dense(let rows):
+                pairs.copySides(of: rows.values, pair: offset, standardizedBy: standardization, chosen: &chosen, rejected: &rejected, at: row)
+            case .sparse(let rows):
+                sparseChosen.append(contentsOf: rows.subset([2 * offset]))
+                sparseRejected.append(contentsOf: rows.subset([2 * offset + 1]))
+            }
         }
+        let features = pairs.layout == .dense
+            ? PairFeatures(chosen: .dense(DenseRows(dimension: dimension, values: chosen)), rejected: .dense(DenseRows(dimension: dimension, values: rejected)))
+            : PairFeatures(chosen: .sparse(sparseChosen), rejected: .sparse(sparseRejected))
         let batchPairs = positions.map { order[$0] }
         let metadata = pairs.metadata
-        model.load(PairBatch(features: PairFeatures(chosen: .dense(DenseRows(dimension: dimension, values: chosen)),
-                                                    rejected: .dense(DenseRows(dimension: dimension, values: rejected))),
-                             weights: batchPairs.map { drawsByWeight ? 1 : weights[$0] }, margins: batchPairs.map { metadata.margins[$0] },
+        model.load(PairBatch(features: features, weights: batchPairs.map { drawsByWeight ? 1 : weights[$0] }, margins: batchPairs.map { metadata.margins[$0] },
                              categories: batchPairs.map { metadata.categoryIndices[$0] }))
         return Array(0..<positions.count)
     }
 
-    /// Reads window `window`'s units into `windowRows` (one after another), unless they are there.
+    /// Reads window `window`'s units into `windowRows`, unless they are there.
     private mutating func load(window: Int) throws {
         guard loadedWindow != window else { return }
-        unitOffsets.removeAll(keepingCapacity: true)
         windowRows.removeAll(keepingCapacity: true)
-        var rows: [Float] = []
-        for unit in windows[window].units {
-            unitOffsets[unit] = windowRows.count
-            try pairs.readRows(of: pairs.pairs(ofUnit: unit), into: &rows)
-            windowRows += rows
-        }
+        for unit in windows[window].units { windowRows[unit] = try pairs.rows(ofUnit: unit) }
         loadedWindow = window
     }
 }

@@ -52,14 +52,14 @@ package struct StreamedLinearObjective {
         return totals
     }
 
-    /// One unit's sums, on this thread: its interleaved rows standardized in place, then
-    /// `LinearObjective.sums` over them.
-    private func sums(_ theta: [Double], unit: Int, rows: inout [Float], categoryScale: [Double]?) -> LossSums {
+    /// One unit's sums, on this thread: its interleaved rows (dense or hashed text) standardized in
+    /// place where asked, then `LinearObjective.sums` over them.
+    private func sums(_ theta: [Double], unit: Int, rows: inout FeatureMatrix, categoryScale: [Double]?) -> LossSums {
         let range = pairs.pairs(ofUnit: unit)
         if let standardization { pairs.standardize(&rows, by: standardization) }
         let metadata = pairs.metadata
         let objective = LinearObjective(
-            interleavedRows: DenseRows(dimension: pairs.dimension, values: rows), weights: Array(weights[range]),
+            interleavedRows: rows, weights: Array(weights[range]),
             margins: Array(metadata.margins[range]), categories: Array(metadata.categoryIndices[range]), categoryCount: categoryCount,
             loss: loss, l2: l2)
         return objective.sums(theta, positions: 0..<range.count, categoryScale: categoryScale)

@@ -93,7 +93,7 @@ package struct StreamedMinibatchFit {
         try pairs.forEachUnitInOrder(threads: problem.threads) { unit, rows -> LinearObjective.Value in
             let range = pairs.pairs(ofUnit: unit)
             let (chosen, rejected) = pairs.sides(of: rows, standardizedBy: batches.standardization)
-            let objective = MLPObjective(features: PairFeatures(chosen: .dense(chosen), rejected: .dense(rejected)),
+            let objective = MLPObjective(features: PairFeatures(chosen: chosen, rejected: rejected),
                                          weights: Array(batches.weights[range]), margins: Array(pairs.metadata.margins[range]),
                                          loss: configuration.loss, l2: configuration.l2, threads: 1)
             var gradient = MLPGradient()
@@ -110,19 +110,15 @@ package struct StreamedMinibatchFit {
     /// The chosen rows of the first 4,096 training pairs (standardized), as the in-memory fit probes.
     private func probeRows() throws -> FeatureMatrix {
         let pairs = batches.pairs
-        var probe: [Float] = []
-        var rows: [Float] = []
-        var unit = 0
-        while probe.count < 4096 * pairs.dimension && unit < pairs.unitCount {
+        var probe: FeatureMatrix?
+        var probed = 0
+        for unit in 0..<pairs.unitCount where probed < 4096 {
             let range = pairs.pairs(ofUnit: unit)
-            try pairs.readRows(of: range, into: &rows)
-            let chosen = pairs.sides(of: rows, standardizedBy: batches.standardization).chosen.values
-            for pair in range where batches.isTraining[pair] && probe.count < 4096 * pairs.dimension {
-                let start = (pair - range.lowerBound) * pairs.dimension
-                probe += chosen[start..<start + pairs.dimension]
-            }
-            unit += 1
+            let chosen = pairs.sides(of: try pairs.rows(ofUnit: unit), standardizedBy: batches.standardization).chosen
+            let kept = range.filter { batches.isTraining[$0] }.prefix(4096 - probed).map { $0 - range.lowerBound }
+            probed += kept.count
+            probe = probe.map { $0.appending(chosen.rows(kept)) } ?? chosen.rows(kept)
         }
-        return .dense(DenseRows(dimension: pairs.dimension, values: probe))
+        return probe ?? .dense(DenseRows(dimension: pairs.dimension, values: []))
     }
 }

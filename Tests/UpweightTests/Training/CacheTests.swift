@@ -130,9 +130,9 @@ final class CacheTests: XCTestCase {
             ("corrupt (header.json is not a JSON object)", { entry in
                 try Data("{\"format\": ".utf8).write(to: URL(fileURLWithPath: "\(entry)/header.json"))
             }),
-            ("stale (format version 99, this build writes 1)", { entry in
+            ("stale (format version 99, this build writes 2)", { entry in
                 let header = try String(contentsOfFile: "\(entry)/header.json", encoding: .utf8)
-                try header.replacingOccurrences(of: "\"version\": 1,", with: "\"version\": 99,").write(toFile: "\(entry)/header.json", atomically: true, encoding: .utf8)
+                try header.replacingOccurrences(of: "\"version\": 2,", with: "\"version\": 99,").write(toFile: "\(entry)/header.json", atomically: true, encoding: .utf8)
             }),
             ("corrupt (header.json lacks a count, size, date or summary)", { entry in
                 let header = try String(contentsOfFile: "\(entry)/header.json", encoding: .utf8)
