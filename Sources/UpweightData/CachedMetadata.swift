@@ -71,6 +71,7 @@ enum CachedMetadata {
         guard digestColumns.allSatisfy({ $0 == 0 }) || digestColumns.allSatisfy({ $0 == pairs }) else {
             throw BinaryColumnError("holds the text digests of another number of pairs")
         }
+        guard digests.lengthOrder.allSatisfy({ (-1...1).contains($0) }) else { throw BinaryColumnError("holds a length order other than -1, 0 or 1") }
         guard reader.isAtEnd else { throw BinaryColumnError("has \(bytes.count - reader.offset) bytes after its last column") }
         var dataset = PreferenceDataset(responses: .dense(dimension: dimension, chosen: [], rejected: []), ids: ids, categoryNames: categoryNames,
                                  categoryIndices: categoryIndices, exampleWeights: weights, margins: margins, splits: splits,

@@ -49,7 +49,9 @@ public struct SparseUnits: Sendable, Equatable {
               firstPairs.last == pairs, wordStarts.last == words
         else { throw BinaryColumnError("has a unit index that does not cover its \(pairs) pairs and \(words) words") }
         for unit in 0..<count {
-            guard firstPairs[unit] < firstPairs[unit + 1], entries[unit] >= 0,
+            // Bounds first, so that the sums below cannot overflow on a forged index.
+            guard firstPairs[unit] < firstPairs[unit + 1], firstPairs[unit + 1] <= pairs, wordStarts[unit] <= wordStarts[unit + 1], wordStarts[unit + 1] <= words,
+                  (0...words).contains(entries[unit]),
                   wordStarts[unit] + rowWords(of: unit) <= wordStarts[unit + 1]
             else { throw BinaryColumnError("has a unit \(unit) whose bounds do not hold its rows") }
         }

@@ -45,4 +45,39 @@ final class CachedMetadataTests: XCTestCase {
             }
         }
     }
+
+    /// Streamed text's extra columns: the unit index and the text digests round-trip, and an index
+    /// altered anywhere is refused by `validate` or still bounded by the rows file, never a trap.
+    func test_text_units_and_digests_round_trip_and_a_forged_index_is_refused() throws {
+        var original = try dataset()
+        original.responses = .dense(dimension: 0, chosen: [], rejected: [])  // as streamed metadata holds them
+        var digests = TextDigests()
+        digests.append(prompts: TextColumn((0..<original.count).map { "prompt \($0 % 7)" }),
+                       chosen: TextColumn((0..<original.count).map { "a longer chosen text \($0)" }),
+                       rejected: TextColumn((0..<original.count).map { "rejected \($0)" }))
+        original.textDigests = digests
+        var units = SparseUnits()
+        (units.firstPairs, units.wordStarts, units.entries) = ([0, 16, original.count], [0, 400, 900], [100, 150])
+        try units.validate(pairs: original.count, words: 900)
+        let bytes = CachedMetadata.encode(original, units: units)
+        let (decoded, decodedUnits) = try CachedMetadata.decodeWithUnits(bytes, pairs: original.count)
+        XCTAssertEqual(decoded.textDigests, digests)
+        XCTAssertEqual(decodedUnits, units)
+        XCTAssertTrue(decoded.isText)
+        XCTAssertEqual(decoded.subset([3, 1]).textDigests, digests.subset([3, 1]))
+        XCTAssertEqual(digests.lengthOrder, [Int8](repeating: 1, count: original.count))
+        // Where the unit index starts: the dense encoding ends with seven empty columns (a count each).
+        let tail = CachedMetadata.encode(try dataset()).count - 7 * 8
+        for index in tail..<bytes.count {
+            for flip: UInt8 in [0x01, 0x80, 0xFF] {
+                var altered = bytes
+                altered[index] ^= flip
+                guard let (_, forged) = try? CachedMetadata.decodeWithUnits(altered, pairs: original.count), let forged,
+                      (try? forged.validate(pairs: original.count, words: 900)) != nil else { continue }
+                for unit in 0..<forged.count {
+                    XCTAssertLessThanOrEqual(forged.wordStarts[unit] + forged.rowWords(of: unit), 900, "byte \(index)")
+                }
+            }
+        }
+    }
 }
