@@ -82,8 +82,7 @@ package struct MLPObjective {
         guard l2 != 0 else { return 0 }
         let lambda = Float(l2)
         var squaredNorm = 0.0
-        let weightTensors = Array(stride(from: 0, to: 2 * model.hidden.count, by: 2)) + [2 * model.hidden.count]
-        for tensor in weightTensors {
+        for tensor in Self.weightTensors(model) {
             let rowWidth = tensor == 0 ? model.hidden[0] : model.parameters[tensor].count
             // The rows the penalty covers: the listed rows of a sparse W₁, else the whole tensor as one row.
             let rows = tensor == 0 ? gradient.firstLayerRows.map { $0.map(Int.init) } : nil
@@ -91,6 +90,31 @@ package struct MLPObjective {
                           squaredNorm: &squaredNorm)
         }
         return squaredNorm
+    }
+
+    /// The indices of the weight tensors W₁ … W_L and v in `model.parameters` (not the biases).
+    private static func weightTensors(_ model: MLPRewardModel) -> [Int] {
+        Array(stride(from: 0, to: 2 * model.hidden.count, by: 2)) + [2 * model.hidden.count]
+    }
+
+    /// The L2 term (λ/2)·Σθ² alone, W₁'s rows limited to `firstLayerRows` when given (sparse input:
+    /// the rows the pairs touch), as `evaluate` adds it; for an objective whose pairs were evaluated
+    /// in parts (a streamed pass), each part listing its own rows.
+    package static func l2Term(of model: MLPRewardModel, l2: Double, firstLayerRows: [Int32]?) -> Double {
+        guard l2 != 0 else { return 0 }
+        var squaredNorm = 0.0
+        for tensor in weightTensors(model) {
+            let values = model.parameters[tensor]
+            let width = model.hidden[0]
+            if tensor == 0, let rows = firstLayerRows {
+                for row in rows {
+                    for value in values[Int(row) * width..<(Int(row) + 1) * width] { squaredNorm += Double(value) * Double(value) }
+                }
+            } else {
+                for value in values { squaredNorm += Double(value) * Double(value) }
+            }
+        }
+        return 0.5 * l2 * squaredNorm
     }
 }
 

@@ -89,20 +89,31 @@ package struct StreamedMinibatchFit {
         let configuration = problem.configuration
         var lossSum = 0.0
         var weightSum = 0.0
-        var l2Term = 0.0
-        try pairs.forEachUnitInOrder(threads: problem.threads) { unit, rows -> LinearObjective.Value in
+        // The L2 term covers W₁'s rows that some training pair touches (all rows on dense input), as
+        // in memory: the union of the units' rows, in order of first appearance.
+        var touchedRows: [Int32]? = nil
+        var isTouched: [Bool] = []
+        try pairs.forEachUnitInOrder(threads: problem.threads) { unit, rows -> (LinearObjective.Value, [Int32]?) in
             let range = pairs.pairs(ofUnit: unit)
             let (chosen, rejected) = pairs.sides(of: rows, standardizedBy: batches.standardization)
             let objective = MLPObjective(features: PairFeatures(chosen: chosen, rejected: rejected),
                                          weights: Array(batches.weights[range]), margins: Array(pairs.metadata.margins[range]),
                                          loss: configuration.loss, l2: configuration.l2, threads: 1)
+            let training = (0..<range.count).filter { batches.isTraining[range.lowerBound + $0] }
+            guard !training.isEmpty else { return (LinearObjective.Value(value: 0, lossByCategory: [], weightByCategory: [], l2Term: 0), []) }
             var gradient = MLPGradient()
-            return objective.evaluate(model, pairs: nil, categoryScale: nil, gradient: &gradient)
-        } combine: { value in
+            return (objective.evaluate(model, pairs: training, categoryScale: nil, gradient: &gradient), gradient.firstLayerRows)
+        } combine: { value, rows in
             lossSum += value.lossByCategory.reduce(0, +)
             weightSum += value.weightByCategory.reduce(0, +)
-            l2Term = value.l2Term
+            guard let rows else { return }
+            if touchedRows == nil { (touchedRows, isTouched) = ([], [Bool](repeating: false, count: model.inputDimension)) }
+            for row in rows where !isTouched[Int(row)] {
+                isTouched[Int(row)] = true
+                touchedRows!.append(row)
+            }
         }
+        let l2Term = MLPObjective.l2Term(of: model, l2: configuration.l2, firstLayerRows: touchedRows)
         let value = (weightSum > 0 ? lossSum / weightSum : 0) + l2Term
         return LinearObjective.Value(value: value, lossByCategory: [], weightByCategory: [], l2Term: l2Term)
     }

@@ -2,6 +2,8 @@ import Foundation
 import XCTest
 @testable import Upweight
 @testable import UpweightData
+@testable import UpweightTraining
+@testable import UpweightModels
 
 /// Streamed text (rows hashed once as read, kept in units of CSR rows): L-BFGS finds the in-memory
 /// optimum, AdamW trains close to the in-memory run, the model does not depend on the threads or the
@@ -112,6 +114,26 @@ final class StreamedTextTests: XCTestCase {
         XCTAssertGreaterThan(streamed.report.overall.accuracy, 0.6, "learned something")
         XCTAssertEqual(streamed.trained.trainingLog.count, 3)
         XCTAssertEqual(streamed.reportedPairsFingerprint, inMemory.reportedPairsFingerprint)
+    }
+
+    /// The streamed MLP's reported objective is the in-memory objective of the same model over the
+    /// same training pairs: the loss summed unit by unit, and the L2 term over every row of W₁ that a
+    /// training pair touches (not only the last unit's rows).
+    func test_streamed_mlp_reports_the_in_memory_objective_of_its_model() throws {
+        var configuration = mlp(configuration(stream: true), epochs: 1)
+        configuration.l2 = 0.01
+        configuration.weighting.upweight = [:]  // every weight 1, as below
+        let streamed = try train(configuration)
+        guard case .mlp(let model) = streamed.trained.model else { return XCTFail("expected an MLP") }
+        let dataset = try TestSupport.read(paths: [textData])
+        let training = dataset.subset(dataset.splits.indices.filter { dataset.splits[$0] == "train" })
+        let features = try streamed.trained.featurizer.features(of: training, threads: 1)
+        let inMemory = MLPObjective(features: features, weights: [Double](repeating: 1, count: training.count), margins: training.margins,
+                                    loss: configuration.loss, l2: configuration.l2, threads: 1)
+        var gradient = MLPGradient()
+        let expected = inMemory.evaluate(model, pairs: nil, categoryScale: nil, gradient: &gradient)
+        XCTAssertGreaterThan(expected.l2Term, 0.01 * expected.value, "the L2 term matters here")
+        XCTAssertEqual(objective(streamed), expected.value, accuracy: 1e-9 * expected.value)
     }
 
     func test_a_text_cache_entry_is_reused_and_a_damaged_one_rebuilt() throws {
