@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 import XCTest
 @testable import UpweightData
 @testable import UpweightEvaluation
@@ -24,29 +23,28 @@ final class CheckpointTests: XCTestCase {
     func bytes(_ path: String) throws -> Data { try Data(contentsOf: URL(fileURLWithPath: path)) }
 
     /// Starts training, waits until `ready` holds of what it has written to standard error so far,
-    /// sends `signal`, and returns the exit status and all of standard error.
-    func interrupt(_ arguments: [String], signal: Int32, when ready: @escaping (String) -> Bool) throws -> (status: Int32, stderr: String) {
+    /// sends `signal`, and returns the exit status and all of standard error. Standard error goes to
+    /// a file that this thread polls: no reader thread shares state with the test (a pipe's
+    /// readabilityHandler runs on Foundation's queue, which ThreadSanitizer sees racing the test).
+    func interrupt(_ arguments: [String], signal: Int32, when ready: (String) -> Bool) throws -> (status: Int32, stderr: String) {
+        let errorsPath = "\(TestSupport.temporaryDirectory(self))/stderr-\(UUID().uuidString)"
+        XCTAssertTrue(FileManager.default.createFile(atPath: errorsPath, contents: nil))
+        let errors = try FileHandle(forWritingTo: URL(fileURLWithPath: errorsPath))
+        defer { try? errors.close() }
+        func written() -> String { String(decoding: (try? Data(contentsOf: URL(fileURLWithPath: errorsPath))) ?? Data(), as: UTF8.self) }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: TestSupport.binary)
         process.arguments = arguments
-        let errors = Pipe()
         process.standardError = errors
         process.standardOutput = FileHandle.nullDevice
-        let written = Mutex((text: Data(), ended: false))
-        errors.fileHandleForReading.readabilityHandler = { handle in
-            let chunk = handle.availableData
-            written.withLock { chunk.isEmpty ? ($0.ended = true) : $0.text.append(chunk) }
-            if chunk.isEmpty { handle.readabilityHandler = nil }
-        }
         try process.run()
         let deadline = Date().addingTimeInterval(120)
-        while process.isRunning && Date() < deadline && !ready(String(decoding: written.withLock { $0.text }, as: UTF8.self)) {
+        while process.isRunning && Date() < deadline && !ready(written()) {
             usleep(20_000)
         }
         kill(process.processIdentifier, signal)
         process.waitUntilExit()
-        while !written.withLock({ $0.ended }) && Date() < deadline { usleep(10_000) }  // the rest of standard error
-        return (process.terminationStatus, String(decoding: written.withLock { $0.text }, as: UTF8.self))
+        return (process.terminationStatus, written())
     }
 
     /// Starts training, waits for its first checkpoint, and sends `signal`.
