@@ -1,4 +1,4 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.1
 import PackageDescription
 
 // Linux (glibc) only: Sources/UpweightSupport/Platform.swift, the one place that names the platform,
@@ -8,6 +8,12 @@ let package = Package(
     products: [
         .library(name: "Upweight", targets: ["Upweight"]),
         .executable(name: "upweight", targets: ["upweight"]),
+    ],
+    // `--traits MPI` builds data-parallel training on Open MPI (docs/DISTRIBUTED.md); off by default,
+    // so a plain `swift build` needs no MPI installed.
+    traits: [
+        .trait(name: "MPI", description: "Data-parallel training over Open MPI (CMPI, MPICollective)"),
+        .default(enabledTraits: []),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -24,10 +30,16 @@ let package = Package(
             providers: [.apt(["zlib1g-dev"])]
         ),
         .systemLibrary(name: "CSystem"),
+        // Open MPI, only under the MPI trait; shim.h wraps its handle macros in inline functions.
+        .systemLibrary(
+            name: "CMPI",
+            pkgConfig: "ompi-c",
+            providers: [.apt(["libopenmpi-dev"])]
+        ),
         // The MLP's GEMM and sparse kernels: AVX-512 paths chosen at run time, no compiler flags.
         .target(name: "CKernels"),
         // The layers, lowest first; each depends only on layers below it (docs/ARCHITECTURE.md).
-        .target(name: "UpweightSupport"),
+        .target(name: "UpweightSupport", dependencies: [.target(name: "CMPI", condition: .when(traits: ["MPI"]))]),
         .target(name: "UpweightIO", dependencies: ["UpweightSupport", "CJansson", "CZlib", "CSystem"]),
         .target(name: "UpweightData", dependencies: ["UpweightSupport", "UpweightIO"]),
         .target(name: "UpweightModels", dependencies: ["UpweightSupport", "UpweightIO", "UpweightData", "CKernels"]),
