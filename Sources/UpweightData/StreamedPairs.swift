@@ -162,6 +162,12 @@ public final class StreamedPairs: @unchecked Sendable {
         return "feature rows go to the cache in \(location) (--cache none: a scratch file instead)"
     }
 
+    /// The units rank `rank` of `ranks` evaluates: a contiguous share, so that a rank reads one
+    /// stretch of the rows and the ranks' sums join in unit order by passing one running total on.
+    public func units(ofRank rank: Int, among ranks: Int) -> Range<Int> {
+        (unitCount * rank / ranks)..<(unitCount * (rank + 1) / ranks)
+    }
+
     /// The pairs of unit `unit`.
     public func pairs(ofUnit unit: Int) -> Range<Int> {
         guard case .hashed(_, _, let units) = layout else { return unit * unitPairs..<min(count, (unit + 1) * unitPairs) }
@@ -209,15 +215,17 @@ extension StreamedPairs {
     /// 2^bits gradient to the linear objective (2 MiB at 18 bits), so a round keeps fewer of them.
     private var unitsPerThread: Int { hashing == nil ? 16 : 2 }
 
-    /// Reads every unit, `threads` × `unitsPerThread` at a time (each thread its own consecutive
-    /// units), maps each with `body` (the unit and its interleaved rows, `rows(ofUnit:)`), and hands
-    /// the results to `combine` in unit order: what comes out depends on the data alone. `body` may
-    /// change the rows in place (standardize them): they are the thread's own.
-    public func forEachUnitInOrder<Part>(threads: Int, _ body: (Int, inout FeatureMatrix) -> Part, combine: (Part) -> Void) throws {
+    /// Reads every unit of `units` (all when nil), `threads` × `unitsPerThread` at a time (each
+    /// thread its own consecutive units), maps each with `body` (the unit and its interleaved rows,
+    /// `rows(ofUnit:)`), and hands the results to `combine` in unit order: what comes out depends on
+    /// the data alone. `body` may change the rows in place (standardize them): they are the thread's own.
+    public func forEachUnitInOrder<Part>(units selected: Range<Int>? = nil, threads: Int, _ body: (Int, inout FeatureMatrix) -> Part,
+                                         combine: (Part) -> Void) throws {
         let threads = max(1, threads)
         let round = threads * unitsPerThread
-        for first in stride(from: 0, to: unitCount, by: round) {
-            let units = first..<min(unitCount, first + round)
+        let selected = selected ?? 0..<unitCount
+        for first in stride(from: selected.lowerBound, to: selected.upperBound, by: round) {
+            let units = first..<min(selected.upperBound, first + round)
             let slices = contiguousRanges(count: units.count, parts: min(threads, units.count))
             let results = parallelMap(parts: slices.count, threads: threads) { part -> Result<[Part], Error> in
                 Result {

@@ -155,6 +155,21 @@ package struct LossSums {
         }
     }
 
+    /// The sums as one vector, `[gradient | loss | weight | loss by category | weight by category]`:
+    /// what ranks add up (`add` is element-wise addition of these vectors, in the same order).
+    package var flattened: [Double] {
+        gradient + [loss, weight] + lossByCategory + weightByCategory
+    }
+
+    package init(flattened values: ArraySlice<Double>, dimension: Int, categoryCount: Int) {
+        let values = Array(values)
+        precondition(values.count == dimension + 2 + 2 * categoryCount, "a flattened LossSums of this shape")
+        gradient = Array(values[0..<dimension])
+        (loss, weight) = (values[dimension], values[dimension + 1])
+        lossByCategory = Array(values[(dimension + 2)..<(dimension + 2 + categoryCount)])
+        weightByCategory = Array(values[(dimension + 2 + categoryCount)...])
+    }
+
     /// The objective at `theta` from these sums, writing ∇L into `gradient`.
     package func finished(_ theta: [Double], l2: Double, gradient out: inout [Double]) -> LinearObjective.Value {
         let scale = weight > 0 ? 1 / weight : 0

@@ -15,11 +15,11 @@ package struct StreamedLinearObjective {
     package let loss: PairLoss
     package let l2: Double
     package let threads: Int
-    /// Units each thread takes per round: enough to amortise the round's start, few enough that the
-    /// per-unit sums kept for the ordered reduction stay small.
-    private let unitsPerThread = 16
+    /// The ranks sharing the evaluation: each sums its own units (`StreamedPairs.units(ofRank:)`).
+    package let collective: any Collective
 
-    package init(pairs: StreamedPairs, weights: [Double], standardization: Standardization?, loss: PairLoss, l2: Double, threads: Int) {
+    package init(pairs: StreamedPairs, weights: [Double], standardization: Standardization?, loss: PairLoss, l2: Double, threads: Int,
+                 collective: any Collective = SingleProcess()) {
         precondition(weights.count == pairs.count, "a weight per pair")
         self.pairs = pairs
         self.weights = weights
@@ -28,21 +28,39 @@ package struct StreamedLinearObjective {
         self.loss = loss
         self.l2 = l2
         self.threads = max(1, threads)
+        self.collective = collective
     }
 
     /// The same objective under other per-pair weights (sample mode's multiplicities, a boosting round's).
     package func reweighted(_ weights: [Double]) -> StreamedLinearObjective {
-        StreamedLinearObjective(pairs: pairs, weights: weights, standardization: standardization, loss: loss, l2: l2, threads: threads)
+        StreamedLinearObjective(pairs: pairs, weights: weights, standardization: standardization, loss: loss, l2: l2, threads: threads,
+                                collective: collective)
     }
 
     /// L(θ) and ∇L (into `gradient`) over every pair of nonzero weight; with `categoryScale`, pair i
-    /// counts w_i·scale[k_i] (group DRO), as in `LinearObjective.evaluate`.
+    /// counts w_i·scale[k_i] (group DRO), as in `LinearObjective.evaluate`. Each rank sums its units;
+    /// the units' sums are added in unit order across the ranks (`Collective.orderedSum`), the
+    /// additions one process makes, so the value has the same bits for any rank count. A rank that
+    /// cannot read its rows adds a failure count, so every rank stops after the same evaluation.
     package func evaluate(_ theta: [Double], categoryScale: [Double]? = nil, gradient: inout [Double]) throws -> LinearObjective.Value {
-        var total = LossSums(dimension: theta.count, categoryCount: categoryCount)
-        try pairs.forEachUnitInOrder(threads: threads) { unit, rows in
-            sums(theta, unit: unit, rows: &rows, categoryScale: categoryScale)
-        } combine: { total.add($0) }
-        return total.finished(theta, l2: l2, gradient: &gradient)
+        let layout = LossSums(dimension: theta.count, categoryCount: categoryCount)
+        var parts: [[Double]] = []
+        var readFailure: Error?
+        do {
+            try pairs.forEachUnitInOrder(units: pairs.units(ofRank: collective.rank, among: collective.size), threads: threads) { unit, rows in
+                sums(theta, unit: unit, rows: &rows, categoryScale: categoryScale)
+            } combine: { parts.append($0.flattened + [0]) }
+        } catch {
+            readFailure = error
+            parts = [[Double](repeating: 0, count: layout.flattened.count) + [1]]
+        }
+        let total = collective.orderedSum(parts, count: layout.flattened.count + 1) { total, part in
+            for index in total.indices { total[index] += part[index] }
+        }
+        if let readFailure { throw readFailure }
+        if total[total.count - 1] > 0 { throw PeerFailed() }
+        return LossSums(flattened: total.dropLast(), dimension: theta.count, categoryCount: categoryCount)
+            .finished(theta, l2: l2, gradient: &gradient)
     }
 
     /// Σ_{i∈k} w_i per category, from the columns in memory (no pass over the rows).

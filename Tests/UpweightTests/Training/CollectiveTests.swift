@@ -1,0 +1,164 @@
+import Foundation
+import XCTest
+@testable import Upweight
+
+/// The collective's ordered sum and status agreement, run on threads standing in for MPI ranks
+/// (`ThreadRanks`), so that the plain build tests them without MPI: the streamed L-BFGS objective
+/// has the same bits on 1 to 4 ranks as in one process, and one rank's error reaches every rank.
+final class CollectiveTests: XCTestCase {
+    func test_objective_shared_by_ranks_has_the_single_process_bits() throws {
+        let directory = TestSupport.temporaryDirectory(self)
+        var specification = SyntheticSpecification()
+        (specification.pairs, specification.dimension, specification.seed) = (7000, 64, 3)
+        let file = TestSupport.write(specification.generate().jsonl, "train.jsonl", in: directory)
+        var options = ReadOptions()
+        options.cache = "none"
+        let (pairs, _) = try StreamedPairs.read(paths: [file], options: options, directory: directory)
+        XCTAssertEqual(pairs.unitCount, 4, "4 units, so that ranks hold different shares")
+        let weights = (0..<pairs.count).map { Double(1 + $0 % 3) }
+        let theta = (0..<pairs.dimension).map { sin(Double($0)) / 8 }
+        func evaluate(_ collective: any Collective) throws -> [UInt64] {
+            let objective = StreamedLinearObjective(pairs: pairs, weights: weights, standardization: nil, loss: PairLoss(), l2: 0.01,
+                                                    threads: 2, collective: collective)
+            var gradient: [Double] = []
+            let value = try objective.evaluate(theta, gradient: &gradient)
+            return ([value.value] + gradient + value.lossByCategory + value.weightByCategory).map(\.bitPattern)
+        }
+        let reference = try evaluate(SingleProcess())
+        for size in 1...4 {
+            for (rank, bits) in try ThreadRanks.run(size, evaluate).enumerated() {
+                XCTAssertEqual(bits, reference, "rank \(rank) of \(size)")
+            }
+        }
+    }
+
+    func test_one_ranks_error_is_thrown_on_every_rank() throws {
+        let error = DataError(file: "train.jsonl", line: 12, column: 3, message: "expected a number", field: "chosen", reason: "bad number")
+        let outcomes = try ThreadRanks.run(3) { collective -> String in
+            do {
+                try collective.agree(collective.rank == 1 ? error : collective.rank == 2 ? PeerFailed() : nil)
+                return "no error"
+            } catch let thrown as DataError {
+                return thrown == error ? "the data error" : "another data error: \(thrown)"
+            } catch {
+                return "\(error)"
+            }
+        }
+        XCTAssertEqual(outcomes, ["the data error", "the data error", "the data error"])
+        XCTAssertEqual(try ThreadRanks.run(2) { collective in try collective.agreeing { collective.rank } }, [0, 1])
+    }
+}
+
+/// `size` ranks as threads of this process, exchanging through shared slots: a stand-in for MPI
+/// with the same calls and the same rule (every rank makes the same collective calls in order).
+final class ThreadRanks: Collective, @unchecked Sendable {
+    let rank: Int
+    let size: Int
+    private let board: Board
+
+    /// Runs `body` on `size` threads, one rank each, and returns their results in rank order.
+    static func run<T>(_ size: Int, _ body: @escaping (any Collective) throws -> T) throws -> [T] {
+        let board = Board(size: size)
+        let shared = Outcomes(body, size: size)
+        let done = DispatchGroup()
+        for rank in 0..<size {
+            done.enter()
+            Thread {
+                let result = Result { try shared.body(ThreadRanks(rank: rank, size: size, board: board)) }
+                shared.lock.withLock { shared.results[rank] = result }
+                done.leave()
+            }.start()
+        }
+        done.wait()
+        return try shared.results.map { try $0!.get() }
+    }
+
+    /// What the threads share: `body`, and a slot per rank for its result (written under `lock`).
+    private final class Outcomes<T>: @unchecked Sendable {
+        let body: (any Collective) throws -> T
+        let lock = NSLock()
+        var results: [Result<T, Error>?]
+        init(_ body: @escaping (any Collective) throws -> T, size: Int) { (self.body, results) = (body, Array(repeating: nil, count: size)) }
+    }
+
+    private init(rank: Int, size: Int, board: Board) {
+        (self.rank, self.size, self.board) = (rank, size, board)
+    }
+
+    func allgather(_ bytes: [UInt8]) -> [[UInt8]] { board.allgather(bytes, rank: rank) }
+    func allreduceSum(_ values: inout [Double]) {
+        let all = allgather(values.map(\.bitPattern).flatMap(Self.bytes)).map { Self.doubles($0) }
+        values = values.indices.map { index in all.reduce(0) { $0 + $1[index] } }
+    }
+    func allreduceSum(_ values: inout [Int64]) {
+        var doubles = values.map(Double.init)
+        allreduceSum(&doubles)
+        values = doubles.map { Int64($0) }
+    }
+    func broadcast(_ bytes: [UInt8], from root: Int) -> [UInt8] { allgather(bytes)[root] }
+    func broadcast(_ values: inout [Double], from root: Int) {
+        values = Self.doubles(broadcast(values.map(\.bitPattern).flatMap(Self.bytes), from: root))
+    }
+    func barrier() { _ = allgather([]) }
+    func send(_ values: [Double], to rank: Int) { board.send(values, from: self.rank, to: rank) }
+    func receive(count: Int, from rank: Int) -> [Double] { board.receive(from: rank, to: self.rank) }
+
+    private static func bytes(_ word: UInt64) -> [UInt8] { (0..<8).map { UInt8(truncatingIfNeeded: word >> (8 * $0)) } }
+    private static func doubles(_ bytes: [UInt8]) -> [Double] {
+        stride(from: 0, to: bytes.count, by: 8).map { start in
+            Double(bitPattern: (0..<8).reduce(UInt64(0)) { $0 | UInt64(bytes[start + $1]) << (8 * $1) })
+        }
+    }
+
+    /// The shared state: one allgather round at a time, and a mailbox per (sender, receiver).
+    private final class Board: @unchecked Sendable {
+        let size: Int
+        private let condition = NSCondition()
+        private var round = 0
+        private var posted: [[UInt8]?]
+        private var finished: [[UInt8]] = []
+        private var collected = 0
+        private var mailboxes: [[Int]: [[Double]]] = [:]
+
+        init(size: Int) {
+            self.size = size
+            posted = Array(repeating: nil, count: size)
+        }
+
+        func allgather(_ bytes: [UInt8], rank: Int) -> [[UInt8]] {
+            condition.lock()
+            defer { condition.unlock() }
+            while posted[rank] != nil { condition.wait() }  // the previous round is still being collected
+            let myRound = round
+            posted[rank] = bytes
+            if posted.allSatisfy({ $0 != nil }) {
+                finished = posted.map { $0! }
+                round += 1
+                condition.broadcast()
+            }
+            while round == myRound { condition.wait() }
+            let result = finished
+            collected += 1
+            if collected == size {
+                collected = 0
+                posted = Array(repeating: nil, count: size)
+                condition.broadcast()
+            }
+            return result
+        }
+
+        func send(_ values: [Double], from: Int, to: Int) {
+            condition.lock()
+            mailboxes[[from, to], default: []].append(values)
+            condition.broadcast()
+            condition.unlock()
+        }
+
+        func receive(from: Int, to: Int) -> [Double] {
+            condition.lock()
+            defer { condition.unlock() }
+            while mailboxes[[from, to], default: []].isEmpty { condition.wait() }
+            return mailboxes[[from, to]]!.removeFirst()
+        }
+    }
+}
