@@ -20,6 +20,7 @@ extension TrainingSession {
     /// `--boost` around it), and report on the evaluation pairs' rewards, computed in one more pass.
     func runStreamed(because reason: String, reporter: Reporter) throws -> Finished {
         let log = reporter.note
+        let ranks = collective ?? SingleProcess()
         if let refused = StreamingLimits.refusal(configuration) { throw UsageError(refused) }
         let directory = SpillFile.defaultDirectory
         log("streaming (\(reason)): \(StreamedPairs.rowsDestination(configuration.reading, scratchDirectory: directory))")
@@ -29,7 +30,9 @@ extension TrainingSession {
         reading.chunkBytes = ScoredPairs.chunkBytes(reading)
         // Text is hashed as it is read, as in memory (dense data ignores this).
         let hashing = Featurizer.hashed(hashBits: configuration.hashBits, includePrompt: configuration.includePrompt)
-        let (pairs, summary) = try StreamedPairs.read(paths: data, options: reading, hashing: hashing, directory: directory, note: log)
+        let (pairs, summary) = try ranks.inTurn {
+            try StreamedPairs.read(paths: data, options: reading, hashing: hashing, directory: directory, note: log)
+        }
         let dataset = pairs.metadata
         log("read \(plural(dataset.count, "pair", "pairs")) in \(seconds(since: started))")
         logReadSummary(summary, pairs: dataset.count, log: log)
@@ -38,8 +41,9 @@ extension TrainingSession {
         var (trainPairs, evaluationPairs) = try plannedSplit(of: dataset, log: log)
         var evaluation: (pairs: StreamedPairs, selected: [Int])?
         if evaluationPairs == nil && !configuration.eval.isEmpty {
-            let (evalPairs, evalSummary) = try StreamedPairs.read(paths: configuration.eval, options: reading, hashing: hashing, directory: directory,
-                                                                  note: log)
+            let (evalPairs, evalSummary) = try ranks.inTurn {
+                try StreamedPairs.read(paths: configuration.eval, options: reading, hashing: hashing, directory: directory, note: log)
+            }
             logReadSummary(evalSummary, pairs: evalPairs.count, log: log)
             guard (evalPairs.hashing == nil) == (pairs.hashing == nil) else {
                 throw DataError(file: configuration.eval[0], message: "has \(evalPairs.hashing == nil ? "dense" : "text") pairs, but \(data[0]) has \(pairs.hashing == nil ? "dense" : "text") pairs",
@@ -80,7 +84,9 @@ extension TrainingSession {
         if configuration.resolvedOptimizer == .adamw { trainingSettings["shuffle-buffer"] = JSONValue(windowPairs) }
         provenance["training"] = .object(trainingSettings)
         provenance["weights"] = .object(weightSummary.json)
-        provenance["data"] = .object(dataProvenance(["pairs": JSONValue(training.count), "fingerprint": .string(try pairs.fingerprint(of: training))]))
+        let fingerprint = try pairs.fingerprint(of: training)
+        try checkRanksAgree(on: ranks, fingerprint: fingerprint)
+        provenance["data"] = .object(dataProvenance(["pairs": JSONValue(training.count), "fingerprint": .string(fingerprint)]))
         let trainingStarted = clock.now
         if configuration.resolvedOptimizer == .adamw && windowPairs < configuration.shuffleBuffer {
             log("shuffling within windows of at most \(plural(windowPairs, "pair", "pairs")) (a quarter of --max-memory), not --shuffle-buffer's \(configuration.shuffleBuffer)")
@@ -108,7 +114,7 @@ extension TrainingSession {
                 return try StreamedMinibatchFit(batches: batches, problem: problem).fit(checkpoints: checkpoints, reporter: reporter)
             }
             let objective = StreamedLinearObjective(pairs: pairs, weights: weights, standardization: standardization,
-                                                    loss: configuration.loss, l2: configuration.l2, threads: threads)
+                                                    loss: configuration.loss, l2: configuration.l2, threads: threads, collective: ranks)
             return try StreamedLinearFit(objective, problem: problem, training: training).fit(reporter: reporter)
         }
 
@@ -129,7 +135,7 @@ extension TrainingSession {
         trained.trainingLog = fitted.log
         trained.trainingTexts = trainingTexts
         weightSummary.notes(pairs: training.count).forEach(log)
-        if let path = configuration.logFile {
+        if let path = configuration.logFile, ranks.isRoot {
             try Files.writeAtomically(ModelDirectory.trainingLogText(fitted.log), to: path)
         }
 
@@ -145,7 +151,7 @@ extension TrainingSession {
             trained.heldOut = HeldOutRecord(heldOut: reportedMetadata, fraction: configuration.holdout, seed: configuration.seed,
                                             grouping: configuration.grouping, fingerprint: reportedFingerprint)
         }
-        if let out = configuration.out {
+        if let out = configuration.out, ranks.isRoot {
             try ModelDirectory.save(trained, to: out)
             log("saved model to \(out)")
         }

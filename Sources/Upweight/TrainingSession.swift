@@ -9,10 +9,14 @@ import UpweightTraining
 public struct TrainingSession {
     public var configuration: TrainingConfiguration
     public var data: [String]
+    /// The MPI ranks training this model together (nil: this process alone). Under MPI, `run`
+    /// shares the L-BFGS passes between the ranks, and only rank 0 writes (DistributedTraining.swift).
+    public var collective: (any Collective)?
 
-    public init(configuration: TrainingConfiguration, data: [String]) {
+    public init(configuration: TrainingConfiguration, data: [String], collective: (any Collective)? = nil) {
         self.configuration = configuration
         self.data = data
+        self.collective = collective
     }
 
     public struct Finished: Sendable {
@@ -56,6 +60,7 @@ public struct TrainingSession {
         if configuration.holdout > 0 && (!configuration.eval.isEmpty || configuration.evalSplit != nil) {
             log("warning: --holdout \(JSONValue.format(configuration.holdout)) is ignored: \(configuration.eval.isEmpty ? "--eval-split" : "--eval") gives the evaluation pairs")
         }
+        if let collective { return try runDistributed(on: collective, reporter: reporter) }
         if let reason = streamingReason() { return try runStreamed(because: reason, reporter: reporter) }
         let reading = configuration.readingWithGroups
         let clock = ContinuousClock()

@@ -5,22 +5,24 @@ import Upweight
 /// status: 64 bad usage (EX_USAGE), 65 bad data (EX_DATAERR), 70 training failed (EX_SOFTWARE),
 /// 74 a write failed (EX_IOERR: disk full, I/O error).
 func reportingErrors(_ body: () throws -> Void) throws {
+    // Under MPI only rank 0 prints; every rank exits with the same status (they agreed on the error).
+    func report(_ message: String) { if Launch.prints { printError(message) } }
     do {
         try body()
     } catch let error as DataError {
-        printError(error.description)
+        report(error.description)
         throw ExitCode(65)
     } catch let error as UsageError {
-        printError("upweight: \(error.message)")
+        report("upweight: \(error.message)")
         throw ExitCode(64)
     } catch let error as TrainingError {
-        printError("upweight: \(error.message)")
+        report("upweight: \(error.message)")
         throw ExitCode(70)
     } catch let error as IOError {
-        printError("upweight: \(error.message)")
+        report("upweight: \(error.message)")
         throw ExitCode(74)
     } catch let error as TrainingInterrupted {
-        printError("upweight: \(error.message)")
+        report("upweight: \(error.message)")
         throw ExitCode(128 + error.signal)  // 130 for SIGINT, 143 for SIGTERM, as a shell reports them
     }
 }

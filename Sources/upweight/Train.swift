@@ -26,26 +26,41 @@ struct Train: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            var configuration = TrainingConfiguration()
-            if let config {
-                try configuration.apply(try Files.readJSONObject(config), from: .file(config))
-            }
-            try configuration.apply(settings, from: .commandLine)
-            // The session checks --out and --log too, but knows no config file.
-            let inputs = data + configuration.eval + (config.map { [$0] } ?? [])
-            for (flag, path) in [("--report", report), ("--log", configuration.logFile)] {
-                if let path { try OutputPath.checkFile(path, flag: flag, apartFrom: inputs, outside: configuration.out) }
-            }
-            let progress = ProgressLine(quiet: quiet)
-            Interruption.install()
-            let finished = try TrainingSession(configuration: configuration, data: data).run(reporter: progress.reporter)
-            progress.clear()
-            let context = ReportContext(modelDirectory: configuration.out,
-                                        dataFiles: try (data + configuration.eval).map(ReportContext.DataFile.init(path:)),
-                                        pairsFingerprint: finished.reportedPairsFingerprint, commandLine: CommandLine.arguments)
-            if let report { try Files.writeAtomically(finished.render(.html, context: context), to: report) }
-            // Colour only on a terminal: a pipe or a file gets plain text.
-            print(format == .table ? finished.report.table(colour: isatty(1) != 0, wide: wide, width: terminalWidth()) : finished.render(format, context: context), terminator: "")
+            // Under MPI every rank runs this; they agree on how it ended, so all stop on one's error.
+            let collective = try Launch.collective()
+            guard let collective else { return try train(collective: nil) }
+            try collective.agreeing { try train(collective: collective) }
         }
+    }
+
+    private func train(collective: (any Collective)?) throws {
+        var configuration = TrainingConfiguration()
+        var threadsGiven = settings["threads"] != nil
+        if let config {
+            let file = try Files.readJSONObject(config)
+            threadsGiven = threadsGiven || file["threads"] != nil
+            try configuration.apply(file, from: .file(config))
+        }
+        try configuration.apply(settings, from: .commandLine)
+        // Ranks on one machine share its cores.
+        if collective != nil && !threadsGiven {
+            configuration.reading.threads = max(1, defaultThreadCount() / Launch.ranksOnThisNode)
+        }
+        // The session checks --out and --log too, but knows no config file.
+        let inputs = data + configuration.eval + (config.map { [$0] } ?? [])
+        for (flag, path) in [("--report", report), ("--log", configuration.logFile)] {
+            if let path { try OutputPath.checkFile(path, flag: flag, apartFrom: inputs, outside: configuration.out) }
+        }
+        let progress = ProgressLine(quiet: quiet || !(collective?.isRoot ?? true))
+        Interruption.install()
+        let finished = try TrainingSession(configuration: configuration, data: data, collective: collective).run(reporter: progress.reporter)
+        progress.clear()
+        guard collective?.isRoot ?? true else { return }
+        let context = ReportContext(modelDirectory: configuration.out,
+                                    dataFiles: try (data + configuration.eval).map(ReportContext.DataFile.init(path:)),
+                                    pairsFingerprint: finished.reportedPairsFingerprint, commandLine: CommandLine.arguments)
+        if let report { try Files.writeAtomically(finished.render(.html, context: context), to: report) }
+        // Colour only on a terminal: a pipe or a file gets plain text.
+        print(format == .table ? finished.report.table(colour: isatty(1) != 0, wide: wide, width: terminalWidth()) : finished.render(format, context: context), terminator: "")
     }
 }

@@ -16,13 +16,18 @@ struct UpweightCommand: ParsableCommand {
     static func main() {
         do {
             var command = try parseAsRoot()
+            if let ranks = Launch.announcedRanks, ranks > 1, !(command is Train) {
+                let name = type(of: command)._commandName
+                if Launch.prints { printError("upweight: only `upweight train` runs on several MPI ranks yet; run `upweight \(name)` as one process") }
+                Glibc.exit(64)
+            }
             try command.run()
         } catch {
             let code = exitCode(for: error)
             let message = fullMessage(for: error)
             if code == .success {
                 if !message.isEmpty { print(message) }
-            } else if !message.isEmpty {
+            } else if !message.isEmpty && Launch.prints {  // under MPI, rank 0 alone
                 message.split(separator: "\n", omittingEmptySubsequences: false).forEach { printError(String($0)) }
             }
             Glibc.exit(code.rawValue)

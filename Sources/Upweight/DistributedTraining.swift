@@ -1,0 +1,47 @@
+import UpweightSupport
+import UpweightIO
+import UpweightData
+import UpweightTraining
+
+/// `train` as one of several MPI ranks (`mpirun -n K upweight train …`). Every rank reads the data
+/// (rank 0 first, so that a cache entry is built once per machine and rank 0's data error stops
+/// the others before they read), checks that all ranks hold the same data and settings, then fits
+/// by L-BFGS with each rank summing its own share of the units (`StreamedLinearObjective`). Only
+/// rank 0 writes files; the CLI prints only on rank 0.
+extension TrainingSession {
+    /// What runs under MPI yet, as a usage error naming what does not (nil: this run does).
+    func distributedRefusal(ranks: Int) -> String? {
+        var refused: [String] = []
+        if configuration.model != .linear { refused.append("--model \(configuration.model.rawValue)") }
+        if configuration.resolvedOptimizer != .lbfgs { refused.append("--optimizer adamw") }
+        if let streaming = StreamingLimits.refusal(configuration) { refused.append(streaming) }
+        guard !refused.isEmpty else { return nil }
+        return "training on \(ranks) MPI ranks supports linear L-BFGS on dense data only so far; not yet: \(refused.joined(separator: "; "))"
+    }
+
+    func runDistributed(on collective: any Collective, reporter: Reporter) throws -> Finished {
+        if let refused = distributedRefusal(ranks: collective.size) { throw UsageError(refused) }
+        return try runStreamed(because: "MPI, \(plural(collective.size, "rank", "ranks"))", reporter: reporter)
+    }
+
+    /// Checks that every rank trains the same problem: the configuration (which includes the seed)
+    /// and the training pairs' fingerprint (rows and columns) must be rank 0's.
+    func checkRanksAgree(on collective: any Collective, fingerprint: String) throws {
+        let mine = "\(fingerprint) \(JSONValue.object(configuration.json).compactText)"
+        let all = collective.allgather(mine)
+        guard let differing = all.firstIndex(where: { $0 != all[0] }) else { return }
+        let what = all[differing].prefix(while: { $0 != " " }) == all[0].prefix(while: { $0 != " " }) ? "settings" : "training data"
+        throw UsageError("MPI rank \(differing) has other \(what) than rank 0 (every rank must see the same files and flags)")
+    }
+}
+
+extension Collective {
+    /// `body` on rank 0, then (if it succeeded everywhere) on the other ranks: what every rank
+    /// builds once per machine (a cache entry) is built by one of them first.
+    func inTurn<T>(_ body: () throws -> T) throws -> T {
+        var result: T?
+        if rank == 0 { result = try agreeing(body) } else { try agree(nil) }
+        if rank != 0 { result = try agreeing(body) } else { try agree(nil) }
+        return result!
+    }
+}
