@@ -72,11 +72,13 @@ enum TestSupport {
         return isolatedCachePath
     }()
 
-    /// Runs the CLI with `arguments` (and `environment` added to this process's) and waits for it.
-    static func run(_ arguments: [String], currentDirectory: String? = nil, environment: [String: String] = [:]) throws -> Run {
+    /// Runs the CLI (or `executable`, a launcher such as mpirun) with `arguments` (and `environment`
+    /// added to this process's) and waits for it.
+    static func run(_ arguments: [String], currentDirectory: String? = nil, environment: [String: String] = [:],
+                    executable: String? = nil) throws -> Run {
         _ = isolatedCache
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
+        process.executableURL = URL(fileURLWithPath: executable ?? binary)
         process.arguments = arguments
         if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         if let currentDirectory { process.currentDirectoryURL = URL(fileURLWithPath: currentDirectory) }
@@ -91,6 +93,12 @@ enum TestSupport {
         process.waitUntilExit()
         return Run(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
                    stderr: String(decoding: errData, as: UTF8.self))
+    }
+
+    /// A test's own failure thrown as an error (a precondition the environment does not meet).
+    struct Failure: Error, CustomStringConvertible {
+        var description: String
+        init(_ description: String) { self.description = description }
     }
 
     /// Parses a JSON text the way a user's script would (Foundation), for checking our output.

@@ -1,0 +1,90 @@
+import Foundation
+import XCTest
+@testable import Upweight
+
+/// `mpirun -n K upweight train`: K ranks train the single-process model bit for bit, one rank's
+/// data error stops them all with rank 0's message, and what does not run under MPI yet is refused.
+/// Skipped unless `upweight` was built with `--traits MPI` and `mpirun` is installed (scripts/test
+/// builds that binary into .build-mpi and runs these tests against it).
+final class MPITests: XCTestCase {
+    /// `mpirun` on PATH, or nil.
+    static let mpirun: String? = {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? ""
+        return path.split(separator: ":").map { "\($0)/mpirun" }.first { FileManager.default.isExecutableFile(atPath: $0) }
+    }()
+
+    /// Runs the CLI as `ranks` MPI ranks (root allowed, more ranks than cores allowed).
+    func mpirun(_ ranks: Int, _ arguments: [String]) throws -> TestSupport.Run {
+        let mpirun = try XCTUnwrap(Self.mpirun)
+        return try TestSupport.run(["--oversubscribe", "--allow-run-as-root", "-n", "\(ranks)", TestSupport.binary] + arguments,
+                                   executable: mpirun)
+    }
+
+    /// Skips unless mpirun exists and the binary joins MPI jobs (it refuses them when built without
+    /// the trait); with UPWEIGHT_REQUIRE_MPI set (scripts/test's MPI build), fails instead.
+    func requireMPI() throws {
+        let required = ProcessInfo.processInfo.environment["UPWEIGHT_REQUIRE_MPI"] != nil
+        func missing(_ reason: String) -> Error {
+            required ? TestSupport.Failure("UPWEIGHT_REQUIRE_MPI is set, but \(reason)") : XCTSkip(reason)
+        }
+        guard Self.mpirun != nil else { throw missing("mpirun is not installed (scripts/setup --mpi installs Open MPI)") }
+        let probe = try mpirun(2, ["train", "/nonexistent/probe.jsonl", "--quiet"])
+        if probe.stderr.contains("built without MPI") {
+            throw missing("\(TestSupport.binary) was built without the MPI trait (swift build --traits MPI --scratch-path .build-mpi; scripts/test runs these tests there)")
+        }
+    }
+
+    /// 7,000 pairs of 64 numbers: 4 units of 2,048 pairs, so that 2 and 3 ranks each sum a share.
+    func dataFile(in directory: String) -> String {
+        var specification = SyntheticSpecification()
+        specification.pairs = 7000
+        specification.dimension = 64
+        specification.seed = 14
+        return TestSupport.write(specification.generate().jsonl, "train.jsonl", in: directory)
+    }
+
+    let flags = ["--l2", "0.01", "--standardize", "--holdout", "0.2", "--upweight", "safety=3", "--cache", "none", "--format", "json"]
+
+    func test_ranks_train_the_single_process_streamed_model_bit_for_bit() throws {
+        try requireMPI()
+        let directory = TestSupport.temporaryDirectory(self)
+        let data = dataFile(in: directory)
+        let single = try TestSupport.run(["train", data, "--stream", "--out", "\(directory)/single"] + flags)
+        XCTAssertEqual(single.status, 0, single.stderr)
+        let reference = try Data(contentsOf: URL(fileURLWithPath: "\(directory)/single/model.safetensors"))
+        for ranks in 1...3 {
+            let out = "\(directory)/ranks\(ranks)"
+            let run = try mpirun(ranks, ["train", data, "--out", out] + flags)
+            XCTAssertEqual(run.status, 0, run.stderr)
+            XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: "\(out)/model.safetensors")), reference, "\(ranks) ranks")
+            XCTAssertEqual(run.stdout, single.stdout, "\(ranks) ranks: rank 0 prints the single process's report, once")
+            XCTAssertTrue(run.stderr.contains("streaming (MPI, \(plural(ranks, "rank", "ranks")))"), run.stderr)
+        }
+    }
+
+    func test_a_data_error_stops_every_rank_with_rank_0_printing_where() throws {
+        try requireMPI()
+        let directory = TestSupport.temporaryDirectory(self)
+        let good = String(decoding: try Data(contentsOf: URL(fileURLWithPath: dataFile(in: directory))), as: UTF8.self)
+        let lines = good.split(separator: "\n")
+        let bad = TestSupport.write((lines[..<4000] + ["{\"chosen\": [1, 2], \"rejected\": "] + lines[4000...]).joined(separator: "\n") + "\n",
+                                    "bad.jsonl", in: directory)
+        let run = try mpirun(3, ["train", bad, "--out", "\(directory)/model"] + flags)
+        XCTAssertEqual(run.status, 65, run.stderr)
+        let located = run.stderr.split(separator: "\n").filter { $0.hasPrefix("\(bad):4001:") }
+        XCTAssertEqual(located.count, 1, "rank 0 alone prints the located message: \(run.stderr)")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: "\(directory)/model"))
+    }
+
+    func test_what_does_not_run_on_ranks_yet_is_refused() throws {
+        try requireMPI()
+        let directory = TestSupport.temporaryDirectory(self)
+        let data = dataFile(in: directory)
+        let adamw = try mpirun(2, ["train", data, "--optimizer", "adamw", "--quiet"])
+        XCTAssertEqual(adamw.status, 64, adamw.stderr)
+        XCTAssertEqual(adamw.stderr.split(separator: "\n").filter { $0.contains("not yet: --optimizer adamw") }.count, 1, adamw.stderr)
+        let stats = try mpirun(2, ["stats", data])
+        XCTAssertEqual(stats.status, 64, stats.stderr)
+        XCTAssertTrue(stats.stderr.contains("only `upweight train` runs on several MPI ranks yet"), stats.stderr)
+    }
+}
