@@ -74,9 +74,11 @@ extension TrainingSession {
         let trainingWeights = try configuration.weighting.weights(for: trainingMetadata)
         let weightSummary = WeightSummary(dataset: trainingMetadata, weights: trainingWeights)
         let threads = reading.threads
-        // As in memory (`Featurizer.fit`), hashed text is never standardized.
+        // As in memory (`Featurizer.fit`), hashed text is never standardized. Passes over the rows
+        // between collectives agree on how they ended: a rank that fails to read must not leave the
+        // others waiting in the next collective.
         let standardization = configuration.standardize && pairs.hashing == nil
-            ? try pairs.standardization(over: isTraining, threads: threads) : nil
+            ? try ranks.agreeing { try pairs.standardization(over: isTraining, threads: threads) } : nil
         let featurizer = pairs.hashing ?? Featurizer.dense(dimension: pairs.dimension, standardization: standardization)
         var provenance = JSONObject()
         var trainingSettings = configuration.json
@@ -84,7 +86,7 @@ extension TrainingSession {
         if configuration.resolvedOptimizer == .adamw { trainingSettings["shuffle-buffer"] = JSONValue(windowPairs) }
         provenance["training"] = .object(trainingSettings)
         provenance["weights"] = .object(weightSummary.json)
-        let fingerprint = try pairs.fingerprint(of: training)
+        let fingerprint = try ranks.agreeing { try pairs.fingerprint(of: training) }
         try checkRanksAgree(on: ranks, fingerprint: fingerprint)
         provenance["data"] = .object(dataProvenance(["pairs": JSONValue(training.count), "fingerprint": .string(fingerprint)]))
         let trainingStarted = clock.now

@@ -13,6 +13,9 @@ final class MPITests: XCTestCase {
         return path.split(separator: ":").map { "\($0)/mpirun" }.first { FileManager.default.isExecutableFile(atPath: $0) }
     }()
 
+    /// Whether the binary refused an MPI job for want of the trait (nil: not asked yet).
+    nonisolated(unsafe) static var builtWithoutMPI: Bool?
+
     /// Runs the CLI as `ranks` MPI ranks (root allowed, more ranks than cores allowed).
     func mpirun(_ ranks: Int, _ arguments: [String]) throws -> TestSupport.Run {
         let mpirun = try XCTUnwrap(Self.mpirun)
@@ -28,8 +31,10 @@ final class MPITests: XCTestCase {
             required ? TestSupport.Failure("UPWEIGHT_REQUIRE_MPI is set, but \(reason)") : XCTSkip(reason)
         }
         guard Self.mpirun != nil else { throw missing("mpirun is not installed (scripts/setup --mpi installs Open MPI)") }
-        let probe = try mpirun(2, ["train", "/nonexistent/probe.jsonl", "--quiet"])
-        if probe.stderr.contains("built without MPI") {
+        if Self.builtWithoutMPI == nil {
+            Self.builtWithoutMPI = try mpirun(2, ["train", "/nonexistent/probe.jsonl", "--quiet"]).stderr.contains("built without MPI")
+        }
+        if Self.builtWithoutMPI == true {
             throw missing("\(TestSupport.binary) was built without the MPI trait (swift build --traits MPI --scratch-path .build-mpi; scripts/test runs these tests there)")
         }
     }
