@@ -3,7 +3,8 @@ import XCTest
 @testable import Upweight
 
 /// `mpirun -n K upweight train`: K ranks train the single-process model bit for bit, one rank's
-/// data error stops them all with rank 0's message, and what does not run under MPI yet is refused.
+/// data error stops them all with rank 0's message, a killed rank ends the job (no hang), and what
+/// does not run under MPI yet is refused.
 /// Skipped unless `upweight` was built with `--traits MPI` and `mpirun` is installed (scripts/test
 /// builds that binary into .build-mpi and runs these tests against it).
 final class MPITests: XCTestCase {
@@ -79,6 +80,54 @@ final class MPITests: XCTestCase {
         let located = run.stderr.split(separator: "\n").filter { $0.hasPrefix("\(bad):4001:") }
         XCTAssertEqual(located.count, 1, "rank 0 alone prints the located message: \(run.stderr)")
         XCTAssertFalse(FileManager.default.fileExists(atPath: "\(directory)/model"))
+    }
+
+    func test_a_killed_rank_ends_the_job_within_seconds() throws {
+        try requireMPI()
+        let directory = TestSupport.temporaryDirectory(self)
+        let data = dataFile(in: directory)
+        let job = Process()
+        job.executableURL = URL(fileURLWithPath: try XCTUnwrap(Self.mpirun))
+        job.arguments = ["--oversubscribe", "--allow-run-as-root", "-n", "3", TestSupport.binary, "train", data, "--cache", "none",
+                         "--tolerance", "0", "--max-iterations", "100000", "--quiet"]
+        job.standardOutput = FileHandle.nullDevice
+        job.standardError = FileHandle.nullDevice
+        try job.run()
+        // Rank 1 is the child of mpirun whose environment says so; killed once it is running.
+        var victim: Int32?
+        for _ in 0..<100 where victim == nil {
+            usleep(50_000)
+            victim = Self.children(of: job.processIdentifier).first { Self.environment(of: $0).contains("OMPI_COMM_WORLD_RANK=1") }
+        }
+        let rank1 = try XCTUnwrap(victim, "rank 1 did not start")
+        usleep(500_000)
+        kill(rank1, SIGKILL)
+        let killed = Date()
+        job.waitUntilExit()
+        XCTAssertNotEqual(job.terminationStatus, 0)
+        XCTAssertLessThan(Date().timeIntervalSince(killed), 15, "the other ranks must not wait forever for rank 1")
+    }
+
+    static func children(of parent: Int32) -> [Int32] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap(Int32.init).filter { pid in
+            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+                  let afterName = stat.range(of: ") ", options: .backwards) else { return false }
+            return stat[afterName.upperBound...].split(separator: " ").dropFirst().first == "\(parent)"
+        }
+    }
+
+    static func environment(of pid: Int32) -> [String] {
+        let bytes = (try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(pid)/environ"))) ?? Data()
+        return bytes.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    func test_a_build_without_the_trait_refuses_to_run_as_several_ranks() throws {
+        guard Self.mpirun != nil else { throw XCTSkip("mpirun is not installed (scripts/setup --mpi installs Open MPI)") }
+        let run = try mpirun(2, ["train", "/nonexistent/probe.jsonl", "--quiet"])
+        guard run.stderr.contains("built without MPI") else { throw XCTSkip("\(TestSupport.binary) was built with the MPI trait") }
+        XCTAssertEqual(run.status, 64, run.stderr)
+        XCTAssertEqual(run.stderr.split(separator: "\n").filter { $0.contains("built without MPI") }.count, 1, "rank 0 alone prints: \(run.stderr)")
     }
 
     func test_what_does_not_run_on_ranks_yet_is_refused() throws {
