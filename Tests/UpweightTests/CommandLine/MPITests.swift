@@ -68,6 +68,23 @@ final class MPITests: XCTestCase {
         }
     }
 
+    /// Group DRO (global per-category losses), sample mode (the same resample on every rank) and
+    /// boosting (each round's margins) on 3 ranks, against one process.
+    func test_group_dro_sample_mode_and_boosting_on_ranks_give_the_single_process_model() throws {
+        try requireMPI()
+        let directory = TestSupport.temporaryDirectory(self)
+        let data = dataFile(in: directory)
+        for (name, extra) in [("dro", ["--group-dro", "0.5"]), ("sample", ["--weight-mode", "sample"]), ("boost", ["--boost", "2"])] {
+            let single = try TestSupport.run(["train", data, "--stream", "--out", "\(directory)/\(name)-single"] + flags + extra)
+            XCTAssertEqual(single.status, 0, single.stderr)
+            let run = try mpirun(3, ["train", data, "--out", "\(directory)/\(name)-ranks"] + flags + extra)
+            XCTAssertEqual(run.status, 0, run.stderr)
+            XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: "\(directory)/\(name)-ranks/model.safetensors")),
+                           try Data(contentsOf: URL(fileURLWithPath: "\(directory)/\(name)-single/model.safetensors")), name)
+            XCTAssertEqual(run.stdout, single.stdout, name)
+        }
+    }
+
     func test_a_data_error_stops_every_rank_with_rank_0_printing_where() throws {
         try requireMPI()
         let directory = TestSupport.temporaryDirectory(self)
