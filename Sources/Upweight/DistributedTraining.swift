@@ -27,11 +27,12 @@ extension TrainingSession {
     /// Checks that every rank trains the same problem: the configuration (which includes the seed)
     /// and the training pairs' fingerprint (rows and columns) must be rank 0's.
     func checkRanksAgree(on collective: any Collective, fingerprint: String) throws {
-        let mine = "\(fingerprint) \(JSONValue.object(configuration.json).compactText)"
-        let all = collective.allgather(mine)
-        guard let differing = all.firstIndex(where: { $0 != all[0] }) else { return }
-        let what = all[differing].prefix(while: { $0 != " " }) == all[0].prefix(while: { $0 != " " }) ? "settings" : "training data"
-        throw UsageError("MPI rank \(differing) has other \(what) than rank 0 (every rank must see the same files and flags)")
+        for (what, mine) in [("training data", fingerprint), ("settings", JSONValue.object(configuration.json).compactText)] {
+            let all = collective.allgather(mine)
+            if let differing = all.firstIndex(where: { $0 != all[0] }) {
+                throw UsageError("MPI rank \(differing) has other \(what) than rank 0 (every rank must see the same files and flags)")
+            }
+        }
     }
 }
 

@@ -124,8 +124,10 @@ extension TrainingSession {
         if configuration.boostRounds > 1 {
             // Each round's training margins come from one streamed pass over the training pairs' rows.
             fitted = try BoostedFit.run(configuration, weights: trainingWeights, reporter: reporter, fit: fit) { model in
-                let rewards = try TrainedModel(featurizer: featurizer, model: model, reading: configuration.reading, provenance: JSONObject())
-                    .rewards(for: pairs, selected: training, threads: threads)
+                let rewards = try ranks.agreeing {
+                    try TrainedModel(featurizer: featurizer, model: model, reading: configuration.reading, provenance: JSONObject())
+                        .rewards(for: pairs, selected: training, threads: threads)
+                }
                 return zip(rewards.chosen, rewards.rejected).map { Double($0) - Double($1) }
             }
         } else {
