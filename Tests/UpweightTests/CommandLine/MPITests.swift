@@ -147,6 +147,23 @@ final class MPITests: XCTestCase {
         XCTAssertEqual(run.stderr.split(separator: "\n").filter { $0.contains("built without MPI") }.count, 1, "rank 0 alone prints: \(run.stderr)")
     }
 
+    /// Ranks started with other flags or other files (mpirun's `A : B` form) stop before training.
+    func test_ranks_with_other_settings_or_data_are_refused() throws {
+        try requireMPI()
+        let directory = TestSupport.temporaryDirectory(self)
+        let data = dataFile(in: directory)
+        var other = SyntheticSpecification()
+        (other.pairs, other.dimension, other.seed) = (7000, 64, 15)
+        let otherData = TestSupport.write(other.generate().jsonl, "other.jsonl", in: directory)
+        let mpirun = try XCTUnwrap(Self.mpirun)
+        for (what, second) in [("settings", [data, "--l2", "0.2"]), ("training data", [otherData])] {
+            let rank = ["-n", "1", TestSupport.binary, "train", "--cache", "none", "--quiet"]
+            let run = try TestSupport.run(["--allow-run-as-root"] + rank + [data] + [":"] + rank + second, executable: mpirun)
+            XCTAssertEqual(run.status, 64, run.stderr)
+            XCTAssertTrue(run.stderr.contains("MPI rank 1 has other \(what) than rank 0"), run.stderr)
+        }
+    }
+
     func test_what_does_not_run_on_ranks_yet_is_refused() throws {
         try requireMPI()
         let directory = TestSupport.temporaryDirectory(self)
