@@ -147,6 +147,22 @@ final class MPITests: XCTestCase {
         XCTAssertEqual(run.stderr.split(separator: "\n").filter { $0.contains("built without MPI") }.count, 1, "rank 0 alone prints: \(run.stderr)")
     }
 
+    /// Hashed text streams in units of about 1 MiB of sparse rows (40,000 pairs: tens of units).
+    func test_text_on_ranks_gives_the_single_process_model() throws {
+        try requireMPI()
+        let directory = TestSupport.temporaryDirectory(self)
+        var specification = SyntheticSpecification()
+        (specification.pairs, specification.dimension, specification.seed) = (40000, nil, 4)
+        let data = TestSupport.write(specification.generate().jsonl, "text.jsonl", in: directory)
+        let single = try TestSupport.run(["train", data, "--stream", "--cache", "none", "--out", "\(directory)/single", "--format", "json"])
+        XCTAssertEqual(single.status, 0, single.stderr)
+        let run = try mpirun(3, ["train", data, "--cache", "none", "--out", "\(directory)/ranks", "--format", "json"])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: "\(directory)/ranks/model.safetensors")),
+                       try Data(contentsOf: URL(fileURLWithPath: "\(directory)/single/model.safetensors")))
+        XCTAssertEqual(run.stdout, single.stdout)
+    }
+
     /// Ranks started with other flags or other files (mpirun's `A : B` form) stop before training.
     func test_ranks_with_other_settings_or_data_are_refused() throws {
         try requireMPI()
