@@ -44,21 +44,10 @@ final class StreamedTextTests: XCTestCase {
         try TrainingSession(configuration: configuration, data: [textData]).run()
     }
 
-    func theta(_ finished: TrainingSession.Finished) -> [Double] {
-        guard case .linear(let model) = finished.trained.model else { XCTFail("expected a linear model"); return [] }
-        return model.weight.map(Double.init)
-    }
-
-    func objective(_ finished: TrainingSession.Finished) -> Double {
-        guard case .object(let result)? = finished.trained.provenance["result"], case .number(let value)? = result["objective"] else { return .nan }
-        return value
-    }
-
     func test_streamed_text_lbfgs_optimum_equals_the_in_memory_one() throws {
         let inMemory = try train(configuration(stream: false))
         let streamed = try train(configuration(stream: true))
-        XCTAssertEqual(abs(objective(streamed) - objective(inMemory)) / objective(inMemory), 0, accuracy: 1e-9)
-        XCTAssertLessThan(relativeDistance(theta(streamed), theta(inMemory)), 1e-6)
+        assertSameLinearOptimum(streamed, inMemory)
         // The same pairs (split by prompt as in memory) trained and reported on, with the same texts.
         XCTAssertEqual(streamed.trained.provenance["data"]?.compactText, inMemory.trained.provenance["data"]?.compactText)
         XCTAssertEqual(streamed.reportedPairsFingerprint, inMemory.reportedPairsFingerprint)
@@ -133,7 +122,7 @@ final class StreamedTextTests: XCTestCase {
         var gradient = MLPGradient()
         let expected = inMemory.evaluate(model, pairs: nil, categoryScale: nil, gradient: &gradient)
         XCTAssertGreaterThan(expected.l2Term, 0.01 * expected.value, "the L2 term matters here")
-        XCTAssertEqual(objective(streamed), expected.value, accuracy: 1e-9 * expected.value)
+        XCTAssertEqual(streamed.recordedObjective, expected.value, accuracy: 1e-9 * expected.value)
     }
 
     func test_a_text_cache_entry_is_reused_and_a_damaged_one_rebuilt() throws {

@@ -7,11 +7,6 @@ import XCTest
 /// Group DRO, sample mode and boosting under streamed L-BFGS find the in-memory optimum: the
 /// same rounds, the same resample (as multiplicities), the same boosting rounds.
 extension StreamingTests {
-    func result(_ finished: TrainingSession.Finished, _ key: String) -> JSONValue? {
-        guard case .object(let result)? = finished.trained.provenance["result"] else { return nil }
-        return result[key]
-    }
-
     func numbers(_ value: JSONValue?) -> [Double] {
         switch value {
         case .object(let members)?: return members.members.compactMap { $0.1.numberValue }
@@ -23,8 +18,7 @@ extension StreamingTests {
 
     func assertSameOptimum(_ streamed: TrainingSession.Finished, _ inMemory: TrainingSession.Finished, _ what: String,
                            file: StaticString = #filePath, line: UInt = #line) {
-        XCTAssertEqual(abs(objective(streamed) - objective(inMemory)) / objective(inMemory), 0, accuracy: 1e-9, what, file: file, line: line)
-        XCTAssertLessThan(relativeDistance(theta(streamed), theta(inMemory)), 1e-6, what, file: file, line: line)
+        assertSameLinearOptimum(streamed, inMemory, what, file: file, line: line)
         XCTAssertEqual(streamed.trained.trainingLog.count, inMemory.trained.trainingLog.count, "\(what): log entries", file: file, line: line)
         for (a, b) in zip(streamed.trained.trainingLog, inMemory.trained.trainingLog) {
             XCTAssertEqual(a["train_loss"]?.numberValue ?? .nan, b["train_loss"]?.numberValue ?? 0, accuracy: 1e-9, what, file: file, line: line)
@@ -37,7 +31,7 @@ extension StreamingTests {
     /// q_k by category name (the streamed run lists the categories in the file's order, the in-memory
     /// run in the training pairs' order).
     func groupWeights(_ finished: TrainingSession.Finished) -> [String: Double] {
-        guard case .object(let q)? = result(finished, "group_weights") else { return [:] }
+        guard case .object(let q)? = finished.result("group_weights") else { return [:] }
         return Dictionary(uniqueKeysWithValues: q.members.compactMap { name, value in value.numberValue.map { (name, $0) } })
     }
 
@@ -74,8 +68,8 @@ extension StreamingTests {
         let inMemory = try train(options, data: [data])
         options.stream = true
         let streamed = try train(options, data: [data])
-        XCTAssertEqual(abs(objective(streamed) - objective(inMemory)) / objective(inMemory), 0, accuracy: 1e-9)
-        let (rounds, reference) = (numbers(result(streamed, "boost")), numbers(result(inMemory, "boost")))
+        XCTAssertEqual(abs(streamed.recordedObjective - inMemory.recordedObjective) / inMemory.recordedObjective, 0, accuracy: 1e-9)
+        let (rounds, reference) = (numbers(streamed.result("boost")), numbers(inMemory.result("boost")))
         XCTAssertEqual(rounds.count, reference.count, "each round's error and α")
         XCTAssertGreaterThanOrEqual(rounds.count, 4, "at least two rounds (the third may stop at ε ≥ ½)")
         XCTAssertLessThan(relativeDistance(rounds, reference), 1e-9)
