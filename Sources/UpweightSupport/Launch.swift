@@ -2,21 +2,23 @@
 /// environment (Open MPI's `mpirun`: OMPI_COMM_WORLD_SIZE; Slurm and MPICH/PMI: PMI_SIZE).
 public enum Launch {
     /// The job's rank count the launcher announced (nil: not started by an MPI launcher).
-    public static var announcedRanks: Int? { integer(["OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE"]) }
+    public static var announcedRanks: Int? { integer(["OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE"], atLeast: 1) }
 
     /// This process's rank as the launcher announced it (nil: not started by an MPI launcher): known
     /// before MPI starts, so that only rank 0 prints even an error that comes first.
-    public static var announcedRank: Int? { integer(["OMPI_COMM_WORLD_RANK", "PMI_RANK", "PMIX_RANK"]) }
+    public static var announcedRank: Int? { integer(["OMPI_COMM_WORLD_RANK", "PMI_RANK", "PMIX_RANK"], atLeast: 0) }
 
     /// Ranks on this machine (Open MPI says; else all of them are taken to be here).
-    public static var ranksOnThisNode: Int { integer(["OMPI_COMM_WORLD_LOCAL_SIZE"]) ?? announcedRanks ?? 1 }
+    public static var ranksOnThisNode: Int { integer(["OMPI_COMM_WORLD_LOCAL_SIZE"], atLeast: 1) ?? announcedRanks ?? 1 }
 
     /// Whether this process prints: a plain run, or rank 0 of an MPI job.
     public static var prints: Bool { (announcedRank ?? 0) == 0 }
 
-    private static func integer(_ names: [String]) -> Int? {
+    /// The first of `names` set to a whole number ≥ `minimum`: the environment is untrusted, and a
+    /// size of 0 would divide the cores by zero.
+    private static func integer(_ names: [String], atLeast minimum: Int) -> Int? {
         for name in names {
-            if let value = getenv(name).map({ String(cString: $0) }), let number = Int(value) { return number }
+            if let value = getenv(name).map({ String(cString: $0) }), let number = Int(value), number >= minimum { return number }
         }
         return nil
     }

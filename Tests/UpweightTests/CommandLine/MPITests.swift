@@ -139,6 +139,17 @@ final class MPITests: XCTestCase {
         return bytes.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
     }
 
+    /// The launcher's environment is untrusted: a machine said to hold 0 ranks is ignored (the
+    /// threads default to every core), not a division by zero.
+    func test_a_launcher_announcing_zero_ranks_on_this_machine_trains_normally() throws {
+        try requireMPI()
+        let directory = TestSupport.temporaryDirectory(self)
+        let run = try TestSupport.run(["train", dataFile(in: directory), "--cache", "none", "--quiet", "--out", "\(directory)/model"],
+                                      environment: ["OMPI_COMM_WORLD_SIZE": "1", "OMPI_COMM_WORLD_RANK": "0", "OMPI_COMM_WORLD_LOCAL_SIZE": "0"])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: "\(directory)/model/model.safetensors"), run.stderr)
+    }
+
     func test_a_build_without_the_trait_refuses_to_run_as_several_ranks() throws {
         guard Self.mpirun != nil else { throw XCTSkip("mpirun is not installed (scripts/setup --mpi installs Open MPI)") }
         let run = try mpirun(2, ["train", "/nonexistent/probe.jsonl", "--quiet"])
