@@ -8,8 +8,24 @@ import UpweightIO
 public enum Interruption {
     fileprivate static let received = Atomic<Int32>(0)
 
-    /// Installs the handlers (the CLI does, for `train`).
-    public static func install() {
+    /// What the handler writes to stderr at once on the first signal (0: nothing). Set under
+    /// MPI: a rank blocked in a collective never reaches the end of its step, and the launcher,
+    /// which sends SIGTERM to every survivor when one rank dies, kills it a few seconds later.
+    fileprivate static let announcement = Atomic<Int>(0)  // the text's address (pointers are not Sendable)
+    fileprivate static let announcementLength = Atomic<Int>(0)
+
+    /// Installs the handlers (the CLI does, for `train`). `rank` of `ranks` (MPI): each surviving
+    /// rank says at once why it stops, since it may be killed before it can say more.
+    public static func install(rank: Int? = nil, of ranks: Int = 1) {
+        // Initialised here, not first in the handler.
+        _ = (received.load(ordering: .relaxed), announcement.load(ordering: .relaxed), announcementLength.load(ordering: .relaxed))
+        if let rank {
+            let text = "upweight: rank \(rank) of \(ranks) stopping on a signal from the MPI launcher: it stops every rank when one fails (mpirun's message says which) or the job is cancelled\n"
+            let bytes = UnsafeMutableRawBufferPointer.allocate(byteCount: text.utf8.count, alignment: 1)  // kept until exit
+            bytes.copyBytes(from: text.utf8)
+            announcementLength.store(bytes.count, ordering: .relaxed)
+            announcement.store(Int(bitPattern: bytes.baseAddress), ordering: .releasing)
+        }
         signal(SIGINT, interruptionHandler)
         signal(SIGTERM, interruptionHandler)
     }
@@ -34,6 +50,9 @@ public enum Interruption {
 
 private func interruptionHandler(_ number: Int32) {
     let (exchanged, _) = Interruption.received.compareExchange(expected: 0, desired: number, ordering: .relaxed)
+    if exchanged, let text = UnsafeRawPointer(bitPattern: Interruption.announcement.load(ordering: .acquiring)) {
+        _ = write(2, text, Interruption.announcementLength.load(ordering: .relaxed))  // async-signal-safe, unlike print
+    }
     if !exchanged {  // the second one: stop now, without the file being written
         SignalCleanup.removeTemporary()
         _exit(128 + number)

@@ -52,7 +52,7 @@ struct Train: ParsableCommand {
             if let path { try OutputPath.checkFile(path, flag: flag, apartFrom: inputs, outside: configuration.out) }
         }
         let progress = ProgressLine(quiet: quiet || !(collective?.isRoot ?? true))
-        Interruption.install()
+        Interruption.install(rank: collective?.rank, of: collective?.size ?? 1)
         let finished = try TrainingSession(configuration: configuration, data: data, collective: collective).run(reporter: progress.reporter)
         progress.clear()
         guard collective?.isRoot ?? true else { return }
