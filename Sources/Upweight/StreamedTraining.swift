@@ -90,6 +90,7 @@ extension TrainingSession {
         try checkRanksAgree(on: ranks, fingerprint: fingerprint)
         provenance["data"] = .object(dataProvenance(["pairs": JSONValue(training.count), "fingerprint": .string(fingerprint)]))
         let trainingStarted = clock.now
+        (ranks as? MeasuredCollective)?.startTraining()
         if configuration.resolvedOptimizer == .adamw && windowPairs < configuration.shuffleBuffer {
             log("shuffling within windows of at most \(plural(windowPairs, "pair", "pairs")) (a quarter of --max-memory), not --shuffle-buffer's \(configuration.shuffleBuffer)")
         }

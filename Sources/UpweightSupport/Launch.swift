@@ -39,7 +39,7 @@ public enum Launch {
     public static func collective() throws -> (any Collective)? {
         let ranks = announcedRanks ?? 1
         #if MPI
-        if announcedRanks != nil { return MPICollective() }
+        if announcedRanks != nil { return MeasuredCollective(MPICollective()) }
         #endif
         if ranks > 1 {
             throw UsageError("started as one of \(ranks) MPI ranks, but this upweight was built without MPI; build it with `swift build --traits MPI` (docs/DISTRIBUTED.md)")

@@ -51,11 +51,15 @@ struct Train: ParsableCommand {
         for (flag, path) in [("--report", report), ("--log", configuration.logFile)] {
             if let path { try OutputPath.checkFile(path, flag: flag, apartFrom: inputs, outside: configuration.out) }
         }
+        let started = ContinuousClock.now
         let progress = ProgressLine(quiet: quiet || !(collective?.isRoot ?? true))
         Interruption.install(rank: collective?.rank, of: collective?.size ?? 1)
         let finished = try TrainingSession(configuration: configuration, data: data, collective: collective).run(reporter: progress.reporter)
         progress.clear()
         guard collective?.isRoot ?? true else { return }
+        if let measured = collective as? MeasuredCollective, !quiet {
+            printError(measured.summary(runSeconds: elapsedSeconds(since: started)))
+        }
         let context = ReportContext(modelDirectory: configuration.out,
                                     dataFiles: try (data + configuration.eval).map(ReportContext.DataFile.init(path:)),
                                     pairsFingerprint: finished.reportedPairsFingerprint, commandLine: CommandLine.arguments)

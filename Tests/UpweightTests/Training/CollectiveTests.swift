@@ -47,6 +47,30 @@ final class CollectiveTests: XCTestCase {
         XCTAssertEqual(outcomes, ["the data error", "the data error", "the data error"])
         XCTAssertEqual(try ThreadRanks.run(2) { collective in try collective.agreeing { collective.rank } }, [0, 1])
     }
+
+    func test_a_measured_collective_passes_every_call_on_and_counts_what_this_rank_sent() throws {
+        let outcomes = try ThreadRanks.run(2) { ranks -> (sum: [Double], gathered: [[UInt8]], root: [UInt8], calls: Int, bytes: Int, summary: String, trainingSeconds: String) in
+            let measured = MeasuredCollective(ranks)
+            var values = [1.0, 2.0, Double(ranks.rank)]
+            measured.allreduceSum(&values)                                         // 24 bytes
+            let gathered = measured.allgather([UInt8](repeating: 7, count: 3 + ranks.rank))  // 3 or 4
+            let before = measured.seconds
+            measured.startTraining()
+            let root = measured.broadcast([1, 2, 3, 4, 5], from: 1)                // 5 bytes from rank 1 only
+            measured.barrier()
+            return (values, gathered, root, measured.calls, measured.bytes, measured.summary(runSeconds: 0), fixed(measured.seconds - before, 3))
+        }
+        for (rank, outcome) in outcomes.enumerated() {
+            XCTAssertEqual(outcome.sum, [2, 4, 1], "rank \(rank)")
+            XCTAssertEqual(outcome.gathered, [[7, 7, 7], [7, 7, 7, 7]])
+            XCTAssertEqual(outcome.root, [1, 2, 3, 4, 5])
+            XCTAssertEqual(outcome.calls, 4)
+            XCTAssertEqual(outcome.bytes, [24 + 3, 24 + 4 + 5][rank])
+            XCTAssertTrue(outcome.summary.hasPrefix("MPI rank \(rank) of 2: 4 exchanges took "), outcome.summary)
+            XCTAssertTrue(outcome.summary.contains("; from the start of training 2 exchanges took \(outcome.trainingSeconds) s ("), outcome.summary)
+            XCTAssertTrue(outcome.summary.hasSuffix("; waiting for the other ranks included; it sent 0.00 MB"), outcome.summary)
+        }
+    }
 }
 
 /// `size` ranks as threads of this process, exchanging through shared slots: a stand-in for MPI
