@@ -27,12 +27,7 @@ extension TrainingSession {
     /// Checks that every rank trains the same problem: the configuration (which includes the seed)
     /// and the training pairs' fingerprint (rows and columns) must be rank 0's.
     func checkRanksAgree(on collective: any Collective, fingerprint: String) throws {
-        for (what, mine) in [("training data", fingerprint), ("settings", JSONValue.object(configuration.json).compactText)] {
-            let all = collective.allgather(mine)
-            if let differing = all.firstIndex(where: { $0 != all[0] }) {
-                throw UsageError("MPI rank \(differing) has other \(what) than rank 0 (every rank must see the same files and flags)")
-            }
-        }
+        try collective.requireSame([("training data", fingerprint), ("settings", JSONValue.object(configuration.json).compactText)])
     }
 }
 

@@ -16,55 +16,77 @@ public struct ScoredPairs {
     /// The streamed rows and which of their pairs `dataset` holds (nil: in memory).
     private var streamed: (pairs: StreamedPairs, selected: [Int])?
     private let threads: Int
+    /// The ranks that score the pairs together (`SingleProcess` in a plain run).
+    private let ranks: any Collective
 
     /// Reads `data` (or, with `heldOutOf`, the pairs that model directory held out) with `options`
-    /// and scores them with the model in directory `path`.
+    /// and scores them with the model in directory `path`. With `collective` (several MPI ranks),
+    /// every rank reads all the pairs and scores its share (DistributedEvaluation.swift).
     public static func load(model path: String, data: [String], options base: (TrainedModel) throws -> ReadOptions, heldOutOf: String?,
-                            reporter: Reporter) throws -> ScoredPairs {
-        let trained = try ModelDirectory.load(path)
-        var options = try base(trained)
-        // Dense lines' prompts, for the contamination check (text pairs have theirs anyway).
-        if trained.trainingTexts != nil { options.fields.group = options.fields.prompt }
-        let record = try heldOutOf.map { try HeldOutRecord.load(fromModelDirectory: $0) }
+                            collective: (any Collective)? = nil, reporter: Reporter) throws -> ScoredPairs {
+        let ranks = collective ?? SingleProcess()
+        // Under MPI, what one rank may fail alone (its files) ends in an agreement before the next collective.
+        let (trained, options, record) = try ranks.agreeing { () throws -> (TrainedModel, ReadOptions, HeldOutRecord?) in
+            let trained = try ModelDirectory.load(path)
+            var options = try base(trained)
+            // Dense lines' prompts, for the contamination check (text pairs have theirs anyway).
+            if trained.trainingTexts != nil { options.fields.group = options.fields.prompt }
+            return (trained, options, try heldOutOf.map { try HeldOutRecord.load(fromModelDirectory: $0) })
+        }
         let recordFile = heldOutOf.map { "\($0)/\(HeldOutRecord.fileName)" } ?? ""
         let paths = data.isEmpty ? (record?.files.map(\.path) ?? []) : data
         reporter.progress(.init(phase: "reading", completed: 0, total: nil, unit: "pairs"))
         var scored: ScoredPairs
-        if let reason = streamingReason(paths, options) {
+        // Rank 0 decides (the memory budget may differ between machines): every rank reads alike.
+        let reason = ranks.broadcast(streamingReason(paths, options) ?? "")
+        if !reason.isEmpty {
             reporter.note("streaming (\(reason)): \(StreamedPairs.rowsDestination(options, scratchDirectory: SpillFile.defaultDirectory))")
             var streamingOptions = options
             streamingOptions.chunkBytes = chunkBytes(options)
             let hashing: Featurizer? = if case .hashed = trained.featurizer { trained.featurizer } else { nil }
-            let (pairs, summary) = try StreamedPairs.read(paths: paths, options: streamingOptions, hashing: hashing,
-                                                          directory: SpillFile.defaultDirectory, note: reporter.note)
+            let (pairs, summary) = try ranks.inTurn {
+                try StreamedPairs.read(paths: paths, options: streamingOptions, hashing: hashing, directory: SpillFile.defaultDirectory, note: reporter.note)
+            }
             logReadSummary(summary, pairs: pairs.count, log: reporter.note)
             var selected = Array(0..<pairs.count)
             if let record {
-                selected = try record.pairs(of: pairs.metadata, recordFile: recordFile)
-                try record.check(fingerprint: try pairs.fingerprint(of: selected), readFrom: paths, recordFile: recordFile)
+                selected = try ranks.agreeing {
+                    let selected = try record.pairs(of: pairs.metadata, recordFile: recordFile)
+                    try record.check(fingerprint: try pairs.fingerprint(of: selected), readFrom: paths, recordFile: recordFile)
+                    return selected
+                }
             }
+            try checkRanksAgree(on: ranks, model: path, options: options) { try pairs.fingerprint(of: selected) }
             reporter.progress(.init(phase: "scoring", completed: 0, total: selected.count, unit: "pairs"))
-            let rewards = try trained.rewards(for: pairs, threads: options.threads)
+            let rewards = try Self.rewards(of: trained, for: pairs, threads: options.threads, on: ranks)
             scored = ScoredPairs(dataset: pairs.metadata.subset(selected), chosen: selected.map { rewards.chosen[$0] },
-                                 rejected: selected.map { rewards.rejected[$0] }, model: trained, streamed: (pairs, selected), threads: options.threads)
+                                 rejected: selected.map { rewards.rejected[$0] }, model: trained, streamed: (pairs, selected),
+                                 threads: options.threads, ranks: ranks)
         } else {
-            var (dataset, summary) = try PreferenceReader.read(paths: paths, options: options, featurizingWith: trained.featurizer)
+            var (dataset, summary) = try ranks.agreeing { try PreferenceReader.read(paths: paths, options: options, featurizingWith: trained.featurizer) }
             logReadSummary(summary, pairs: dataset.count, log: reporter.note)
-            if let record { dataset = try record.select(from: dataset, recordFile: recordFile) }
+            if let record { dataset = try ranks.agreeing { try record.select(from: dataset, recordFile: recordFile) } }
+            try checkRanksAgree(on: ranks, model: path, options: options) { UpweightData.fingerprint(of: dataset) }
             reporter.progress(.init(phase: "scoring", completed: 0, total: dataset.count, unit: "pairs"))
-            let rewards = try trained.rewards(for: dataset, threads: options.threads)
+            let rewards = try Self.rewards(of: trained, for: dataset, threads: options.threads, on: ranks)
             scored = ScoredPairs(dataset: dataset, chosen: rewards.chosen, rejected: rewards.rejected, model: trained, streamed: nil,
-                                 threads: options.threads)
+                                 threads: options.threads, ranks: ranks)
         }
         reporter.progress(.init(phase: "scoring", completed: scored.dataset.count, total: scored.dataset.count, unit: "pairs"))
         return scored
     }
 
-    /// Another model's rewards on the same pairs.
+    /// Another model's rewards on the same pairs (each rank scoring its share, as `load`).
     public func rewards(of other: TrainedModel) throws -> (chosen: [Float], rejected: [Float]) {
-        guard let (pairs, selected) = streamed else { return try other.rewards(for: dataset, threads: threads) }
-        let rewards = try other.rewards(for: pairs, threads: threads)
+        guard let (pairs, selected) = streamed else { return try Self.rewards(of: other, for: dataset, threads: threads, on: ranks) }
+        let rewards = try Self.rewards(of: other, for: pairs, threads: threads, on: ranks)
         return (selected.map { rewards.chosen[$0] }, selected.map { rewards.rejected[$0] })
+    }
+
+    /// The rewards of the model in directory `path` on the same pairs (under MPI, the ranks agree
+    /// on its loading first).
+    public func rewards(ofModelIn path: String) throws -> (chosen: [Float], rejected: [Float]) {
+        try rewards(of: ranks.agreeing { try ModelDirectory.load(path) })
     }
 
     /// `fingerprint(of:)` of the pairs (streamed: two more passes over the rows).

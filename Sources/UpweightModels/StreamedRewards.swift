@@ -9,9 +9,11 @@ extension TrainedModel {
         try rewards(for: pairs, selected: nil, threads: threads)
     }
 
-    /// As above, for the pairs at `selected` (ascending; every pair when nil), in that order: the
-    /// other pairs' rows are read but not scored.
-    public func rewards(for pairs: StreamedPairs, selected: [Int]?, threads: Int) throws -> (chosen: [Float], rejected: [Float]) {
+    /// As above, for the pairs at `selected` (ascending; every pair when nil) among those of `units`
+    /// (every unit when nil: an MPI rank scores its own share), in that order: the other pairs' rows
+    /// of those units are read but not scored.
+    public func rewards(for pairs: StreamedPairs, selected: [Int]?, units: Range<Int>? = nil,
+                        threads: Int) throws -> (chosen: [Float], rejected: [Float]) {
         var standardization: Standardization?
         switch (featurizer, pairs.hashing) {
         case (.dense(let dimension, let scaling), nil):
@@ -37,7 +39,7 @@ extension TrainedModel {
         var rejected: [Float] = []
         chosen.reserveCapacity(selected?.count ?? pairs.count)
         rejected.reserveCapacity(selected?.count ?? pairs.count)
-        try pairs.forEachUnitInOrder(threads: threads) { unit, rows -> ([Float], [Float]) in
+        try pairs.forEachUnitInOrder(units: units, threads: threads) { unit, rows -> ([Float], [Float]) in
             var rows = rows
             if let isSelected {
                 let range = pairs.pairs(ofUnit: unit)
@@ -51,11 +53,12 @@ extension TrainedModel {
             chosen += $0.0
             rejected += $0.1
         }
-        if let selected {
-            try pairs.metadata.subset(selected).checkFinite(chosen: chosen, rejected: rejected)
-        } else {
-            try pairs.metadata.checkFinite(chosen: chosen, rejected: rejected)
+        guard let units, units != 0..<pairs.unitCount else {
+            try (selected.map { pairs.metadata.subset($0) } ?? pairs.metadata).checkFinite(chosen: chosen, rejected: rejected)
+            return (chosen, rejected)
         }
+        let covered = units.isEmpty ? 0..<0 : pairs.pairs(ofUnit: units.lowerBound).lowerBound..<pairs.pairs(ofUnit: units.upperBound - 1).upperBound
+        try pairs.metadata.subset(selected?.filter { covered.contains($0) } ?? Array(covered)).checkFinite(chosen: chosen, rejected: rejected)
         return (chosen, rejected)
     }
 }

@@ -36,6 +36,37 @@ extension Collective {
         String(decoding: broadcast(Array(string.utf8), from: root), as: UTF8.self)
     }
 
+    /// Every rank's `values` joined in rank order, on every rank, bit for bit (the counts may differ):
+    /// each value travels as the 4 bytes of its bit pattern, little-endian.
+    public func allgather(_ values: [Float]) -> [Float] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(4 * values.count)
+        for value in values {
+            for shift in stride(from: 0, to: 32, by: 8) { bytes.append(UInt8(truncatingIfNeeded: value.bitPattern >> shift)) }
+        }
+        return allgather(bytes).flatMap { part in
+            stride(from: 0, to: part.count, by: 4).map { start in
+                Float(bitPattern: (0..<4).reduce(UInt32(0)) { $0 | UInt32(part[start + $1]) << (8 * $1) })
+            }
+        }
+    }
+
+    /// This rank's contiguous share of `count` items (0..<count cut into `size` near-equal ranges).
+    public func share(of count: Int) -> Range<Int> {
+        (count * rank / size)..<(count * (rank + 1) / size)
+    }
+
+    /// Stops the job unless every rank's value of each of `checks` is rank 0's: a usage error naming
+    /// the first rank that differs and what (every rank throws it, as all see every value).
+    public func requireSame(_ checks: [(what: String, value: String)]) throws {
+        for (what, mine) in checks {
+            let all = allgather(mine)
+            if let differing = all.firstIndex(where: { $0 != all[0] }) {
+                throw UsageError("MPI rank \(differing) has other \(what) than rank 0 (every rank must see the same files and flags)")
+            }
+        }
+    }
+
     /// The sum of every rank's `parts` (vectors of one length), added one at a time in rank order
     /// and, within a rank, in the order given: the additions a single process would make over all
     /// the parts in that order, so the bits do not depend on the rank count. Rank r adds its parts

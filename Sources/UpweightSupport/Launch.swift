@@ -11,6 +11,9 @@ public enum Launch {
     /// Ranks on this machine (Open MPI says; else all of them are taken to be here).
     public static var ranksOnThisNode: Int { integer(["OMPI_COMM_WORLD_LOCAL_SIZE"], atLeast: 1) ?? announcedRanks ?? 1 }
 
+    /// Threads per rank by default: this machine's cores shared among its ranks.
+    public static var threadsPerRank: Int { max(1, defaultThreadCount() / ranksOnThisNode) }
+
     /// Whether this process prints: a plain run, or rank 0 of an MPI job.
     public static var prints: Bool { (announcedRank ?? 0) == 0 }
 

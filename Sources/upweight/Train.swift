@@ -25,12 +25,7 @@ struct Train: ParsableCommand {
     var settings: JSONObject { givenSettings([session, training, reading]) }
 
     func run() throws {
-        try reportingErrors {
-            // Under MPI every rank runs this; they agree on how it ended, so all stop on one's error.
-            let collective = try Launch.collective()
-            guard let collective else { return try train(collective: nil) }
-            try collective.agreeing { try train(collective: collective) }
-        }
+        try reportingErrors { try onRanks { try train(collective: $0) } }
     }
 
     private func train(collective: (any Collective)?) throws {
@@ -44,7 +39,7 @@ struct Train: ParsableCommand {
         try configuration.apply(settings, from: .commandLine)
         // Ranks on one machine share its cores.
         if collective != nil && !threadsGiven {
-            configuration.reading.threads = max(1, defaultThreadCount() / Launch.ranksOnThisNode)
+            configuration.reading.threads = Launch.threadsPerRank
         }
         // The session checks --out and --log too, but knows no config file.
         let inputs = data + configuration.eval + (config.map { [$0] } ?? [])
@@ -65,6 +60,6 @@ struct Train: ParsableCommand {
                                     pairsFingerprint: finished.reportedPairsFingerprint, commandLine: CommandLine.arguments)
         if let report { try Files.writeAtomically(finished.render(.html, context: context), to: report) }
         // Colour only on a terminal: a pipe or a file gets plain text.
-        print(format == .table ? finished.report.table(colour: isatty(1) != 0, wide: wide, width: terminalWidth()) : finished.render(format, context: context), terminator: "")
+        print(format == .table ? finished.report.table(colour: stdoutIsTerminal, wide: wide, width: terminalWidth()) : finished.render(format, context: context), terminator: "")
     }
 }

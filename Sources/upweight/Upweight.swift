@@ -16,9 +16,9 @@ struct UpweightCommand: ParsableCommand {
     static func main() {
         do {
             var command = try parseAsRoot()
-            if let ranks = Launch.announcedRanks, ranks > 1, !(command is Train) {
+            if let ranks = Launch.announcedRanks, ranks > 1, !(command is Train || command is Eval || command is Score) {
                 let name = type(of: command)._commandName
-                if Launch.prints { printError("upweight: only `upweight train` runs on several MPI ranks yet; run `upweight \(name)` as one process") }
+                if Launch.prints { printError("upweight: only `upweight train`, `eval` and `score` run on several MPI ranks yet; run `upweight \(name)` as one process") }
                 Glibc.exit(64)
             }
             try command.run()

@@ -40,13 +40,12 @@ final class MPITests: XCTestCase {
         }
     }
 
-    /// 7,000 pairs of 64 numbers: 4 units of 2,048 pairs, so that 2 and 3 ranks each sum a share.
-    func dataFile(in directory: String) -> String {
+    /// 7,000 pairs of 64 numbers: 4 units of 2,048 pairs, so that 2 and 3 ranks each sum a share
+    /// (nil `dimension`: that many text pairs).
+    func dataFile(in directory: String, seed: UInt64 = 14, pairs: Int = 7000, dimension: Int? = 64, name: String = "train.jsonl") -> String {
         var specification = SyntheticSpecification()
-        specification.pairs = 7000
-        specification.dimension = 64
-        specification.seed = 14
-        return TestSupport.write(specification.generate().jsonl, "train.jsonl", in: directory)
+        (specification.pairs, specification.dimension, specification.seed) = (pairs, dimension, seed)
+        return TestSupport.write(specification.generate().jsonl, name, in: directory)
     }
 
     let flags = ["--l2", "0.01", "--standardize", "--holdout", "0.2", "--upweight", "safety=3", "--cache", "none", "--format", "json"]
@@ -172,9 +171,7 @@ final class MPITests: XCTestCase {
     func test_text_on_ranks_gives_the_single_process_model() throws {
         try requireMPI()
         let directory = TestSupport.temporaryDirectory(self)
-        var specification = SyntheticSpecification()
-        (specification.pairs, specification.dimension, specification.seed) = (40000, nil, 4)
-        let data = TestSupport.write(specification.generate().jsonl, "text.jsonl", in: directory)
+        let data = dataFile(in: directory, seed: 4, pairs: 40000, dimension: nil, name: "text.jsonl")
         let single = try TestSupport.run(["train", data, "--stream", "--cache", "none", "--out", "\(directory)/single", "--format", "json"])
         XCTAssertEqual(single.status, 0, single.stderr)
         let run = try mpirun(3, ["train", data, "--cache", "none", "--out", "\(directory)/ranks", "--format", "json"])
@@ -189,9 +186,7 @@ final class MPITests: XCTestCase {
         try requireMPI()
         let directory = TestSupport.temporaryDirectory(self)
         let data = dataFile(in: directory)
-        var other = SyntheticSpecification()
-        (other.pairs, other.dimension, other.seed) = (7000, 64, 15)
-        let otherData = TestSupport.write(other.generate().jsonl, "other.jsonl", in: directory)
+        let otherData = dataFile(in: directory, seed: 15, name: "other.jsonl")
         let mpirun = try XCTUnwrap(Self.mpirun)
         for (what, second) in [("settings", [data, "--l2", "0.2"]), ("training data", [otherData])] {
             let rank = ["-n", "1", TestSupport.binary, "train", "--cache", "none", "--quiet"]
@@ -210,6 +205,102 @@ final class MPITests: XCTestCase {
         XCTAssertEqual(adamw.stderr.split(separator: "\n").filter { $0.contains("not yet: --optimizer adamw") }.count, 1, adamw.stderr)
         let stats = try mpirun(2, ["stats", data])
         XCTAssertEqual(stats.status, 64, stats.stderr)
-        XCTAssertTrue(stats.stderr.contains("only `upweight train` runs on several MPI ranks yet"), stats.stderr)
+        XCTAssertTrue(stats.stderr.contains("only `upweight train`, `eval` and `score` run on several MPI ranks yet"), stats.stderr)
+    }
+
+    /// A model trained in one process on `data`, in `directory`/`name`.
+    func trainedModel(_ data: String, _ name: String, in directory: String, _ extra: [String] = []) throws -> String {
+        let out = "\(directory)/\(name)"
+        let run = try TestSupport.run(["train", data, "--out", out, "--cache", "none", "--quiet"] + extra)
+        XCTAssertEqual(run.status, 0, run.stderr)
+        return out
+    }
+
+    /// `command` as one process and on each of `ranks`: the same status, stdout and `--out` file.
+    func assertRanksPrintTheSingleProcessOutput(_ command: [String], ranks: ClosedRange<Int>, file: StaticString = #filePath, line: UInt = #line) throws {
+        let out = command.firstIndex(of: "--out").map { command[$0 + 1] }
+        let single = try TestSupport.run(command)
+        XCTAssertEqual(single.status, 0, single.stderr, file: file, line: line)
+        XCTAssertFalse(single.stdout.isEmpty && out == nil, file: file, line: line)
+        let written = try out.map { try Data(contentsOf: URL(fileURLWithPath: $0)) }
+        for count in ranks {
+            if let out { try FileManager.default.removeItem(atPath: out) }
+            let run = try mpirun(count, command)
+            let what = "\(count) ranks: \(command.joined(separator: " "))"
+            XCTAssertEqual(run.status, 0, "\(what): \(run.stderr)", file: file, line: line)
+            XCTAssertEqual(run.stdout, single.stdout, what, file: file, line: line)
+            if let out { XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: out)), written, what, file: file, line: line) }
+        }
+    }
+
+    /// eval (bootstrap, medians, calibration, a baseline) and score on 1–3 ranks, each scoring a
+    /// share of the pairs (in memory) or of the 4 units (streamed past --max-memory): rank 0 prints
+    /// and writes the single process's output byte for byte.
+    func test_eval_and_score_on_ranks_give_the_single_process_output() throws {
+        try requireMPI()
+        let directory = TestSupport.temporaryDirectory(self)
+        let data = dataFile(in: directory)
+        let model = try trainedModel(data, "model", in: directory, ["--standardize", "--holdout", "0.2"])
+        let streamed = ["--max-memory", "1M", "--cache", "none"]
+        let streaming = try TestSupport.run(["score", model, data] + streamed)
+        XCTAssertTrue(streaming.stderr.hasPrefix("streaming (the data needs about "), streaming.stderr)
+        try assertRanksPrintTheSingleProcessOutput(["eval", model, data, "--format", "json", "--baseline", model, "--quiet"], ranks: 1...3)
+        try assertRanksPrintTheSingleProcessOutput(["score", model, data] + streamed, ranks: 1...3)
+        try assertRanksPrintTheSingleProcessOutput(["eval", model, data, "--format", "csv", "--out", "\(directory)/report.csv", "--quiet"] + streamed,
+                                                   ranks: 3...3)
+        try assertRanksPrintTheSingleProcessOutput(["eval", model, "--holdout-of", model, "--wide", "--quiet"], ranks: 2...2)
+        try assertRanksPrintTheSingleProcessOutput(["score", model, data, "--out", "\(directory)/scores.jsonl"], ranks: 3...3)
+    }
+
+    /// Hashed text, in memory and streamed (where 3,000 pairs make one unit: ranks with no share).
+    func test_eval_and_score_of_text_on_ranks_give_the_single_process_output() throws {
+        try requireMPI()
+        let directory = TestSupport.temporaryDirectory(self)
+        let data = dataFile(in: directory, seed: 4, pairs: 3000, dimension: nil, name: "text.jsonl")
+        let model = try trainedModel(data, "text", in: directory)
+        try assertRanksPrintTheSingleProcessOutput(["eval", model, data, "--format", "json", "--quiet"], ranks: 3...3)
+        try assertRanksPrintTheSingleProcessOutput(["score", model, data, "--max-memory", "1M", "--cache", "none"], ranks: 3...3)
+    }
+
+    /// A pair too large to score in the last rank's share (found only by that rank) stops every
+    /// rank: rank 0 prints the single process's located message, once, and nothing is written.
+    func test_a_data_error_in_a_ranks_share_stops_eval_and_score_on_every_rank() throws {
+        try requireMPI()
+        let directory = TestSupport.temporaryDirectory(self)
+        let data = dataFile(in: directory)
+        let model = try trainedModel(data, "model", in: directory)
+        var lines = String(decoding: try Data(contentsOf: URL(fileURLWithPath: data)), as: UTF8.self).split(separator: "\n").map(String.init)
+        let huge = Array(repeating: "1e20", count: 64).joined(separator: ", ")
+        lines[6500] = lines[6500].replacingOccurrences(of: #""chosen_features": ?\[[^\]]*\]"#, with: "\"chosen_features\": [\(huge)]",
+                                                       options: .regularExpression)
+        XCTAssertTrue(lines[6500].contains("1e20"), lines[6500])
+        let bad = TestSupport.write(lines.joined(separator: "\n") + "\n", "bad.jsonl", in: directory)
+        for command in [["eval", model, bad, "--quiet", "--out", "\(directory)/report.txt"], ["score", model, bad, "--out", "\(directory)/scores.jsonl"]] {
+            let single = try TestSupport.run(command)
+            XCTAssertEqual(single.status, 65, single.stderr)
+            let message = single.stderr.split(separator: "\n").filter { $0.hasPrefix("\(bad):6501:") }
+            XCTAssertEqual(message.count, 1, single.stderr)
+            let run = try mpirun(3, command)
+            XCTAssertEqual(run.status, 65, run.stderr)
+            XCTAssertEqual(run.stderr.split(separator: "\n").filter { $0.hasPrefix("\(bad):6501:") }, message, "rank 0 alone prints it: \(run.stderr)")
+            XCTAssertFalse(FileManager.default.fileExists(atPath: command.last!))
+        }
+    }
+
+    /// Ranks given other pairs or another model (mpirun's `A : B` form) stop before scoring.
+    func test_ranks_evaluating_other_pairs_or_another_model_are_refused() throws {
+        try requireMPI()
+        let directory = TestSupport.temporaryDirectory(self)
+        let data = dataFile(in: directory)
+        let model = try trainedModel(data, "model", in: directory)
+        let otherModel = try trainedModel(data, "other", in: directory, ["--l2", "0.5"])
+        let otherData = dataFile(in: directory, seed: 15, name: "other.jsonl")
+        let mpirun = try XCTUnwrap(Self.mpirun)
+        for (what, second) in [("pairs", ["eval", model, otherData]), ("model", ["score", otherModel, data])] {
+            let run = try TestSupport.run(["--allow-run-as-root", "-n", "1", TestSupport.binary, second[0], model, data, ":", "-n", "1", TestSupport.binary]
+                                          + second, executable: mpirun)
+            XCTAssertEqual(run.status, 64, run.stderr)
+            XCTAssertTrue(run.stderr.contains("MPI rank 1 has other \(what) than rank 0"), run.stderr)
+        }
     }
 }
