@@ -33,11 +33,8 @@ enum TestSupport {
     /// `text` compressed by gzip(1).
     static func gzip(_ text: String, _ test: XCTestCase) throws -> Data {
         let path = write(text, "plain.jsonl", in: temporaryDirectory(test))
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/gzip")
-        process.arguments = ["-f", path]
-        try process.run()
-        process.waitUntilExit()
+        let gzip = try Subprocess("/bin/gzip", ["-f", path]).finish()
+        guard gzip.status == 0 else { throw Failure("gzip failed: \(gzip.stderr)") }
         return try Data(contentsOf: URL(fileURLWithPath: path + ".gz"))
     }
 
@@ -74,25 +71,10 @@ enum TestSupport {
 
     /// Runs the CLI (or `executable`, a launcher such as mpirun) with `arguments` (and `environment`
     /// added to this process's) and waits for it.
-    static func run(_ arguments: [String], currentDirectory: String? = nil, environment: [String: String] = [:],
-                    executable: String? = nil) throws -> Run {
+    static func run(_ arguments: [String], environment: [String: String] = [:], executable: String? = nil) throws -> Run {
         _ = isolatedCache
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable ?? binary)
-        process.arguments = arguments
-        if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
-        if let currentDirectory { process.currentDirectoryURL = URL(fileURLWithPath: currentDirectory) }
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        // Read both pipes before waiting, so a large output cannot fill a pipe and block the child.
-        let outData = output.fileHandleForReading.readDataToEndOfFile()
-        let errData = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Run(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                   stderr: String(decoding: errData, as: UTF8.self))
+        let finished = try Subprocess(executable ?? binary, arguments, environment: environment).finish()
+        return Run(status: finished.status, stdout: finished.stdout, stderr: finished.stderr)
     }
 
     /// A test's own failure thrown as an error (a precondition the environment does not meet).

@@ -214,15 +214,7 @@ extension CommandLineTests {
     /// on purpose (`COLUMNS=100 upweight --help > Tests/UpweightTests/Fixtures/help/upweight.txt`).
     func test_help_text_matches_its_snapshot() throws {
         for (arguments, snapshot) in [(["--help"], "help/upweight.txt"), (["train", "--help"], "help/train.txt")] {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: TestSupport.binary)
-            process.arguments = arguments
-            process.environment = ["COLUMNS": "100"]
-            let output = Pipe()
-            process.standardOutput = output
-            try process.run()
-            let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
+            let text = try Subprocess(TestSupport.binary, arguments, environment: ["COLUMNS": "100"], replacingEnvironment: true).finish().stdout
             XCTAssertEqual(text, try String(contentsOfFile: TestSupport.fixture(snapshot), encoding: .utf8), snapshot)
         }
     }

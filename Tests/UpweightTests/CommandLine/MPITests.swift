@@ -102,29 +102,22 @@ final class MPITests: XCTestCase {
         try requireMPI()
         let directory = TestSupport.temporaryDirectory(self)
         let data = dataFile(in: directory)
-        let job = Process()
-        job.executableURL = URL(fileURLWithPath: try XCTUnwrap(Self.mpirun))
-        job.arguments = ["--oversubscribe", "--allow-run-as-root", "-n", "3", TestSupport.binary, "train", data, "--cache", "none",
-                         "--tolerance", "0", "--max-iterations", "100000"]
-        job.standardOutput = FileHandle.nullDevice
-        // A file, not a pipe: nothing then reads it on another thread while the test waits.
         let errors = "\(directory)/stderr.txt"
-        XCTAssertTrue(FileManager.default.createFile(atPath: errors, contents: nil))
-        job.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errors))
-        try job.run()
+        let job = try Subprocess(try XCTUnwrap(Self.mpirun), ["--oversubscribe", "--allow-run-as-root", "-n", "3", TestSupport.binary, "train", data,
+                                                               "--cache", "none", "--tolerance", "0", "--max-iterations", "100000"],
+                                 stdout: .discard, stderr: .file(errors))
         // Rank 1 is the child of mpirun whose environment says so; killed once rank 0 has read the
         // data (every rank has then set up its signal handlers; the others read after rank 0).
         var victim: Int32?
         for _ in 0..<400 where victim == nil {
             usleep(50_000)
             guard (try? String(contentsOfFile: errors, encoding: .utf8))?.contains("read 7000 pairs") == true else { continue }
-            victim = Self.children(of: job.processIdentifier).first { Self.environment(of: $0).contains("OMPI_COMM_WORLD_RANK=1") }
+            victim = Self.children(of: job.pid).first { Self.environment(of: $0).contains("OMPI_COMM_WORLD_RANK=1") }
         }
         let rank1 = try XCTUnwrap(victim, "rank 0 did not read the data, or rank 1 did not start")
         kill(rank1, SIGKILL)
         let killed = Date()
-        job.waitUntilExit()
-        XCTAssertNotEqual(job.terminationStatus, 0)
+        XCTAssertNotEqual(job.wait(), 0)
         XCTAssertLessThan(Date().timeIntervalSince(killed), 15, "the other ranks must not wait forever for rank 1")
         // The survivors say why they stop (mpirun sends them SIGTERM), beside mpirun's own message.
         let stderr = try String(contentsOfFile: errors, encoding: .utf8)

@@ -118,19 +118,11 @@ final class NumericLimitsTests: XCTestCase {
         // ThreadSanitizer reserves terabytes of address space at start: a TSan build cannot run
         // under `ulimit -v` at all (it refuses with its own message), so this runs in the plain suite.
         if dlsym(nil, "__tsan_init") != nil { throw XCTSkip("ThreadSanitizer builds cannot run under ulimit -v") }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
         // --noise-aware: a run that streaming does not take, so it reads into memory (data past the budget
         // otherwise streams, and the limit is honoured that way).
-        process.arguments = ["-c", "ulimit -v 200000 && exec \"$0\" train \"$1\" --noise-aware drop", TestSupport.binary,
-                             TestSupport.fixture("linear-dense/train.jsonl")]
-        let errors = Pipe()
-        process.standardError = errors
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        XCTAssertEqual(process.terminationStatus, 64, stderr)
+        let (status, _, stderr) = try Subprocess("/bin/sh", ["-c", "ulimit -v 200000 && exec \"$0\" train \"$1\" --noise-aware drop", TestSupport.binary,
+                                                             TestSupport.fixture("linear-dense/train.jsonl")], stdout: .discard).finish()
+        XCTAssertEqual(status, 64, stderr)
         XCTAssertTrue(stderr.contains("of memory, more than the address-space limit (ulimit -v) ("), stderr)
         XCTAssertTrue(stderr.hasSuffix("); use less data or raise that limit\n"), stderr)
     }

@@ -230,17 +230,14 @@ final class TerminalReportTests: XCTestCase {
         let directory = TestSupport.temporaryDirectory(self)
         let data = "\(directory)/text.jsonl"
         XCTAssertEqual(try TestSupport.run(["synth", "--n", "20000", "--text", "--out", data]).status, 0)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/script")
         // L-BFGS on 2^16 features, one thread: over a second, so the line is drawn with an estimate.
-        process.arguments = ["-qfc", "\(TestSupport.binary) train \(data) --hash-bits 16 --l2 1e-6 --threads 1 --format json > /dev/null", "/dev/null"]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardInput = FileHandle.nullDevice
-        do { try process.run() } catch { throw XCTSkip("script(1) did not run: \(error)") }
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0, text.contains("trained in") else { throw XCTSkip("script(1) gave no terminal: \(text.suffix(200))") }
+        let script: Subprocess
+        do {
+            script = try Subprocess("/usr/bin/script", ["-qfc", "\(TestSupport.binary) train \(data) --hash-bits 16 --l2 1e-6 --threads 1 --format json > /dev/null", "/dev/null"],
+                                    stderr: .discard)
+        } catch { throw XCTSkip("script(1) did not run: \(error)") }
+        let (status, text, _) = script.finish()
+        guard status == 0, text.contains("trained in") else { throw XCTSkip("script(1) gave no terminal: \(text.suffix(200))") }
         let drawn = text.split(separator: "\r").filter { $0.contains("L-BFGS") && $0.contains("ETA") }
         XCTAssertFalse(drawn.isEmpty, text)
         XCTAssertTrue(drawn.allSatisfy { $0.contains("/1000 iterations") && $0.contains("ETA ≤ ") }, drawn.joined(separator: "\n"))

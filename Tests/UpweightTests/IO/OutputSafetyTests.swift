@@ -154,19 +154,9 @@ final class OutputSafetyTests: XCTestCase {
         guard getuid() == 0 else { throw XCTSkip("mounting a tmpfs needs root") }
         let disk = TestSupport.temporaryDirectory(self) + "/disk"
         try FileManager.default.createDirectory(atPath: disk, withIntermediateDirectories: true)
-        let mount = Process()
-        mount.executableURL = URL(fileURLWithPath: "/bin/mount")
-        mount.arguments = ["-t", "tmpfs", "-o", "size=64k" + options, "tmpfs", disk]
-        try mount.run()
-        mount.waitUntilExit()
-        guard mount.terminationStatus == 0 else { throw XCTSkip("cannot mount a tmpfs here") }
-        addTeardownBlock {
-            let unmount = Process()
-            unmount.executableURL = URL(fileURLWithPath: "/bin/umount")
-            unmount.arguments = [disk]
-            try? unmount.run()
-            unmount.waitUntilExit()
-        }
+        let mount = try Subprocess("/bin/mount", ["-t", "tmpfs", "-o", "size=64k" + options, "tmpfs", disk]).finish()
+        guard mount.status == 0 else { throw XCTSkip("cannot mount a tmpfs here: \(mount.stderr)") }
+        addTeardownBlock { _ = try? Subprocess("/bin/umount", [disk]).finish() }
         return disk
     }
 

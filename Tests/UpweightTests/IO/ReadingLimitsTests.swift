@@ -67,13 +67,10 @@ final class ReadingLimitsTests: XCTestCase {
     private func runWithEndlessPipe(named name: String, _ arguments: (String) -> [String]) throws -> (run: TestSupport.Run, fifo: String) {
         let fifo = TestSupport.temporaryDirectory(self) + "/" + name
         XCTAssertEqual(mkfifo(fifo, 0o600), 0)
-        let writer = Process()
-        writer.executableURL = URL(fileURLWithPath: "/bin/sh")
-        writer.arguments = ["-c", "cat /dev/zero > '\(fifo)' 2>/dev/null"]
-        try writer.run()
+        let writer = try Subprocess("/bin/sh", ["-c", "exec cat /dev/zero > '\(fifo)' 2>/dev/null"], stdout: .discard, stderr: .discard)
         defer {
-            writer.terminate()
-            writer.waitUntilExit()
+            kill(writer.pid, SIGTERM)
+            _ = writer.wait()
         }
         return (try TestSupport.run(arguments(fifo)), fifo)
     }

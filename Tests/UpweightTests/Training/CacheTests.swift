@@ -22,12 +22,8 @@ final class CacheTests: XCTestCase {
     }
 
     func tool(_ path: String, _ arguments: [String]) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        try process.run()
-        process.waitUntilExit()
-        XCTAssertEqual(process.terminationStatus, 0, "\(path) \(arguments)")
+        let finished = try Subprocess(path, arguments).finish()
+        XCTAssertEqual(finished.status, 0, "\(path) \(arguments): \(finished.stderr)")
     }
 
     func bytes(_ path: String) throws -> Data { try Data(contentsOf: URL(fileURLWithPath: path)) }

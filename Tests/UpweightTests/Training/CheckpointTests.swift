@@ -24,27 +24,18 @@ final class CheckpointTests: XCTestCase {
 
     /// Starts training, waits until `ready` holds of what it has written to standard error so far,
     /// sends `signal`, and returns the exit status and all of standard error. Standard error goes to
-    /// a file that this thread polls: no reader thread shares state with the test (a pipe's
-    /// readabilityHandler runs on Foundation's queue, which ThreadSanitizer sees racing the test).
+    /// a file that this thread polls: no other thread shares state with the test.
     func interrupt(_ arguments: [String], signal: Int32, when ready: (String) -> Bool) throws -> (status: Int32, stderr: String) {
         let errorsPath = "\(TestSupport.temporaryDirectory(self))/stderr-\(UUID().uuidString)"
-        XCTAssertTrue(FileManager.default.createFile(atPath: errorsPath, contents: nil))
-        let errors = try FileHandle(forWritingTo: URL(fileURLWithPath: errorsPath))
-        defer { try? errors.close() }
         func written() -> String { String(decoding: (try? Data(contentsOf: URL(fileURLWithPath: errorsPath))) ?? Data(), as: UTF8.self) }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: TestSupport.binary)
-        process.arguments = arguments
-        process.standardError = errors
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
+        let child = try Subprocess(TestSupport.binary, arguments, stdout: .discard, stderr: .file(errorsPath))
         let deadline = Date().addingTimeInterval(120)
-        while process.isRunning && Date() < deadline && !ready(written()) {
+        while Date() < deadline && !ready(written()) {
+            if let status = child.ended() { return (status, written()) }  // it ended before being ready
             usleep(20_000)
         }
-        kill(process.processIdentifier, signal)
-        process.waitUntilExit()
-        return (process.terminationStatus, written())
+        kill(child.pid, signal)
+        return (child.wait(), written())
     }
 
     /// Starts training, waits for its first checkpoint, and sends `signal`.
@@ -161,15 +152,10 @@ final class CheckpointTests: XCTestCase {
         var arguments = trainArguments(data, out: out)
         arguments[arguments.count - 1] = "1"  // a checkpoint every epoch: kills land during writes too
         for attempt in 0..<5 {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: TestSupport.binary)
-            process.arguments = arguments + (attempt > 0 ? ["--resume"] : [])
-            process.standardError = FileHandle.nullDevice
-            process.standardOutput = FileHandle.nullDevice
-            try process.run()
+            let child = try Subprocess(TestSupport.binary, arguments + (attempt > 0 ? ["--resume"] : []), stdout: .discard, stderr: .discard)
             usleep(useconds_t(400_000 + 150_000 * attempt))
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+            kill(child.pid, SIGKILL)
+            _ = child.wait()
             guard FileManager.default.fileExists(atPath: out) else { continue }
             XCTAssertNoThrow(try ModelDirectory.load(out), "attempt \(attempt)")
         }
