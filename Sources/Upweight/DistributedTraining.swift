@@ -6,17 +6,16 @@ import UpweightTraining
 /// `train` as one of several MPI ranks (`mpirun -n K upweight train …`). Every rank reads the data
 /// (rank 0 first, so that a cache entry is built once per machine and rank 0's data error stops
 /// the others before they read), checks that all ranks hold the same data and settings, then fits
-/// by L-BFGS (dense or hashed text) with each rank summing its own share of the units (`StreamedLinearObjective`). Only
+/// by L-BFGS (dense or hashed text) with each rank summing its own share of the units (`StreamedLinearObjective`),
+/// or by AdamW (linear or MLP) with each rank summing its share of every batch (`ShardedTrainable`). Only
 /// rank 0 writes files; the CLI prints only on rank 0.
 extension TrainingSession {
     /// What runs under MPI yet, as a usage error naming what does not (nil: this run does).
     func distributedRefusal(ranks: Int) -> String? {
         var refused: [String] = []
-        if configuration.model != .linear { refused.append("--model \(configuration.model.rawValue)") }
-        if configuration.resolvedOptimizer != .lbfgs { refused.append("--optimizer adamw") }
         if let streaming = StreamingLimits.refusal(configuration) { refused.append(streaming) }
         guard !refused.isEmpty else { return nil }
-        return "training on \(ranks) MPI ranks supports linear L-BFGS only so far; not yet: \(refused.joined(separator: "; "))"
+        return "training on \(ranks) MPI ranks does not take everything one process does; not yet: \(refused.joined(separator: "; "))"
     }
 
     func runDistributed(on collective: any Collective, reporter: Reporter) throws -> Finished {

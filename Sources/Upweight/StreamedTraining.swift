@@ -84,6 +84,8 @@ extension TrainingSession {
         var trainingSettings = configuration.json
         let windowPairs = shuffleWindow(bytesPerPair: pairs.bytesPerPair)
         if configuration.resolvedOptimizer == .adamw { trainingSettings["shuffle-buffer"] = JSONValue(windowPairs) }
+        // AdamW's bits depend on the rank count (each rank sums its share of a batch): a checkpoint resumes on as many.
+        if configuration.resolvedOptimizer == .adamw && ranks.size > 1 { trainingSettings["ranks"] = JSONValue(ranks.size) }
         provenance["training"] = .object(trainingSettings)
         provenance["weights"] = .object(weightSummary.json)
         let fingerprint = try ranks.agreeing { try pairs.fingerprint(of: training) }
@@ -104,7 +106,9 @@ extension TrainingSession {
         let problem = TrainingProblem(features: .withoutRows(dimension: pairs.dimension), weights: trainingWeights, categories: training.map { dataset.categoryIndices[$0] },
                                       categoryNames: dataset.categoryNames, margins: trainingMetadata.margins, heldOut: heldOut,
                                       configuration: configuration)
-        let checkpoints = try Trainer.checkpointPolicy(configuration, featurizer: featurizer, provenance: provenance)
+        // Every rank resumes from the checkpoint; rank 0 alone writes (its state is every rank's).
+        var checkpoints = try Trainer.checkpointPolicy(configuration, featurizer: featurizer, provenance: provenance)
+        if !ranks.isRoot { (checkpoints.write, checkpoints.unsavedReason) = (nil, "rank 0 writes the checkpoints") }
 
         /// One model on per-training-pair weights (the weighting's, or a boosting round's), as configured.
         func fit(_ roundWeights: [Double], checkpoints: CheckpointPolicy, reporter: Reporter) throws -> FitResult {
@@ -114,7 +118,7 @@ extension TrainingSession {
             if configuration.resolvedOptimizer == .adamw {
                 let batches = StreamedBatches(pairs: pairs, weights: weights, isTraining: isTraining, standardization: standardization,
                                               windowPairs: windowPairs, drawsByWeight: configuration.weightMode == .sample)
-                return try StreamedMinibatchFit(batches: batches, problem: problem).fit(checkpoints: checkpoints, reporter: reporter)
+                return try StreamedMinibatchFit(batches: batches, problem: problem, collective: ranks).fit(checkpoints: checkpoints, reporter: reporter)
             }
             let objective = StreamedLinearObjective(pairs: pairs, weights: weights, standardization: standardization,
                                                     loss: configuration.loss, l2: configuration.l2, threads: threads, collective: ranks)

@@ -35,10 +35,28 @@ package struct MLPObjective {
     /// loss sums per category (before the scale) beside the value.
     package func evaluate(_ model: MLPRewardModel, pairs: [Int]?, categoryScale: [Double]?, gradient: inout MLPGradient) -> LinearObjective.Value {
         let pairs = pairs ?? Array(0..<features.count)
-        func category(_ pair: Int) -> Int { categories.map { Int($0[pair]) } ?? 0 }
+        let scale = normalizer(pairs: pairs, categoryScale: categoryScale)
+        let sums = dataSums(model, pairs: pairs, scale: scale, categoryScale: categoryScale, gradient: &gradient)
+        let l2Term = addPenalty(model, into: &gradient)
+        return LinearObjective.Value(value: sums.loss * scale + l2Term, lossByCategory: sums.byCategory, weightByCategory: sums.weightByCategory,
+                                     l2Term: l2Term)
+    }
+
+    /// 1/Σ_i w_i (·scale[k_i]) over `pairs`, the mean's divisor (0 when the weights sum to 0).
+    package func normalizer(pairs: [Int], categoryScale: [Double]?) -> Double {
+        let weightSum = pairs.reduce(0.0) { $0 + weights[$1] * (categoryScale?[category($1)] ?? 1) }
+        return weightSum > 0 ? 1 / weightSum : 0
+    }
+
+    private func category(_ pair: Int) -> Int { categories.map { Int($0[pair]) } ?? 0 }
+
+    /// The data term over `pairs` (non-empty): Σ w_i·ℓ_i (each w_i·scale[k_i] with a category
+    /// scale), and per category the weighted losses and weights (before the scale); its gradient,
+    /// each pair's reward gradient times `scale`, is written into `gradient` (no L2 term). `evaluate`
+    /// passes the batch's own normalizer, a rank summing its share of a batch the whole batch's.
+    package func dataSums(_ model: MLPRewardModel, pairs: [Int], scale: Double, categoryScale: [Double]?,
+                          gradient: inout MLPGradient) -> (loss: Double, byCategory: [Double], weightByCategory: [Double]) {
         func weight(_ pair: Int) -> Double { weights[pair] * (categoryScale?[category(pair)] ?? 1) }
-        let weightSum = pairs.reduce(0.0) { $0 + weight($1) }
-        let scale = weightSum > 0 ? 1 / weightSum : 0
         var byCategory = [Double](repeating: 0, count: categoryCount)
         var weightByCategory = byCategory
         var lossSum = 0.0
@@ -65,9 +83,7 @@ package struct MLPObjective {
                            accumulating: passStart > 0, threads: threads)
             passStart += pairsPerPass
         } while passStart < pairs.count
-        let l2Term = 0.5 * l2 * addPenaltyGradient(model, into: &gradient)
-        return LinearObjective.Value(value: lossSum * scale + l2Term, lossByCategory: byCategory, weightByCategory: weightByCategory,
-                                     l2Term: l2Term)
+        return (lossSum, byCategory, weightByCategory)
     }
 
     /// Σ_{i∈k} w_i over `pairs`, per category.
@@ -75,6 +91,12 @@ package struct MLPObjective {
         var totals = [Double](repeating: 0, count: categoryCount)
         for pair in pairs { totals[categories.map { Int($0[pair]) } ?? 0] += weights[pair] }
         return totals
+    }
+
+    /// Adds λθ to the gradient of every weight tensor (W₁ in `gradient.firstLayerRows` when listed)
+    /// and returns the L2 term (λ/2)·Σθ² over them.
+    package func addPenalty(_ model: MLPRewardModel, into gradient: inout MLPGradient) -> Double {
+        0.5 * l2 * addPenaltyGradient(model, into: &gradient)
     }
 
     /// Adds λθ to the gradient of every weight tensor and returns Σθ² over them.

@@ -94,6 +94,8 @@ package struct MLPTrainable: MinibatchTrainable {
     package var optimizer: TensorAdamW
     /// The last batch's ∇L, for `optimizerStep`.
     var gradient = MLPGradient()
+    /// A rank's share of the batch's gradient, before the ranks add theirs (ShardSums.swift).
+    var shareGradient = MLPGradient()
 
     package mutating func lossAndGradient(batch: [Int], categoryScale: [Double]?) -> LinearObjective.Value {
         objective.evaluate(model, pairs: batch, categoryScale: categoryScale, gradient: &gradient)

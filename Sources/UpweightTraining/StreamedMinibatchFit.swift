@@ -14,10 +14,13 @@ package struct StreamedMinibatchFit {
     /// The training pairs' categories and margins, the held-out evaluator and the configuration (its
     /// features are empty: the rows stay on disk).
     package let problem: TrainingProblem
+    /// The ranks that share each batch (ShardedTrainable); one process by default.
+    package let collective: any Collective
 
-    package init(batches: StreamedBatches, problem: TrainingProblem) {
+    package init(batches: StreamedBatches, problem: TrainingProblem, collective: any Collective = SingleProcess()) {
         self.batches = batches
         self.problem = problem
+        self.collective = collective
     }
 
     package func fit(checkpoints: CheckpointPolicy, reporter: Reporter) throws -> FitResult {
@@ -37,7 +40,8 @@ package struct StreamedMinibatchFit {
                                             loss: configuration.loss, l2: configuration.l2, threads: 1)
             var trainable = LinearTrainable(objective: objective, theta: [Double](repeating: 0, count: pairs.dimension),
                                             optimizer: AdamW(learningRate: configuration.learningRate, weightDecay: configuration.weightDecay))
-            let log = try loop.run(&trainable, batches: &batches, dro: &dro, schedule: { _ in configuration.learningRate }, reporter: reporter)
+            let log = try loop.run(&trainable, on: collective, batches: &batches, dro: &dro, schedule: { _ in configuration.learningRate },
+                                   reporter: reporter)
             details["steps"] = JSONValue(trainable.optimizer.step)
             var gradient: [Double] = []
             let final = try linearObjective().evaluate(trainable.theta, gradient: &gradient)
@@ -62,7 +66,8 @@ package struct StreamedMinibatchFit {
             // Besides the loop's checks of the loss, divergence is judged by whether the rewards still vary.
             let probe = try probeRows()
             let initialRewards = model.rewards(probe, threads: problem.threads)
-            let log = try loop.run(&trainable, batches: &batches, dro: &dro, schedule: { schedule.rate(atStep: $0 + 1) }, reporter: reporter)
+            let log = try loop.run(&trainable, on: collective, batches: &batches, dro: &dro, schedule: { schedule.rate(atStep: $0 + 1) },
+                                   reporter: reporter)
             let final = try mlpObjective(trainable.model)
             let divergence = Divergence(configuration)
             try divergence.check(loss: final.value, initialLoss: nil, parametersFinite: trainable.isFinite, at: "the end of training")

@@ -109,6 +109,15 @@ public enum Trainer {
                 guard case .object(let data)? = provenance["data"] else { return nil }
                 return data["fingerprint"]
             }
+            // AdamW on several MPI ranks records their count (its bits depend on it); absent: one process.
+            func ranks(_ provenance: JSONObject) -> Int {
+                guard case .object(let training)? = provenance["training"], let ranks = training["ranks"]?.numberValue else { return 1 }
+                return Int(exactly: ranks) ?? 0
+            }
+            if ranks(saved.provenance) != ranks(provenance) {
+                let (made, now) = (ranks(saved.provenance), ranks(provenance))
+                throw UsageError("\(out): the checkpoint was made by \(plural(made, "process", "MPI ranks")), this run has \(plural(now, "process", "MPI ranks")); resume with the same rank count (mpirun -n \(made)), or train afresh without --resume")
+            }
             // Settings compared as written: numbers read back from JSON may come back as integers.
             if saved.provenance["training"]?.compactText != provenance["training"]?.compactText {
                 throw UsageError("\(out): the checkpoint was made with other settings (config.json \"training\" differs); resume with the same flags, or train afresh without --resume")

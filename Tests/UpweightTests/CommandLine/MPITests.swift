@@ -2,7 +2,8 @@ import Foundation
 import XCTest
 @testable import Upweight
 
-/// `mpirun -n K upweight train`: K ranks train the single-process model bit for bit, one rank's
+/// `mpirun -n K upweight train`: K ranks train the single-process model bit for bit (L-BFGS) or
+/// within measured tolerances (AdamW, whose batches the ranks share), one rank's
 /// data error stops them all with rank 0's message, a killed rank ends the job (no hang), and what
 /// does not run under MPI yet is refused.
 /// Skipped unless `upweight` was built with `--traits MPI` and `mpirun` is installed (scripts/test
@@ -193,9 +194,10 @@ final class MPITests: XCTestCase {
         try requireMPI()
         let directory = TestSupport.temporaryDirectory(self)
         let data = dataFile(in: directory)
-        let adamw = try mpirun(2, ["train", data, "--optimizer", "adamw", "--quiet"])
-        XCTAssertEqual(adamw.status, 64, adamw.stderr)
-        XCTAssertEqual(adamw.stderr.split(separator: "\n").filter { $0.contains("not yet: --optimizer adamw") }.count, 1, adamw.stderr)
+        let split = try mpirun(2, ["train", data, "--optimizer", "adamw", "--save-split", "\(directory)/split", "--quiet"])
+        XCTAssertEqual(split.status, 64, split.stderr)
+        XCTAssertEqual(split.stderr.split(separator: "\n").filter { $0.contains("not yet: streamed training") && $0.contains("--save-split") }.count, 1,
+                       split.stderr)
         let stats = try mpirun(2, ["stats", data])
         XCTAssertEqual(stats.status, 64, stats.stderr)
         XCTAssertTrue(stats.stderr.contains("only `upweight train`, `eval` and `score` run on several MPI ranks yet"), stats.stderr)
@@ -295,5 +297,130 @@ final class MPITests: XCTestCase {
             XCTAssertEqual(run.status, 64, run.stderr)
             XCTAssertTrue(run.stderr.contains("MPI rank 1 has other \(what) than rank 0"), run.stderr)
         }
+    }
+
+    // MARK: AdamW
+
+    /// Linear and MLP AdamW on dense data, each batch's gradient summed over the ranks' shares.
+    func test_adamw_on_ranks_is_close_to_the_single_process() throws {
+        try requireMPI()
+        let directory = TestSupport.temporaryDirectory(self)
+        let data = dataFile(in: directory)
+        let adamw = flags + ["--optimizer", "adamw", "--epochs", "3", "--batch-size", "128"]
+        try assertRanksClose(data, adamw, name: "linear", in: directory)
+        try assertRanksClose(data, adamw + ["--model", "mlp", "--hidden", "16"], name: "mlp", in: directory, relativeTolerance: 1e-2)
+    }
+
+    /// Sample mode, boosting and early stopping with linear AdamW on 3 ranks.
+    func test_adamw_modes_on_ranks_are_close_to_the_single_process() throws {
+        try requireMPI()
+        let directory = TestSupport.temporaryDirectory(self)
+        let data = dataFile(in: directory)
+        let adamw = flags + ["--optimizer", "adamw", "--batch-size", "128"]
+        for (name, extra) in [("sample", ["--weight-mode", "sample", "--epochs", "3"]), ("boost", ["--boost", "2", "--epochs", "3"]),
+                              ("patience", ["--patience", "1", "--epochs", "6", "--learning-rate", "0.05"])] {
+            try assertRanksClose(data, adamw + extra, name: name, in: directory, ranks: [3])
+        }
+    }
+
+    /// The hashed first layer's touched rows are what the ranks exchange (4,000 text pairs, 2^14 rows).
+    func test_text_mlp_adamw_on_ranks_is_close_to_the_single_process() throws {
+        try requireMPI()
+        let directory = TestSupport.temporaryDirectory(self)
+        let data = dataFile(in: directory, seed: 4, pairs: 4000, dimension: nil, name: "text.jsonl")
+        let arguments = ["--cache", "none", "--format", "json", "--holdout", "0.2", "--optimizer", "adamw", "--epochs", "2",
+                         "--batch-size", "128", "--hash-bits", "14", "--l2", "0.001"]
+        try assertRanksClose(data, arguments, name: "text linear", in: directory, ranks: [1, 3])
+        try assertRanksClose(data, arguments + ["--model", "mlp", "--hidden", "8"], name: "text mlp", in: directory, ranks: [1, 3])
+    }
+
+    /// Rank 0 writes the checkpoints (SIGINT to mpirun reaches the ranks as SIGTERM); a resume on as
+    /// many ranks ends with the uninterrupted run's bytes, on another count it is refused. Small
+    /// batches, so that the signal lands well before the end (it takes mpirun a second or so).
+    func test_adamw_checkpoints_on_ranks_resume_on_as_many_ranks() throws {
+        try requireMPI()
+        let directory = TestSupport.temporaryDirectory(self)
+        let data = dataFile(in: directory)
+        let arguments = { (out: String) in
+            ["train", data, "--out", out, "--quiet", "--checkpoint-every", "1"] + self.flags + ["--optimizer", "adamw", "--epochs", "20", "--batch-size", "16"]
+        }
+        let reference = try mpirun(2, arguments("\(directory)/reference"))
+        XCTAssertEqual(reference.status, 0, reference.stderr)
+        let out = "\(directory)/interrupted"
+        let job = Process()
+        job.executableURL = URL(fileURLWithPath: try XCTUnwrap(Self.mpirun))
+        job.arguments = ["--oversubscribe", "--allow-run-as-root", "-n", "2", TestSupport.binary] + arguments(out)
+        job.standardOutput = FileHandle.nullDevice
+        job.standardError = FileHandle.nullDevice
+        try job.run()
+        let deadline = Date().addingTimeInterval(120)
+        while job.isRunning && Date() < deadline && !FileManager.default.fileExists(atPath: "\(out)/checkpoint.json") { usleep(20_000) }
+        kill(job.processIdentifier, SIGINT)
+        job.waitUntilExit()
+        XCTAssertNotEqual(job.terminationStatus, 0, "interrupted before the end")
+        let other = try mpirun(3, arguments(out) + ["--resume"])
+        XCTAssertEqual(other.status, 64, other.stderr)
+        XCTAssertTrue(other.stderr.contains("the checkpoint was made by 2 MPI ranks, this run has 3 MPI ranks"), other.stderr)
+        let single = try TestSupport.run(arguments(out) + ["--stream", "--resume"])
+        XCTAssertEqual(single.status, 64, single.stderr)
+        XCTAssertTrue(single.stderr.contains("this run has 1 process"), single.stderr)
+        let resumed = try mpirun(2, arguments(out) + ["--resume"])
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: "\(out)/model.safetensors")),
+                       try Data(contentsOf: URL(fileURLWithPath: "\(directory)/reference/model.safetensors")))
+    }
+
+    /// `arguments` on `ranks` ranks against one streamed process: 1 rank byte for byte; more ranks add
+    /// each batch's gradient in other groups (a rank's share, then the shares in rank order), so the
+    /// parameters differ by rounding, which AdamW's steps carry on: within `relativeTolerance` (the
+    /// largest parameter difference over the largest parameter) and the held-out accuracy within
+    /// 0.2 points.
+    func assertRanksClose(_ data: String, _ arguments: [String], name: String, in directory: String, ranks: [Int] = [1, 2, 3],
+                          relativeTolerance: Double = 1e-5, file: StaticString = #filePath, line: UInt = #line) throws {
+        let slug = name.replacingOccurrences(of: " ", with: "-")
+        let single = try TestSupport.run(["train", data, "--stream", "--out", "\(directory)/\(slug)-single"] + arguments)
+        XCTAssertEqual(single.status, 0, single.stderr, file: file, line: line)
+        let reference = try Data(contentsOf: URL(fileURLWithPath: "\(directory)/\(slug)-single/model.safetensors"))
+        for count in ranks {
+            let out = "\(directory)/\(slug)-ranks\(count)"
+            let run = try mpirun(count, ["train", data, "--out", out] + arguments)
+            XCTAssertEqual(run.status, 0, run.stderr, file: file, line: line)
+            if count == 1 {
+                XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: "\(out)/model.safetensors")), reference, name, file: file, line: line)
+                XCTAssertEqual(run.stdout, single.stdout, name, file: file, line: line)
+                continue
+            }
+            let difference = try Self.parameters(out).maxRelativeDifference(to: Self.parameters("\(directory)/\(slug)-single"))
+            let accuracy = (try Self.accuracy(run.stdout), try Self.accuracy(single.stdout))
+            print("\(name), \(count) ranks: max relative parameter difference \(difference), held-out accuracy \(accuracy.0) against \(accuracy.1)")
+            XCTAssertLessThanOrEqual(difference, relativeTolerance, "\(name), \(count) ranks", file: file, line: line)
+            XCTAssertEqual(accuracy.0, accuracy.1, accuracy: 0.002, "\(name), \(count) ranks", file: file, line: line)
+        }
+    }
+
+    /// Every parameter of the model saved in `directory`, boosted rounds and MLP tensors one after another.
+    static func parameters(_ directory: String) throws -> [Double] {
+        func values(_ model: RewardModel) -> [Double] {
+            switch model {
+            case .linear(let linear): return linear.weight.map(Double.init)
+            case .mlp(let mlp): return mlp.parameters.joined().map(Double.init)
+            case .boosted(let boosted): return boosted.members.flatMap(values) + boosted.coefficients.map(Double.init)
+            }
+        }
+        return values(try ModelDirectory.load(directory).model)
+    }
+
+    static func accuracy(_ report: String) throws -> Double {
+        let overall = try XCTUnwrap((try TestSupport.json(report) as? [String: Any])?["overall"] as? [String: Any])
+        return try XCTUnwrap(overall["accuracy"] as? Double)
+    }
+}
+
+extension [Double] {
+    /// max |a_i − b_i| / max |b_i|: how far these parameters are from `reference`, on its scale.
+    func maxRelativeDifference(to reference: [Double]) -> Double {
+        precondition(count == reference.count, "parameters of one shape")
+        let largest = reference.map(abs).max() ?? 0
+        return zip(self, reference).map { abs($0 - $1) }.max().map { $0 / largest } ?? 0
     }
 }

@@ -32,6 +32,17 @@ final class CollectiveTests: XCTestCase {
         }
     }
 
+    /// Touched rows (hashed text's first layer) are summed as rows: their union in order of first
+    /// appearance, values added in rank order, the same on every rank; a dense part is added too.
+    func test_partial_sums_add_touched_rows_in_rank_order() throws {
+        let parts = [PartialSums(dense: [1, 2], rows: [5, 1], rowValues: [1, 10, 2, 20], width: 2),
+                     PartialSums(dense: [0.5, 0], rows: [], rowValues: [], width: 2),
+                     PartialSums(dense: [0, 1], rows: [1, 7], rowValues: [0.25, 0.5, 3, 4], width: 2)]
+        let expected = PartialSums(dense: [1.5, 3], rows: [5, 1, 7], rowValues: [1, 10, 2.25, 20.5, 3, 4], width: 2)
+        XCTAssertEqual(try ThreadRanks.run(3) { $0.sum(parts[$0.rank]) }, [expected, expected, expected])
+        XCTAssertEqual(try ThreadRanks.run(3) { $0.sum(PartialSums(dense: parts[$0.rank].dense)) }.map(\.dense), [[1.5, 3], [1.5, 3], [1.5, 3]])
+    }
+
     func test_one_ranks_error_is_thrown_on_every_rank() throws {
         let error = DataError(file: "train.jsonl", line: 12, column: 3, message: "expected a number", field: "chosen", reason: "bad number")
         let outcomes = try ThreadRanks.run(3) { collective -> String in
