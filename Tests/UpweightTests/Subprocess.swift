@@ -47,8 +47,20 @@ struct Subprocess {
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
         let envp = variables.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { (argv + envp).forEach { free($0) } }
+        // As Foundation does: the child starts with no signal blocked and every signal's default
+        // action, whatever this process (the test runner, its dispatch queues) blocks or ignores.
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var none = sigset_t()
+        var all = sigset_t()
+        sigemptyset(&none)
+        sigfillset(&all)
+        posix_spawnattr_setsigmask(&attributes, &none)
+        posix_spawnattr_setsigdefault(&attributes, &all)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
         var pid: pid_t = 0
-        let failed = posix_spawn(&pid, executable, &actions, nil, argv, envp)
+        let failed = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
         writeEnds.forEach { close($0) }
         guard failed == 0 else {
             readEnds.forEach { close($0.readEnd) }

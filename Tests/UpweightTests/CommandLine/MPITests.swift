@@ -336,28 +336,28 @@ final class MPITests: XCTestCase {
 
     /// Rank 0 writes the checkpoints (SIGINT to mpirun reaches the ranks as SIGTERM); a resume on as
     /// many ranks ends with the uninterrupted run's bytes, on another count it is refused. Small
-    /// batches, so that the signal lands well before the end (it takes mpirun a second or so).
+    /// batches and 150 epochs (about 6 s), so that the signal lands well before the end: it takes
+    /// mpirun a second or so to pass it on, and 20 epochs ended before it did.
     func test_adamw_checkpoints_on_ranks_resume_on_as_many_ranks() throws {
         try requireMPI()
         let directory = TestSupport.temporaryDirectory(self)
         let data = dataFile(in: directory)
         let arguments = { (out: String) in
-            ["train", data, "--out", out, "--quiet", "--checkpoint-every", "1"] + self.flags + ["--optimizer", "adamw", "--epochs", "20", "--batch-size", "16"]
+            ["train", data, "--out", out, "--quiet", "--checkpoint-every", "1"] + self.flags + ["--optimizer", "adamw", "--epochs", "150", "--batch-size", "16"]
         }
         let reference = try mpirun(2, arguments("\(directory)/reference"))
         XCTAssertEqual(reference.status, 0, reference.stderr)
         let out = "\(directory)/interrupted"
-        let job = Process()
-        job.executableURL = URL(fileURLWithPath: try XCTUnwrap(Self.mpirun))
-        job.arguments = ["--oversubscribe", "--allow-run-as-root", "-n", "2", TestSupport.binary] + arguments(out)
-        job.standardOutput = FileHandle.nullDevice
-        job.standardError = FileHandle.nullDevice
-        try job.run()
+        let job = try Subprocess(try XCTUnwrap(Self.mpirun), ["--oversubscribe", "--allow-run-as-root", "-n", "2", TestSupport.binary] + arguments(out),
+                                 stdout: .discard, stderr: .discard)
         let deadline = Date().addingTimeInterval(120)
-        while job.isRunning && Date() < deadline && !FileManager.default.fileExists(atPath: "\(out)/checkpoint.json") { usleep(20_000) }
-        kill(job.processIdentifier, SIGINT)
-        job.waitUntilExit()
-        XCTAssertNotEqual(job.terminationStatus, 0, "interrupted before the end")
+        var ended: Int32?
+        while ended == nil && Date() < deadline && !FileManager.default.fileExists(atPath: "\(out)/checkpoint.json") {
+            usleep(20_000)
+            ended = job.ended()
+        }
+        if ended == nil { kill(job.pid, SIGINT) }
+        XCTAssertNotEqual(ended ?? job.wait(), 0, "interrupted before the end")
         let other = try mpirun(3, arguments(out) + ["--resume"])
         XCTAssertEqual(other.status, 64, other.stderr)
         XCTAssertTrue(other.stderr.contains("the checkpoint was made by 2 MPI ranks, this run has 3 MPI ranks"), other.stderr)
