@@ -167,6 +167,7 @@ final class ThreadRanks: Collective, @unchecked Sendable {
     func send(_ values: [Double], to rank: Int) { board.send(values, from: self.rank, to: rank) }
     func receive(count: Int, from rank: Int) -> [Double] { board.receive(from: rank, to: self.rank) }
 
+
     private static func bytes(_ word: UInt64) -> [UInt8] { (0..<8).map { UInt8(truncatingIfNeeded: word >> (8 * $0)) } }
     private static func doubles(_ bytes: [UInt8]) -> [Double] {
         stride(from: 0, to: bytes.count, by: 8).map { start in
@@ -175,6 +176,10 @@ final class ThreadRanks: Collective, @unchecked Sendable {
     }
 
     /// The shared state: one allgather round at a time, and a mailbox per (sender, receiver).
+    /// Values cross between ranks as fresh copies made under the lock, as through MPI's buffers: an
+    /// array shared by two threads could be read by its sender while its receiver, once the only
+    /// owner, changes it in place, ordered only by a reference count ThreadSanitizer cannot see (CI
+    /// reported that race in `orderedSum`).
     private final class Board: @unchecked Sendable {
         let size: Int
         private let condition = NSCondition()
@@ -194,14 +199,14 @@ final class ThreadRanks: Collective, @unchecked Sendable {
             defer { condition.unlock() }
             while posted[rank] != nil { condition.wait() }  // the previous round is still being collected
             let myRound = round
-            posted[rank] = bytes
+            posted[rank] = copy(bytes)
             if posted.allSatisfy({ $0 != nil }) {
                 finished = posted.map { $0! }
                 round += 1
                 condition.broadcast()
             }
             while round == myRound { condition.wait() }
-            let result = finished
+            let result = finished.map(copy)
             collected += 1
             if collected == size {
                 collected = 0
@@ -213,10 +218,13 @@ final class ThreadRanks: Collective, @unchecked Sendable {
 
         func send(_ values: [Double], from: Int, to: Int) {
             condition.lock()
-            mailboxes[[from, to], default: []].append(values)
+            mailboxes[[from, to], default: []].append(copy(values))
             condition.broadcast()
             condition.unlock()
         }
+
+        /// A new buffer with `values`' elements (`Array(values)` would share the storage).
+        private func copy<T>(_ values: [T]) -> [T] { values.withUnsafeBufferPointer { Array($0) } }
 
         func receive(from: Int, to: Int) -> [Double] {
             condition.lock()
