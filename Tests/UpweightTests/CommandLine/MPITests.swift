@@ -181,13 +181,19 @@ final class MPITests: XCTestCase {
         let directory = TestSupport.temporaryDirectory(self)
         let data = dataFile(in: directory)
         let otherData = dataFile(in: directory, seed: 15, name: "other.jsonl")
-        let mpirun = try XCTUnwrap(Self.mpirun)
+        let train = ["train", "--cache", "none", "--quiet"]
         for (what, second) in [("settings", [data, "--l2", "0.2"]), ("training data", [otherData])] {
-            let rank = ["-n", "1", TestSupport.binary, "train", "--cache", "none", "--quiet"]
-            let run = try TestSupport.run(["--allow-run-as-root"] + rank + [data] + [":"] + rank + second, executable: mpirun)
-            XCTAssertEqual(run.status, 64, run.stderr)
-            XCTAssertTrue(run.stderr.contains("MPI rank 1 has other \(what) than rank 0"), run.stderr)
+            try assertRankOneRefused(first: train + [data], second: train + second, for: what)
         }
+    }
+
+    /// One rank with `first`'s arguments and one with `second`'s (mpirun's `:`): refused, exit 64,
+    /// the message naming `what` rank 1 holds differently.
+    func assertRankOneRefused(first: [String], second: [String], for what: String, line: UInt = #line) throws {
+        let rank = ["-n", "1", TestSupport.binary]
+        let run = try TestSupport.run(["--allow-run-as-root"] + rank + first + [":"] + rank + second, executable: try XCTUnwrap(Self.mpirun))
+        XCTAssertEqual(run.status, 64, run.stderr, line: line)
+        XCTAssertTrue(run.stderr.contains("MPI rank 1 has other \(what) than rank 0"), run.stderr, line: line)
     }
 
     func test_what_does_not_run_on_ranks_yet_is_refused() throws {
@@ -290,12 +296,8 @@ final class MPITests: XCTestCase {
         let model = try trainedModel(data, "model", in: directory)
         let otherModel = try trainedModel(data, "other", in: directory, ["--l2", "0.5"])
         let otherData = dataFile(in: directory, seed: 15, name: "other.jsonl")
-        let mpirun = try XCTUnwrap(Self.mpirun)
         for (what, second) in [("pairs", ["eval", model, otherData]), ("model", ["score", otherModel, data])] {
-            let run = try TestSupport.run(["--allow-run-as-root", "-n", "1", TestSupport.binary, second[0], model, data, ":", "-n", "1", TestSupport.binary]
-                                          + second, executable: mpirun)
-            XCTAssertEqual(run.status, 64, run.stderr)
-            XCTAssertTrue(run.stderr.contains("MPI rank 1 has other \(what) than rank 0"), run.stderr)
+            try assertRankOneRefused(first: [second[0], model, data], second: second, for: what)
         }
     }
 
