@@ -5,7 +5,7 @@ import UpweightIO
 /// and inode), the reader's settings that change what is read and, for text, the hashing's. The entry's name comes from the
 /// paths and settings alone, so that a changed file makes its entry stale, rebuilt in place.
 struct CacheKey: Equatable {
-    static let formatVersion = 2  // 2: hashed text in CSR units
+    static let formatVersion = 3  // 2: hashed text in CSR units; 3: units end at block ends
 
     var files: [JSONValue]
     var reader: JSONObject
@@ -36,6 +36,7 @@ struct CacheKey: Equatable {
             ("fields", .string(String(describing: options.fields))),
             ("shape", .string(options.shape?.rawValue ?? "auto")),
             ("on_error", .string(options.onError.rawValue)),
+            ("block_bytes", JSONValue(options.blockBytes)),
         ])
         // Everything TextHasher takes: the columns, the n-grams (fixed at 1 and 2) and the prompt.
         if case .hashed(let bits, let includePrompt)? = hashing {

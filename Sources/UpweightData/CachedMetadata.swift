@@ -2,7 +2,7 @@ import UpweightSupport
 import UpweightIO
 
 /// A streamed dataset's metadata (every column but the rows) as a cache entry's `metadata.bin`:
-/// binary columns in a fixed order, then the unit index of hashed text (`SparseUnits`; empty for dense). Decoding checks what later code indexes with (category
+/// binary columns in a fixed order, then the unit index (`SparseUnits`; dense rows: the units' starts only). Decoding checks what later code indexes with (category
 /// indices, source files, column lengths), so that even a consistent forgery cannot trap.
 enum CachedMetadata {
     static func encode(_ dataset: PreferenceDataset, units: SparseUnits? = nil) -> [UInt8] {

@@ -16,6 +16,8 @@ extension PairsCache {
         var metadata: PreferenceDataset
         var dimension: Int
         var layout: StreamedPairs.Layout
+        /// Dense: the units' starts (hashed text: its units').
+        var unitStarts: [Int]
         var summary: ReadSummary
         var built: String
     }
@@ -74,6 +76,7 @@ extension PairsCache {
         guard header["metadata_hash"] == .string(metadataHash.hex) else { throw corrupt("metadata.bin does not match its checksum") }
         let metadata: PreferenceDataset
         var layout = StreamedPairs.Layout.dense
+        var unitStarts: [Int] = []
         do {
             let (dataset, units) = try CachedMetadata.decodeWithUnits(metadataFile, pairs: pairs)
             metadata = dataset
@@ -85,8 +88,13 @@ extension PairsCache {
                       dimension == 1 << bits else { throw BinaryColumnError("belongs to an entry without its hashing settings") }
                 guard key.reader["text_features"] != nil else { throw EntryProblem(reason: "stale (it holds text, the files looked dense)") }
                 layout = .hashed(hashBits: bits, includePrompt: includePrompt, units: units)
-            } else if units != nil || dataset.textDigests != nil {
-                throw BinaryColumnError("has a unit index or text digests for dense rows")
+                unitStarts = units.firstPairs
+            } else {
+                guard let units, units.wordStarts.isEmpty, units.entries.isEmpty, dataset.textDigests == nil else {
+                    throw BinaryColumnError("has a text unit index or text digests for dense rows, or no units")
+                }
+                guard StreamedPairs.validUnitStarts(units.firstPairs, pairs: pairs) else { throw BinaryColumnError("has dense units that do not cover its \(pairs) pairs") }
+                unitStarts = units.firstPairs
             }
             guard !hashed || dataset.textDigests != nil else { throw BinaryColumnError("has no text digests for its text pairs") }
         } catch let problem as EntryProblem { throw problem } catch { throw corrupt("metadata.bin \(error)") }
@@ -95,7 +103,7 @@ extension PairsCache {
         guard descriptor >= 0 else { throw corrupt("rows.f32 cannot be opened") }
         let rows = SpillFile(adopting: descriptor, floats: rowBytes / 4, directory: "\(path)/\(key.entryName)")
         guard header["rows_hash"] == .string(try Self.checksum(of: rows)) else { throw corrupt("rows.f32 does not match its checksum") }
-        return Entry(rows: rows, metadata: metadata, dimension: dimension, layout: layout, summary: summary, built: built)
+        return Entry(rows: rows, metadata: metadata, dimension: dimension, layout: layout, unitStarts: unitStarts, summary: summary, built: built)
     }
 
     /// `ContentHash` of every word in `rows`, read 1 MiB at a time.

@@ -25,6 +25,9 @@ public struct ReadOptions: Sendable, Equatable {
     /// Where streamed dense rows are cached (`PairsCache`): nil for the default location, "none" for
     /// no cache (an anonymous scratch file). Not a reader setting: what is read does not depend on it.
     public var cache: String?
+    /// The blocks a streaming read is cut into (`FileBlocks`): the streamed units end at block
+    /// ends, so this, unlike the chunk size, is part of what a streamed read produces.
+    public var blockBytes = FileBlocks.defaultBytes
     public init() {}
 }
 
@@ -56,7 +59,7 @@ public enum PreferenceReader {
         let budget = SystemMemory.limit(maxMemory: options.maxMemory)
         let limit = budget?.bytes
         let limitName = budget?.source ?? "--max-memory"
-        return try read(names: paths, options: options, featurizer: featurizer) { path, alreadyRead in
+        return try read(names: paths, options: options, featurizer: featurizer) { path, _, alreadyRead in
             try LineChunks(path: path, chunkBytes: options.chunkBytes, byteLimit: limit.map { max(0, $0 - alreadyRead) },
                            limitName: limitName)
         }
@@ -66,7 +69,7 @@ public enum PreferenceReader {
     public static func read(bytes: [UInt8], name: String, options: ReadOptions = ReadOptions(),
                             featurizingWith featurizer: Featurizer? = nil) throws -> (PreferenceDataset, ReadSummary)
     {
-        try read(names: [name], options: options, featurizer: featurizer) { _, _ in
+        try read(names: [name], options: options, featurizer: featurizer) { _, _, _ in
             LineChunks(bytes: bytes, name: name, chunkBytes: options.chunkBytes)
         }
     }
@@ -75,20 +78,24 @@ public enum PreferenceReader {
     /// soon as they are decoded (dense rows, or text hashed by `hashing` with the texts it came
     /// from), and the dataset returned holds every column but the responses (dense of dimension 0,
     /// no rows). Every check and error is the reader's as above; text without `hashing` is refused.
+    /// The files are read block by block (`FileBlocks`), and `spill` hears `.endOfBlock` after each.
     public static func readStreaming(paths: [String], options: ReadOptions, hashing: Featurizer? = nil,
                                      spill: @escaping (StreamedChunk) throws -> Void) throws
         -> (metadata: PreferenceDataset, summary: ReadSummary)
     {
-        try read(names: paths, options: options, featurizer: hashing, spill: spill) { path, _ in
-            try LineChunks(path: path, chunkBytes: options.chunkBytes)
+        let blocks = try FileBlocks.plan(paths, blockBytes: options.blockBytes)
+        return try read(names: paths, options: options, featurizer: hashing, blocks: blocks, spill: spill) { path, block, _ in
+            guard let block else { return try LineChunks(path: path, chunkBytes: options.chunkBytes) }
+            return try LineChunks(path: path, block: block, chunkBytes: options.chunkBytes)
         }
     }
 
-    /// Opens each named source only when its turn comes, so one file's chunks are alive at a time.
-    /// With `spill`, each chunk's rows (and a text chunk's texts) leave the builder for it.
-    private static func read(names paths: [String], options: ReadOptions, featurizer: Featurizer?,
+    /// Opens each named source (or each of its `blocks`, in order) only when its turn comes, so one
+    /// file's chunks are alive at a time. With `spill`, each chunk's rows (and a text chunk's texts)
+    /// leave the builder for it.
+    private static func read(names paths: [String], options: ReadOptions, featurizer: Featurizer?, blocks: [FileBlock]? = nil,
                              spill: ((StreamedChunk) throws -> Void)? = nil,
-                             open: (_ path: String, _ alreadyRead: Int) throws -> LineChunks) throws
+                             open: (_ path: String, _ block: Range<Int>?, _ alreadyRead: Int) throws -> LineChunks) throws
         -> (PreferenceDataset, ReadSummary)
     {
         try options.fields.validate()
@@ -97,84 +104,90 @@ public enum PreferenceReader {
         var shapeSeen: (shape: InputShape, file: String)?
         var bytesRead = 0
         for (fileIndex, path) in paths.enumerated() {
-            let chunks = try open(path, bytesRead)
-            defer { bytesRead += chunks.bytesRead }
             var shape = options.shape
             var nextLine = 1
             let pairsBefore = builder.count
-            while let chunk = try chunks.next() {
-                try chunk.withUnsafeBytes { (buffer: UnsafeRawBufferPointer) in
-                    if nextLine == 1 && UTF16Detection.looksLikeUTF16(buffer) { throw UTF16Detection.error(file: path) }
-                    // Each thread splits its share of the chunk into lines (numbered from 0 within the
-                    // share, as the numbers before it are not known yet); the shares are decoded below.
-                    let parts = partition(buffer, parts: buffer.count >= options.minimumPartBytes ? options.threads : 1)
-                    let split = parallelMap(parts: parts.count, threads: options.threads) { part in
-                        lineRanges(buffer, in: parts[part], firstLine: 0)
-                    }
-                    if shape == nil { shape = detectShape(split.lazy.flatMap(\.lines), buffer, path, options.fields) }
-                    if let shape {
-                        if let (previous, file) = shapeSeen, previous.isText != shape.isText {
-                            throw DataError(file: path, message: "has \(shape.isText ? "text" : "dense") pairs, but \(file) has \(previous.isText ? "text" : "dense") pairs",
-                                            reason: "mixed shapes")
+            // A file read whole is one block (nil).
+            for block in blocks.map({ $0.filter { $0.file == fileIndex }.map(\.bytes) }) ?? [nil] {
+                let chunks = try open(path, block, bytesRead)
+                defer { bytesRead += chunks.bytesRead }
+                var startsFile = block?.lowerBound ?? 0 == 0
+                while let chunk = try chunks.next() {
+                    try chunk.withUnsafeBytes { (buffer: UnsafeRawBufferPointer) in
+                        if startsFile && UTF16Detection.looksLikeUTF16(buffer) { throw UTF16Detection.error(file: path) }
+                        startsFile = false
+                        // Each thread splits its share of the chunk into lines (numbered from 0 within the
+                        // share, as the numbers before it are not known yet); the shares are decoded below.
+                        let parts = partition(buffer, parts: buffer.count >= options.minimumPartBytes ? options.threads : 1)
+                        let split = parallelMap(parts: parts.count, threads: options.threads) { part in
+                            lineRanges(buffer, in: parts[part], firstLine: 0)
                         }
-                        shapeSeen = shapeSeen ?? (shape, path)
-                    }
-                    // While no line has shown the file's shape, decode as explicit text, so that each
-                    // bad line still gets its own error.
-                    let decoder = PairDecoder(file: path, fields: options.fields, shape: shape ?? .explicit)
-                    var firstLines = [nextLine]
-                    for share in split.dropLast() { firstLines.append(firstLines[firstLines.count - 1] + share.newlines) }
-                    nextLine = firstLines[firstLines.count - 1] + split[split.count - 1].newlines
-                    // Each share is decoded into columns of its own, against the dense dimension the
-                    // data before this chunk set (if any), and the shares are joined in order.
-                    let reference = builder.denseReference
-                    func decodeShare(_ part: Int, against reference: (dimension: Int, line: String)?) -> DecodedShare {
-                        decodeLines(split[part].lines, numberedFrom: firstLines[part], buffer, decoder, file: Int32(fileIndex),
-                                    against: reference, featurizer: featurizer)
-                    }
-                    var shares = parallelMap(parts: parts.count, threads: options.threads) { part in decodeShare(part, against: reference) }
-                    summary.lines += split.reduce(0) { $0 + $1.lines.count }
-                    func skip(_ error: DataError) throws {
-                        guard options.onError == .skip else { throw error }
-                        summary.skipped[error.reason, default: 0] += 1
-                        if summary.firstSkipped.count < 5 { summary.firstSkipped.append(error) }
-                    }
-                    for part in shares.indices {
-                        // Why a share may be decoded twice: the shares of the first chunk with dense
-                        // pairs run in parallel before any dimension is known, so each takes its own
-                        // first pair as the reference. That is right unless an earlier share set
-                        // another one (of another dimension, or one its mismatch errors should have
-                        // named): then it is decoded again against that, so every error names the
-                        // file's first pair, as a sequential read would. This happens only in that
-                        // one chunk and only when the file has a dimension mismatch (an error), so a
-                        // valid file decodes every line once.
-                        if reference == nil, let known = builder.denseReference, let own = shares[part].pairs.denseReference,
-                           own.dimension != known.dimension || shares[part].pairs.dimensionMismatches > 0
-                        {
-                            shares[part] = decodeShare(part, against: known)
-                        }
-                        // Under `skip` a pair refused for its dimension is skipped like any other bad line.
-                        for error in shares[part].errors { try skip(error) }
-                        builder.append(contentsOf: shares[part].pairs)
-                        summary.warnings.merge(shares[part].warnings, uniquingKeysWith: +)
-                        for (warning, lines) in shares[part].warningLines {
-                            let room = ReadSummary.warningLineLimit - summary.warningLines[warning, default: []].count
-                            summary.warningLines[warning, default: []] += lines.prefix(max(0, room)).map { "\(path):\($0)" }
-                        }
-                    }
-                    if let spill {
-                        if builder.holdsText {
-                            guard case .hashed? = featurizer else {
-                                // Only a dense model's rows are streamed without hashing.
-                                throw UsageError("the model reads dense feature vectors, but \(path) holds text")
+                        if shape == nil { shape = detectShape(split.lazy.flatMap(\.lines), buffer, path, options.fields) }
+                        if let shape {
+                            if let (previous, file) = shapeSeen, previous.isText != shape.isText {
+                                throw DataError(file: path, message: "has \(shape.isText ? "text" : "dense") pairs, but \(file) has \(previous.isText ? "text" : "dense") pairs",
+                                                reason: "mixed shapes")
                             }
-                            if let (hashed, texts) = builder.takeHashedTexts() { try spill(.text(hashed, texts: texts)) }
-                        } else {
-                            let (chosen, rejected, dimension) = builder.takeDenseRows()
-                            if !chosen.isEmpty { try spill(.dense(chosen: chosen, rejected: rejected, dimension: dimension)) }
+                            shapeSeen = shapeSeen ?? (shape, path)
+                        }
+                        // While no line has shown the file's shape, decode as explicit text, so that each
+                        // bad line still gets its own error.
+                        let decoder = PairDecoder(file: path, fields: options.fields, shape: shape ?? .explicit)
+                        var firstLines = [nextLine]
+                        for share in split.dropLast() { firstLines.append(firstLines[firstLines.count - 1] + share.newlines) }
+                        nextLine = firstLines[firstLines.count - 1] + split[split.count - 1].newlines
+                        // Each share is decoded into columns of its own, against the dense dimension the
+                        // data before this chunk set (if any), and the shares are joined in order.
+                        let reference = builder.denseReference
+                        func decodeShare(_ part: Int, against reference: (dimension: Int, line: String)?) -> DecodedShare {
+                            decodeLines(split[part].lines, numberedFrom: firstLines[part], buffer, decoder, file: Int32(fileIndex),
+                                        against: reference, featurizer: featurizer)
+                        }
+                        var shares = parallelMap(parts: parts.count, threads: options.threads) { part in decodeShare(part, against: reference) }
+                        summary.lines += split.reduce(0) { $0 + $1.lines.count }
+                        func skip(_ error: DataError) throws {
+                            guard options.onError == .skip else { throw error }
+                            summary.skipped[error.reason, default: 0] += 1
+                            if summary.firstSkipped.count < 5 { summary.firstSkipped.append(error) }
+                        }
+                        for part in shares.indices {
+                            // Why a share may be decoded twice: the shares of the first chunk with dense
+                            // pairs run in parallel before any dimension is known, so each takes its own
+                            // first pair as the reference. That is right unless an earlier share set
+                            // another one (of another dimension, or one its mismatch errors should have
+                            // named): then it is decoded again against that, so every error names the
+                            // file's first pair, as a sequential read would. This happens only in that
+                            // one chunk and only when the file has a dimension mismatch (an error), so a
+                            // valid file decodes every line once.
+                            if reference == nil, let known = builder.denseReference, let own = shares[part].pairs.denseReference,
+                               own.dimension != known.dimension || shares[part].pairs.dimensionMismatches > 0
+                            {
+                                shares[part] = decodeShare(part, against: known)
+                            }
+                            // Under `skip` a pair refused for its dimension is skipped like any other bad line.
+                            for error in shares[part].errors { try skip(error) }
+                            builder.append(contentsOf: shares[part].pairs)
+                            summary.warnings.merge(shares[part].warnings, uniquingKeysWith: +)
+                            for (warning, lines) in shares[part].warningLines {
+                                let room = ReadSummary.warningLineLimit - summary.warningLines[warning, default: []].count
+                                summary.warningLines[warning, default: []] += lines.prefix(max(0, room)).map { "\(path):\($0)" }
+                            }
+                        }
+                        if let spill {
+                            if builder.holdsText {
+                                guard case .hashed? = featurizer else {
+                                    // Only a dense model's rows are streamed without hashing.
+                                    throw UsageError("the model reads dense feature vectors, but \(path) holds text")
+                                }
+                                if let (hashed, texts) = builder.takeHashedTexts() { try spill(.text(hashed, texts: texts)) }
+                            } else {
+                                let (chosen, rejected, dimension) = builder.takeDenseRows()
+                                if !chosen.isEmpty { try spill(.dense(chosen: chosen, rejected: rejected, dimension: dimension)) }
+                            }
                         }
                     }
                 }
+                try spill?(.endOfBlock)
             }
             if summary.lines == 0 {
                 throw DataError(file: path, message: "no pairs: the file is empty or holds only blank lines",

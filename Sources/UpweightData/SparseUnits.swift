@@ -6,6 +6,8 @@ import UpweightIO
 public enum StreamedChunk {
     case dense(chosen: [Float], rejected: [Float], dimension: Int)
     case text(HashedTexts, texts: (prompts: TextColumn, chosen: TextColumn, rejected: TextColumn))
+    /// The pairs before this came from lines that start in the blocks read so far (`FileBlocks`).
+    case endOfBlock
 }
 
 /// Where the units of hashed text pairs lie in a rows file. A unit holds consecutive pairs and is
@@ -18,7 +20,7 @@ public enum StreamedChunk {
 ///
 /// The rows come first so that training reads them in one `pread` and never the texts, which only
 /// the fingerprint reads (it hashes the texts, as in memory). A unit closes once its rows take
-/// `SparseUnitWriter.unitBytes`: where units end depends on the data alone.
+/// `SparseUnitWriter.unitBytes`, and at the end of each block: where units end depends on the data alone.
 public struct SparseUnits: Sendable, Equatable {
     /// Unit u holds pairs `firstPairs[u] ..< firstPairs[u + 1]`, in words `wordStarts[u] ..< wordStarts[u + 1]`.
     public var firstPairs: [Int] = [0]
@@ -27,16 +29,6 @@ public struct SparseUnits: Sendable, Equatable {
     public var entries: [Int] = []
 
     public var count: Int { entries.count }
-
-    /// The unit holding `pair`.
-    public func unit(of pair: Int) -> Int {
-        var (low, high) = (0, count - 1)
-        while low < high {
-            let middle = (low + high + 1) / 2
-            if firstPairs[middle] <= pair { low = middle } else { high = middle - 1 }
-        }
-        return low
-    }
 
     /// Words of unit `unit`'s rows (the texts follow them).
     func rowWords(of unit: Int) -> Int {
@@ -94,7 +86,7 @@ struct SparseUnitWriter {
         }
     }
 
-    /// Writes the last, partial unit.
+    /// Writes the last, partial unit (at the end of a block, and of the read).
     mutating func finish() throws {
         if pendingPairs > 0 { try closeUnit() }
     }

@@ -6,8 +6,9 @@ import UpweightIO
 /// pair, so that splits, weights and reports work as on in-memory data. Rows are read back a unit
 /// (consecutive pairs) at a time, as a `FeatureMatrix` of both sides interleaved (pair j's chosen
 /// row at 2j, its rejected row at 2j + 1): dense rows, or the CSR rows of hashed text. Units are
-/// fixed by the data alone, so sums taken unit by unit, and so the trained model, do not depend on
-/// how the file was read (chunk size) or on the threads.
+/// fixed by the data alone: they end at every block's end (`FileBlocks`) and, within a block, at
+/// about 1 MiB of rows. So sums taken unit by unit, and so the trained model, do not depend on how
+/// the file was read (chunk size), on the threads, or on which process read which blocks.
 public final class StreamedPairs: @unchecked Sendable {
     /// How the rows are stored: dense Float32 rows, or hashed text in units of CSR rows (`SparseUnits`).
     public enum Layout: Sendable, Equatable {
@@ -19,18 +20,18 @@ public final class StreamedPairs: @unchecked Sendable {
     public let metadata: PreferenceDataset
     public let dimension: Int
     public let layout: Layout
-    /// Dense pairs per unit: about 1 MiB of both sides' rows (a thread holds a unit and its standardized copy).
+    /// Dense pairs per unit within a block: about 1 MiB of both sides' rows (a thread holds a unit
+    /// and its standardized copy).
     public let unitPairs: Int
+    /// Unit u holds pairs `unitStarts[u] ..< unitStarts[u + 1]`.
+    public let unitStarts: [Int]
     /// Dense: pair i's chosen row, then its rejected row, at float offset 2·i·dimension. Hashed: the
     /// units one after another. Written once, before any read; reads (`pread`, at distinct offsets)
     /// may run on several threads at once.
     private let spill: SpillFile
 
     public var count: Int { metadata.count }
-    public var unitCount: Int {
-        guard case .hashed(_, _, let units) = layout else { return (count + unitPairs - 1) / unitPairs }
-        return units.count
-    }
+    public var unitCount: Int { unitStarts.count - 1 }
 
     /// The text featurizer the rows were hashed with (nil: dense rows).
     public var hashing: Featurizer? {
@@ -45,12 +46,32 @@ public final class StreamedPairs: @unchecked Sendable {
         return max(1, 4 * rowWords / max(1, count))
     }
 
-    private init(metadata: PreferenceDataset, dimension: Int, layout: Layout, spill: SpillFile) {
+    /// `unitStarts`: dense rows' units (the text units are in `layout`).
+    private init(metadata: PreferenceDataset, dimension: Int, layout: Layout, unitStarts: [Int], spill: SpillFile) {
         self.metadata = metadata
         self.dimension = dimension
         self.layout = layout
         self.spill = spill
-        unitPairs = max(1, (1 << 20) / (2 * dimension * MemoryLayout<Float>.stride))
+        unitPairs = Self.unitPairs(dimension: dimension)
+        if case .hashed(_, _, let units) = layout { self.unitStarts = units.firstPairs } else { self.unitStarts = unitStarts }
+    }
+
+    /// Dense pairs per unit of `dimension` numbers per row.
+    static func unitPairs(dimension: Int) -> Int { max(1, (1 << 20) / (2 * max(1, dimension) * MemoryLayout<Float>.stride)) }
+
+    /// Dense units: each block's pairs (blocks end after pairs `blockEnds`) in runs of `unitPairs`.
+    static func unitStarts(blockEnds: [Int], unitPairs: Int) -> [Int] {
+        var starts = [0]
+        for end in blockEnds where end > starts[starts.count - 1] {
+            for start in stride(from: starts[starts.count - 1] + unitPairs, to: end, by: unitPairs) { starts.append(start) }
+            starts.append(end)
+        }
+        return starts
+    }
+
+    /// Whether `starts` can index `pairs` pairs' units (checked on a cache entry's index).
+    static func validUnitStarts(_ starts: [Int], pairs: Int) -> Bool {
+        starts.first == 0 && starts.last == pairs && zip(starts, starts.dropFirst()).allSatisfy { $0 < $1 }
     }
 
     /// Reads `paths` (JSONL, any size; text is hashed by `hashing`, refused without it), spilling
@@ -67,8 +88,8 @@ public final class StreamedPairs: @unchecked Sendable {
                                  unusable: { note("note: cache: not used (\($0))") })
         else {
             let spill = try SpillFile(directory: directory)
-            let (metadata, dimension, layout, summary, _) = try read(paths: paths, options: options, hashing: hashing, into: spill)
-            return (StreamedPairs(metadata: metadata, dimension: dimension, layout: layout, spill: spill), summary)
+            let (metadata, dimension, layout, starts, summary, _) = try read(paths: paths, options: options, hashing: hashing, into: spill)
+            return (StreamedPairs(metadata: metadata, dimension: dimension, layout: layout, unitStarts: starts, spill: spill), summary)
         }
         let cache = try PairsCache(path: location, flag: flag)
         let name = key.entryName
@@ -76,17 +97,19 @@ public final class StreamedPairs: @unchecked Sendable {
         switch cache.lookup(name, key: key) {
         case .reusable(let entry):
             note("note: cache: reusing \(entryPath) (built \(entry.built))")
-            return (StreamedPairs(metadata: entry.metadata, dimension: entry.dimension, layout: entry.layout, spill: entry.rows), entry.summary)
+            return (StreamedPairs(metadata: entry.metadata, dimension: entry.dimension, layout: entry.layout, unitStarts: entry.unitStarts, spill: entry.rows),
+                    entry.summary)
         case .unusable(let reason):
             note("note: cache: \(entryPath) is \(reason), rebuilding")
         case .missing:
             break
         }
-        var result: (PreferenceDataset, Int, Layout, ReadSummary)?
+        var result: (PreferenceDataset, Int, Layout, [Int], ReadSummary)?
         let rows = try cache.build(name) { rows in
-            let (metadata, dimension, layout, summary, rowsHash) = try read(paths: paths, options: options, hashing: hashing, into: rows)
-            result = (metadata, dimension, layout, summary)
-            var units: SparseUnits?
+            let (metadata, dimension, layout, starts, summary, rowsHash) = try read(paths: paths, options: options, hashing: hashing, into: rows)
+            result = (metadata, dimension, layout, starts, summary)
+            // Dense entries keep their units' starts in the index's first column.
+            var units: SparseUnits? = SparseUnits(firstPairs: starts, wordStarts: [], entries: [])
             var layoutFields: [(String, JSONValue)] = [("layout", .string("dense"))]
             if case .hashed(let bits, let includePrompt, let index) = layout {
                 units = index
@@ -105,17 +128,18 @@ public final class StreamedPairs: @unchecked Sendable {
             ])
             return (header, encoded)
         }
-        guard let (metadata, dimension, layout, summary) = result else { throw IOError("\(entryPath): the cache entry was not built") }
+        guard let (metadata, dimension, layout, starts, summary) = result else { throw IOError("\(entryPath): the cache entry was not built") }
         let megabytes = Double(4 * rows.count) / Double(1 << 20)
         note("note: cache: built \(entryPath) (\(plural(metadata.count, "pair", "pairs")), \(fixed(megabytes, 1)) MB)")
-        return (StreamedPairs(metadata: metadata, dimension: dimension, layout: layout, spill: rows), summary)
+        return (StreamedPairs(metadata: metadata, dimension: dimension, layout: layout, unitStarts: starts, spill: rows), summary)
     }
 
     /// Reads `paths`, appending each pair's two rows to `spill` (text: unit by unit, with the texts);
-    /// also returns the rows' `ContentHash`.
+    /// also returns the dense units' starts and the rows' `ContentHash`.
     private static func read(paths: [String], options: ReadOptions, hashing: Featurizer?, into spill: SpillFile)
-        throws -> (PreferenceDataset, Int, Layout, ReadSummary, String)
+        throws -> (PreferenceDataset, Int, Layout, [Int], ReadSummary, String)
     {
+        var blockEnds: [Int] = []
         var interleaved: [Float] = []
         var spilledPairs = 0
         var dimension = 0
@@ -124,13 +148,18 @@ public final class StreamedPairs: @unchecked Sendable {
         var digests = TextDigests()
         var oversized: [(pair: Int, length: Double)?] = [nil, nil]  // the first of each side
         var (metadata, summary) = try PreferenceReader.readStreaming(paths: paths, options: options, hashing: hashing) { chunk in
-            guard case .dense(let chosen, let rejected, let rowDimension) = chunk else {
-                if case .text(let hashed, let texts) = chunk {
-                    try text.append(hashed, texts: texts)
-                    digests.append(prompts: texts.prompts, chosen: texts.chosen, rejected: texts.rejected)
-                }
+            switch chunk {
+            case .dense: break
+            case .text(let hashed, let texts):
+                try text.append(hashed, texts: texts)
+                digests.append(prompts: texts.prompts, chosen: texts.chosen, rejected: texts.rejected)
+                return
+            case .endOfBlock:
+                try text.finish()  // a unit ends with its block
+                blockEnds.append(spilledPairs)
                 return
             }
+            guard case .dense(let chosen, let rejected, let rowDimension) = chunk else { return }
             dimension = rowDimension
             for (side, rows) in [chosen, rejected].enumerated() where oversized[side] == nil {
                 oversized[side] = PreferenceDataset.firstOversizedRow(rows[...], dimension: dimension).map { (spilledPairs + $0.row, $0.length) }
@@ -148,10 +177,11 @@ public final class StreamedPairs: @unchecked Sendable {
         if case .hashed(let bits, let includePrompt)? = hashing, dimension == 0 {
             try text.finish()
             metadata.textDigests = digests
-            return (metadata, 1 << bits, .hashed(hashBits: bits, includePrompt: includePrompt, units: text.units), summary, text.hash.hex)
+            return (metadata, 1 << bits, .hashed(hashBits: bits, includePrompt: includePrompt, units: text.units), text.units.firstPairs, summary,
+                    text.hash.hex)
         }
         for side in 0..<2 { if let (pair, length) = oversized[side] { throw metadata.featureMagnitudeError(atPair: pair, side: side, length: length) } }
-        return (metadata, dimension, .dense, summary, hash.hex)
+        return (metadata, dimension, .dense, unitStarts(blockEnds: blockEnds, unitPairs: unitPairs(dimension: dimension)), summary, hash.hex)
     }
 
     /// Where `read` puts the rows, for the note that says the run streams.
@@ -169,15 +199,17 @@ public final class StreamedPairs: @unchecked Sendable {
     }
 
     /// The pairs of unit `unit`.
-    public func pairs(ofUnit unit: Int) -> Range<Int> {
-        guard case .hashed(_, _, let units) = layout else { return unit * unitPairs..<min(count, (unit + 1) * unitPairs) }
-        return units.firstPairs[unit]..<units.firstPairs[unit + 1]
-    }
+    public func pairs(ofUnit unit: Int) -> Range<Int> { unitStarts[unit]..<unitStarts[unit + 1] }
 
     /// The unit that holds `pair`.
     public func unit(of pair: Int) -> Int {
-        guard case .hashed(_, _, let units) = layout else { return pair / unitPairs }
-        return units.unit(of: pair)
+        // The last unit that starts at or before `pair`.
+        var (low, high) = (0, unitCount - 1)
+        while low < high {
+            let middle = (low + high + 1) / 2
+            if unitStarts[middle] <= pair { low = middle } else { high = middle - 1 }
+        }
+        return low
     }
 
     /// Unit `unit`'s rows, both sides interleaved: pair `pairs(ofUnit:).lowerBound + j`'s chosen row

@@ -44,6 +44,15 @@ package final class FileBytes: ByteSource {
 
     deinit { close(descriptor) }
 
+    /// The size of a regular file when it was opened (nil: a pipe or a terminal, read as it comes).
+    package var regularSize: Int? { regular ? Int(original.st_size) : nil }
+
+    /// Reads on from byte `position` of a regular file (a block of it, `LineChunks(path:block:)`).
+    package func seek(to position: Int) {
+        precondition(regular && peeked.isEmpty && (0...Int(original.st_size)).contains(position), "a position in a regular file")
+        offset = position
+    }
+
     /// The first `count` bytes (fewer in a shorter file), without consuming them. Before any `read`.
     package func peek(_ count: Int) -> [UInt8] {
         var bytes = [UInt8](repeating: 0, count: count)
@@ -85,7 +94,7 @@ package final class FileBytes: ByteSource {
     }
 
     /// Throws unless the file still has the size and modification time it was opened with.
-    private func checkUnchanged() throws {
+    package func checkUnchanged() throws {
         guard regular else { return }
         var now = stat()
         guard fstat(descriptor, &now) == 0, now.st_size == original.st_size,
@@ -93,7 +102,9 @@ package final class FileBytes: ByteSource {
         else { throw changed() }
     }
 
-    private func changed() -> DataError {
+    private func changed() -> DataError { Self.changed(path) }
+
+    package static func changed(_ path: String) -> DataError {
         DataError(file: path, message: "changed while being read (truncated, rewritten or appended to); read it again once it is complete",
                   reason: "file changed")
     }

@@ -22,6 +22,14 @@ public final class LineChunks {
     private let limitName: String
     /// Bytes read so far (decompressed).
     public private(set) var bytesRead = 0
+    /// The file's position of `buffer[0]`.
+    private var base = 0
+    /// A block read (`init(path:block:)`): only the lines that start before `blockEnd`, after
+    /// skipping (`skipsPartialLine`) the end of the line that started before the block.
+    private var blockEnd: Int?
+    private var skipsPartialLine = false
+    private var blockDone = false
+    private var file: FileBytes?
 
     /// One piece of the file: whole lines. It shares the reader's buffer, reused for the next
     /// chunk: let go of it before asking for the next one.
@@ -47,6 +55,32 @@ public final class LineChunks {
         self.byteLimit = byteLimit
         self.limitName = limitName
         buffer = .allocate(byteCount: self.chunkBytes + (1 << 16), alignment: 64)
+    }
+
+    /// The lines of a regular, uncompressed file that start in `block` (byte offsets): a line
+    /// belongs to the block it starts in, so the blocks of a file (`FileBlocks`) read its lines
+    /// once each, in order. The last line may run past the block's end and is read to its end.
+    public init(path: String, block: Range<Int>, chunkBytes: Int = 32 << 20) throws {
+        let file = try FileBytes(path: path)
+        // The blocks were planned from what the file was then (`FileBlocks.plan`).
+        guard let size = file.regularSize, !GzipBytes.isGzip(file), block.lowerBound >= 0, block.upperBound <= size else {
+            throw FileBytes.changed(path)
+        }
+        self.file = file
+        source = file
+        isGzip = false
+        self.path = path
+        self.chunkBytes = max(chunkBytes, 1)
+        byteLimit = nil
+        limitName = ""
+        blockEnd = block.upperBound
+        // From the byte before the block: if it is a newline, a line starts at the block's first byte.
+        base = max(0, block.lowerBound - 1)
+        file.seek(to: base)
+        skipsPartialLine = block.lowerBound > 0
+        atStart = block.lowerBound == 0
+        blockDone = block.isEmpty
+        buffer = .allocate(byteCount: min(self.chunkBytes, block.count) + (1 << 16), alignment: 64)
     }
 
     /// Lines held in memory; `name` stands for the file in error messages. Pieces of at most
@@ -87,11 +121,14 @@ public final class LineChunks {
         if start > 0 {  // the partial last line moves to the front
             if end > start { memmove(buffer.baseAddress!, buffer.baseAddress! + start, end - start) }
             end -= start
+            base += start
             start = 0
         }
+        if skipsPartialLine { try skipPartialLine() }
+        if blockDone { return nil }
         while atStart && !finished && end < 3 { try fill() }
         if atStart { dropByteOrderMark() }
-        while !finished && end < chunkBytes { try fill() }
+        while !finished && end < chunkBytes && !reachedBlockEnd { try fill() }
         var searched = 0
         while !finished {  // a line longer than a chunk: read on to its end
             if memchr(buffer.baseAddress! + searched, 10, end - searched) != nil { break }
@@ -101,14 +138,58 @@ public final class LineChunks {
         guard start < end else { return nil }
         var cut = end
         if !finished, let newline = lastNewline(in: start..<end) { cut = newline + 1 }
+        if let blockEnd {
+            let last = try endOfLastLine(before: blockEnd)
+            if last <= cut {
+                cut = last
+                blockDone = true
+                try file?.checkUnchanged()
+            }
+        }
         defer { start = cut }
         return Chunk(bytes: UnsafeRawBufferPointer(rebasing: buffer[start..<cut]))
     }
 
-    /// Reads into the free end of the buffer, growing it when full.
+    /// Whether a block read holds every byte up to the block's end.
+    private var reachedBlockEnd: Bool { blockEnd.map { base + end >= $0 } ?? false }
+
+    /// Drops the bytes up to the first newline (a block read that does not start at the file's
+    /// start begins at the byte before the block); a block no line starts in is done.
+    private func skipPartialLine() throws {
+        skipsPartialLine = false
+        while true {
+            if let newline = memchr(buffer.baseAddress! + start, 10, end - start) {
+                start = UnsafeRawPointer(newline) - UnsafeRawPointer(buffer.baseAddress!) + 1
+                if base + start >= blockEnd! { blockDone = true }
+                return
+            }
+            if finished { blockDone = true; return }
+            (base, start, end) = (base + end, 0, 0)  // a long line: keep none of it
+            try fill()
+        }
+    }
+
+    /// The buffer index just past the newline that ends the last line starting before `blockEnd`
+    /// (reading on to it), or the end of the file.
+    private func endOfLastLine(before blockEnd: Int) throws -> Int {
+        var searched = max(start, blockEnd - 1 - base)
+        while true {
+            if searched < end, let newline = memchr(buffer.baseAddress! + searched, 10, end - searched) {
+                return UnsafeRawPointer(newline) - UnsafeRawPointer(buffer.baseAddress!) + 1
+            }
+            if finished { return end }
+            searched = max(searched, end)
+            try fill()
+        }
+    }
+
+    /// Reads into the free end of the buffer, growing it when full; a block read reads no further
+    /// than its block's end, then on in small steps to the end of its last line.
     private func fill() throws {
         if end == buffer.count { grow() }
-        let got = try source.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[end...]))
+        var room = buffer.count - end
+        if let blockEnd { room = min(room, blockEnd - (base + end) > 0 ? blockEnd - (base + end) : 1 << 16) }
+        let got = try source.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[end..<end + room]))
         if got == 0 { finished = true; return }
         end += got
         bytesRead += got

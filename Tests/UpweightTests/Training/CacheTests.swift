@@ -126,9 +126,9 @@ final class CacheTests: XCTestCase {
             ("corrupt (header.json is not a JSON object)", { entry in
                 try Data("{\"format\": ".utf8).write(to: URL(fileURLWithPath: "\(entry)/header.json"))
             }),
-            ("stale (format version 99, this build writes 2)", { entry in
+            ("stale (format version 99, this build writes 3)", { entry in
                 let header = try String(contentsOfFile: "\(entry)/header.json", encoding: .utf8)
-                try header.replacingOccurrences(of: "\"version\": 2,", with: "\"version\": 99,").write(toFile: "\(entry)/header.json", atomically: true, encoding: .utf8)
+                try header.replacingOccurrences(of: "\"version\": 3,", with: "\"version\": 99,").write(toFile: "\(entry)/header.json", atomically: true, encoding: .utf8)
             }),
             ("corrupt (header.json lacks a count, size, date or summary)", { entry in
                 let header = try String(contentsOfFile: "\(entry)/header.json", encoding: .utf8)

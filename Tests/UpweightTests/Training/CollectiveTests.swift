@@ -14,7 +14,7 @@ final class CollectiveTests: XCTestCase {
         var options = ReadOptions()
         options.cache = "none"
         let (pairs, _) = try StreamedPairs.read(paths: [file], options: options, directory: directory)
-        XCTAssertEqual(pairs.unitCount, 4, "4 units, so that ranks hold different shares")
+        XCTAssertGreaterThanOrEqual(pairs.unitCount, 4, "4 units or more, so that ranks hold different shares")
         let weights = (0..<pairs.count).map { Double(1 + $0 % 3) }
         let theta = (0..<pairs.dimension).map { sin(Double($0)) / 8 }
         func evaluate(_ collective: any Collective) throws -> [UInt64] {

@@ -86,6 +86,7 @@ final class StreamedAdamWTests: XCTestCase {
         let data = data()
         var options = ReadOptions()
         options.threads = 2
+        options.blockBytes = 1 << 40  // one block: every unit but the last holds 1,024 pairs
         let (pairs, _) = try StreamedPairs.read(paths: [data], options: options, directory: nil)
         XCTAssertEqual(pairs.unitPairs, 1024)
         let isTraining = pairs.metadata.splits.map { $0 == "train" }
@@ -113,7 +114,7 @@ final class StreamedAdamWTests: XCTestCase {
             }
             XCTAssertEqual(visited.sorted(), isTraining.indices.filter { isTraining[$0] })
             // Each window (2 units of 1,024 pairs) holds its pairs together: 2,048 consecutive positions span at most 3 windows' units.
-            let units = Set(visited.prefix(visited.count / 4).map { $0 / pairs.unitPairs })
+            let units = Set(visited.prefix(visited.count / 4).map(pairs.unit(of:)))
             XCTAssertLessThanOrEqual(units.count, 4)
             orders.append(visited)
         }
