@@ -30,9 +30,17 @@ extension TrainingSession {
         reading.chunkBytes = ScoredPairs.chunkBytes(reading)
         // Text is hashed as it is read, as in memory (dense data ignores this).
         let hashing = Featurizer.hashed(hashBits: configuration.hashBits, includePrompt: configuration.includePrompt)
-        let (pairs, summary) = try ranks.inTurn {
-            try StreamedPairs.read(paths: data, options: reading, hashing: hashing, directory: directory, note: log)
+        // L-BFGS ranks each read their own blocks; AdamW ranks each read every block (each takes a
+        // share of every batch, and a batch's pairs lie anywhere), rank 0 first: a cache entry is
+        // then built once per machine.
+        let readsShares = ranks.size > 1 && configuration.resolvedOptimizer != .adamw
+        func read(_ paths: [String]) throws -> (StreamedPairs, ReadSummary) {
+            if readsShares {
+                return try StreamedPairs.readShare(paths: paths, options: reading, hashing: hashing, directory: directory, collective: ranks, note: log)
+            }
+            return try ranks.inTurn { try StreamedPairs.read(paths: paths, options: reading, hashing: hashing, directory: directory, note: log) }
         }
+        let (pairs, summary) = try read(data)
         let dataset = pairs.metadata
         log("read \(plural(dataset.count, "pair", "pairs")) in \(seconds(since: started))")
         logReadSummary(summary, pairs: dataset.count, log: log)
@@ -41,9 +49,7 @@ extension TrainingSession {
         var (trainPairs, evaluationPairs) = try plannedSplit(of: dataset, log: log)
         var evaluation: (pairs: StreamedPairs, selected: [Int])?
         if evaluationPairs == nil && !configuration.eval.isEmpty {
-            let (evalPairs, evalSummary) = try ranks.inTurn {
-                try StreamedPairs.read(paths: configuration.eval, options: reading, hashing: hashing, directory: directory, note: log)
-            }
+            let (evalPairs, evalSummary) = try read(configuration.eval)
             logReadSummary(evalSummary, pairs: evalPairs.count, log: log)
             guard (evalPairs.hashing == nil) == (pairs.hashing == nil) else {
                 throw DataError(file: configuration.eval[0], message: "has \(evalPairs.hashing == nil ? "dense" : "text") pairs, but \(data[0]) has \(pairs.hashing == nil ? "dense" : "text") pairs",

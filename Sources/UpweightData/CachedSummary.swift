@@ -15,7 +15,8 @@ extension ReadSummary {
         }
         let shapes = files.map { file -> JSONValue in
             .object(JSONObject([("path", .string(file.path)), ("shape", file.shape.map { .string($0.rawValue) } ?? .null),
-                                ("layout", .string(file.layout)), ("forced", .bool(file.forced)), ("pairs", JSONValue(file.pairs))]))
+                                ("layout", .string(file.layout)), ("forced", .bool(file.forced)), ("pairs", JSONValue(file.pairs)),
+                                ("lines", JSONValue(file.lines)), ("newlines", JSONValue(file.newlines))]))
         }
         let places = warningLines.sorted { $0.key < $1.key }.map { ($0.key, JSONValue.array($0.value.map { .string($0) })) }
         return .object(JSONObject([("lines", JSONValue(lines)), ("skipped", counts(skipped)), ("first_skipped", .array(errors)),
@@ -45,10 +46,12 @@ extension ReadSummary {
         }
         for shape in shapes {
             guard case .object(let fields) = shape, let path = fields["path"]?.stringValue, let layout = fields["layout"]?.stringValue,
-                  case .bool(let forced)? = fields["forced"], let pairs = fields["pairs"]?.wholeNumber(in: 0...(1 << 53)) else { return nil }
+                  case .bool(let forced)? = fields["forced"], let pairs = fields["pairs"]?.wholeNumber(in: 0...(1 << 53)),
+                  let lines = fields["lines"]?.wholeNumber(in: 0...(1 << 53)), let newlines = fields["newlines"]?.wholeNumber(in: 0...(1 << 53))
+            else { return nil }
             let detected = fields["shape"]?.stringValue.flatMap(InputShape.init(rawValue:))
             var file = FileShape(path: path, shape: detected, fields: FieldNames(), forced: forced, pairs: pairs)
-            file.layout = layout
+            (file.layout, file.lines, file.newlines) = (layout, lines, newlines)
             files.append(file)
         }
     }

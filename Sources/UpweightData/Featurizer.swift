@@ -92,6 +92,16 @@ public struct Standardization: Sendable, Equatable {
             sumOfSquares = sum
         }
 
+        /// The sums part way, to be continued by another MPI rank (`orderedFold`): Σx, Σx², rows.
+        package var state: [Double] { sum + sumOfSquares + [Double(rows)] }
+
+        package init(state: [Double]) {
+            let dimension = (state.count - 1) / 2
+            sum = Array(state[..<dimension])
+            sumOfSquares = Array(state[dimension..<2 * dimension])
+            rows = Int(state[2 * dimension])
+        }
+
         package mutating func add(_ row: ArraySlice<Float>) {
             for (column, value) in zip(sum.indices, row) {
                 let value = Double(value)

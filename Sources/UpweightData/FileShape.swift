@@ -11,6 +11,9 @@ public struct FileShape: Sendable, Equatable {
     /// Set by --shape rather than detected.
     public var forced: Bool
     public var pairs: Int
+    /// Non-blank lines read, and line breaks: a block read after these numbers its first line 1 + `newlines`.
+    public var lines = 0
+    public var newlines = 0
 
     init(path: String, shape: InputShape?, fields: FieldNames, forced: Bool, pairs: Int) {
         self.path = path

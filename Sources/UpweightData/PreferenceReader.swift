@@ -79,12 +79,15 @@ public enum PreferenceReader {
     /// from), and the dataset returned holds every column but the responses (dense of dimension 0,
     /// no rows). Every check and error is the reader's as above; text without `hashing` is refused.
     /// The files are read block by block (`FileBlocks`), and `spill` hears `.endOfBlock` after each.
-    public static func readStreaming(paths: [String], options: ReadOptions, hashing: Featurizer? = nil,
+    /// With `share`, only those blocks are read, as one MPI rank's part of the read: lines are
+    /// numbered from 1 at the share's start in each file, and a file or a share without pairs is no
+    /// error here (the ranks decide that together, `StreamedPairs.readShare`).
+    public static func readStreaming(paths: [String], options: ReadOptions, hashing: Featurizer? = nil, share: [FileBlock]? = nil,
                                      spill: @escaping (StreamedChunk) throws -> Void) throws
         -> (metadata: PreferenceDataset, summary: ReadSummary)
     {
-        let blocks = try FileBlocks.plan(paths, blockBytes: options.blockBytes)
-        return try read(names: paths, options: options, featurizer: hashing, blocks: blocks, spill: spill) { path, block, _ in
+        let blocks = try share ?? FileBlocks.plan(paths, blockBytes: options.blockBytes)
+        return try read(names: paths, options: options, featurizer: hashing, blocks: blocks, isShare: share != nil, spill: spill) { path, block, _ in
             guard let block else { return try LineChunks(path: path, chunkBytes: options.chunkBytes) }
             return try LineChunks(path: path, block: block, chunkBytes: options.chunkBytes)
         }
@@ -94,7 +97,7 @@ public enum PreferenceReader {
     /// file's chunks are alive at a time. With `spill`, each chunk's rows (and a text chunk's texts)
     /// leave the builder for it.
     private static func read(names paths: [String], options: ReadOptions, featurizer: Featurizer?, blocks: [FileBlock]? = nil,
-                             spill: ((StreamedChunk) throws -> Void)? = nil,
+                             isShare: Bool = false, spill: ((StreamedChunk) throws -> Void)? = nil,
                              open: (_ path: String, _ block: Range<Int>?, _ alreadyRead: Int) throws -> LineChunks) throws
         -> (PreferenceDataset, ReadSummary)
     {
@@ -107,6 +110,7 @@ public enum PreferenceReader {
             var shape = options.shape
             var nextLine = 1
             let pairsBefore = builder.count
+            let linesBefore = summary.lines
             // A file read whole is one block (nil).
             for block in blocks.map({ $0.filter { $0.file == fileIndex }.map(\.bytes) }) ?? [nil] {
                 let chunks = try open(path, block, bytesRead)
@@ -189,14 +193,15 @@ public enum PreferenceReader {
                 }
                 try spill?(.endOfBlock)
             }
-            if summary.lines == 0 {
+            if summary.lines == 0 && !isShare {
                 throw DataError(file: path, message: "no pairs: the file is empty or holds only blank lines",
                                 reason: "no pairs")
             }
-            summary.files.append(FileShape(path: path, shape: shape, fields: options.fields, forced: options.shape != nil,
-                                           pairs: builder.count - pairsBefore))
+            var file = FileShape(path: path, shape: shape, fields: options.fields, forced: options.shape != nil, pairs: builder.count - pairsBefore)
+            (file.lines, file.newlines) = (summary.lines - linesBefore, nextLine - 1)
+            summary.files.append(file)
         }
-        guard builder.count > 0 else {
+        guard builder.count > 0 || isShare else {
             let what = paths.count == 1 ? paths[0] : paths.joined(separator: ", ")
             throw DataError(file: what, message: "no pairs: every line was skipped (\(plural(summary.skippedCount, "bad line", "bad lines")))",
                             reason: "no pairs")

@@ -61,6 +61,16 @@ package struct PairsFingerprint {
 
     package init() {}
 
+    /// The hash part way, as Doubles' bits (for MPI ranks that hash their rows in turn, `orderedFold`).
+    package var state: [Double] {
+        [Double(bitPattern: hash), pendingFloat == nil ? 0 : 1, Double(pendingFloat ?? 0)]
+    }
+
+    package init(state: [Double]) {
+        hash = state[0].bitPattern
+        pendingFloat = state[1] != 0 ? UInt32(state[2]) : nil
+    }
+
     private mutating func mix(_ word: UInt64) { hash = (hash ^ word) &* 0x0000_0100_0000_01B3 }
 
     package mutating func mix(_ text: String) { mix(utf8: text.utf8) }

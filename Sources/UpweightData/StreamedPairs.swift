@@ -25,10 +25,24 @@ public final class StreamedPairs: @unchecked Sendable {
     public let unitPairs: Int
     /// Unit u holds pairs `unitStarts[u] ..< unitStarts[u + 1]`.
     public let unitStarts: [Int]
+    /// An MPI rank's share (`readShare`): the metadata and units are every rank's, the rows only
+    /// those of `shard.units`. nil: every row is here.
+    public let shard: Shard?
+
+    public struct Shard {
+        /// The ranks that read the other shares; every pass over the rows is shared with them.
+        public let collective: any Collective
+        /// The units whose rows this rank holds (a unit's rows are all on one rank).
+        public let units: Range<Int>
+    }
+
+    /// The units whose rows are here.
+    public var ownedUnits: Range<Int> { shard?.units ?? 0..<unitCount }
+    private var firstOwnedPair: Int { unitStarts[ownedUnits.lowerBound] }
     /// Dense: pair i's chosen row, then its rejected row, at float offset 2·i·dimension. Hashed: the
     /// units one after another. Written once, before any read; reads (`pread`, at distinct offsets)
     /// may run on several threads at once.
-    private let spill: SpillFile
+    let spill: SpillFile
 
     public var count: Int { metadata.count }
     public var unitCount: Int { unitStarts.count - 1 }
@@ -43,17 +57,19 @@ public final class StreamedPairs: @unchecked Sendable {
     public var bytesPerPair: Int {
         guard case .hashed(_, _, let units) = layout else { return 2 * dimension * MemoryLayout<Float>.stride }
         let rowWords = (0..<units.count).reduce(0) { $0 + units.rowWords(of: $1) }
-        return max(1, 4 * rowWords / max(1, count))
+        return max(1, 4 * rowWords / max(1, units.firstPairs[units.count]))
     }
 
-    /// `unitStarts`: dense rows' units (the text units are in `layout`).
-    private init(metadata: PreferenceDataset, dimension: Int, layout: Layout, unitStarts: [Int], spill: SpillFile) {
+    /// `unitStarts`: dense rows' units (the text units are in `layout`), or with `shard`, every
+    /// rank's units (the text units in `layout` are then this rank's, `shard.units`).
+    init(metadata: PreferenceDataset, dimension: Int, layout: Layout, unitStarts: [Int], spill: SpillFile, shard: Shard? = nil) {
         self.metadata = metadata
         self.dimension = dimension
         self.layout = layout
         self.spill = spill
+        self.shard = shard
         unitPairs = Self.unitPairs(dimension: dimension)
-        if case .hashed(_, _, let units) = layout { self.unitStarts = units.firstPairs } else { self.unitStarts = unitStarts }
+        if case .hashed(_, _, let units) = layout, shard == nil { self.unitStarts = units.firstPairs } else { self.unitStarts = unitStarts }
     }
 
     /// Dense pairs per unit of `dimension` numbers per row.
@@ -79,18 +95,23 @@ public final class StreamedPairs: @unchecked Sendable {
     /// `options.cache` is "none", to a cache entry that a later run with the same files, reader
     /// settings and (for text) hashing reuses without reading them (`note` says which it did).
     /// Dense rows too long for Float32 arithmetic are refused as in memory (`checkFeatureMagnitudes`).
+    /// With `share` (a run of `plan`, the blocks of `paths`), only those blocks are read, into a
+    /// cache entry of their own: an MPI rank's part of the read (`readShare`).
     public static func read(paths: [String], options: ReadOptions, hashing: Featurizer? = nil, directory: String?,
+                            share: (plan: [FileBlock], blocks: Range<Int>)? = nil,
                             note: (String) -> Void = { _ in }) throws -> (StreamedPairs, ReadSummary) {
+        let blocks = share.map { Array($0.plan[$0.blocks]) }
         // The hashing is part of the key only for text files: dense entries serve any text settings.
         let textual = paths.contains { DataSample(path: $0)?.isDense != true }
         guard let (location, flag) = PairsCache.location(option: options.cache),
-              let key = CacheKey(paths: paths, options: options, hashing: textual ? hashing : nil,
+              var key = CacheKey(paths: paths, options: options, hashing: textual ? hashing : nil,
                                  unusable: { note("note: cache: not used (\($0))") })
         else {
             let spill = try SpillFile(directory: directory)
-            let (metadata, dimension, layout, starts, summary, _) = try read(paths: paths, options: options, hashing: hashing, into: spill)
+            let (metadata, dimension, layout, starts, summary, _) = try read(paths: paths, options: options, hashing: hashing, share: blocks, into: spill)
             return (StreamedPairs(metadata: metadata, dimension: dimension, layout: layout, unitStarts: starts, spill: spill), summary)
         }
+        if let share { key.reader["blocks"] = .string("\(share.blocks.lowerBound)..<\(share.blocks.upperBound) of \(share.plan.count)") }
         let cache = try PairsCache(path: location, flag: flag)
         let name = key.entryName
         let entryPath = "\(cache.path)/\(name)"
@@ -106,7 +127,7 @@ public final class StreamedPairs: @unchecked Sendable {
         }
         var result: (PreferenceDataset, Int, Layout, [Int], ReadSummary)?
         let rows = try cache.build(name) { rows in
-            let (metadata, dimension, layout, starts, summary, rowsHash) = try read(paths: paths, options: options, hashing: hashing, into: rows)
+            let (metadata, dimension, layout, starts, summary, rowsHash) = try read(paths: paths, options: options, hashing: hashing, share: blocks, into: rows)
             result = (metadata, dimension, layout, starts, summary)
             // Dense entries keep their units' starts in the index's first column.
             var units: SparseUnits? = SparseUnits(firstPairs: starts, wordStarts: [], entries: [])
@@ -136,7 +157,7 @@ public final class StreamedPairs: @unchecked Sendable {
 
     /// Reads `paths`, appending each pair's two rows to `spill` (text: unit by unit, with the texts);
     /// also returns the dense units' starts and the rows' `ContentHash`.
-    private static func read(paths: [String], options: ReadOptions, hashing: Featurizer?, into spill: SpillFile)
+    private static func read(paths: [String], options: ReadOptions, hashing: Featurizer?, share: [FileBlock]?, into spill: SpillFile)
         throws -> (PreferenceDataset, Int, Layout, [Int], ReadSummary, String)
     {
         var blockEnds: [Int] = []
@@ -147,7 +168,7 @@ public final class StreamedPairs: @unchecked Sendable {
         var text = SparseUnitWriter(file: spill)
         var digests = TextDigests()
         var oversized: [(pair: Int, length: Double)?] = [nil, nil]  // the first of each side
-        var (metadata, summary) = try PreferenceReader.readStreaming(paths: paths, options: options, hashing: hashing) { chunk in
+        var (metadata, summary) = try PreferenceReader.readStreaming(paths: paths, options: options, hashing: hashing, share: share) { chunk in
             switch chunk {
             case .dense: break
             case .text(let hashed, let texts):
@@ -194,8 +215,13 @@ public final class StreamedPairs: @unchecked Sendable {
 
     /// The units rank `rank` of `ranks` evaluates: a contiguous share, so that a rank reads one
     /// stretch of the rows and the ranks' sums join in unit order by passing one running total on.
+    /// A rank's share of the rows (`shard`): its own units.
     public func units(ofRank rank: Int, among ranks: Int) -> Range<Int> {
-        (unitCount * rank / ranks)..<(unitCount * (rank + 1) / ranks)
+        if let shard {
+            precondition(shard.collective.rank == rank && shard.collective.size == ranks, "a share's units are its own rank's")
+            return shard.units
+        }
+        return (unitCount * rank / ranks)..<(unitCount * (rank + 1) / ranks)
     }
 
     /// The pairs of unit `unit`.
@@ -221,7 +247,7 @@ public final class StreamedPairs: @unchecked Sendable {
             try readRows(of: pairs(ofUnit: unit), into: &rows)
             return .dense(DenseRows(dimension: dimension, values: rows))
         case .hashed(_, _, let units):
-            return .sparse(try units.rows(ofUnit: unit, in: spill, dimension: dimension))
+            return .sparse(try units.rows(ofUnit: localUnit(unit), in: spill, dimension: dimension))
         }
     }
 
@@ -229,15 +255,22 @@ public final class StreamedPairs: @unchecked Sendable {
     /// chosen row at `2·j·dimension`, its rejected row right after.
     public func readRows(of pairs: Range<Int>, into rows: inout [Float]) throws {
         precondition(layout == .dense, "hashed text is read a unit at a time")
+        precondition(pairs.isEmpty || pairs.lowerBound >= firstOwnedPair && pairs.upperBound <= unitStarts[ownedUnits.upperBound], "rows held here")
         let floats = 2 * dimension * pairs.count
         if rows.count != floats { rows = [Float](repeating: 0, count: floats) }
-        try spill.read(from: 2 * dimension * pairs.lowerBound, into: &rows)
+        try spill.read(from: 2 * dimension * (pairs.lowerBound - firstOwnedPair), into: &rows)
+    }
+
+    /// Unit `unit`'s index among the units held here.
+    private func localUnit(_ unit: Int) -> Int {
+        precondition(ownedUnits.contains(unit), "unit \(unit) is held by another rank")
+        return unit - ownedUnits.lowerBound
     }
 
     /// Unit `unit`'s texts (hashed text only): each pair's prompt, chosen and rejected text in UTF-8.
     func texts(ofUnit unit: Int) throws -> [[ArraySlice<UInt8>]] {
         guard case .hashed(_, _, let units) = layout else { return [] }
-        return try units.texts(ofUnit: unit, in: spill)
+        return try units.texts(ofUnit: localUnit(unit), in: spill)
     }
 }
 
@@ -247,7 +280,7 @@ extension StreamedPairs {
     /// 2^bits gradient to the linear objective (2 MiB at 18 bits), so a round keeps fewer of them.
     private var unitsPerThread: Int { hashing == nil ? 16 : 2 }
 
-    /// Reads every unit of `units` (all when nil), `threads` × `unitsPerThread` at a time (each
+    /// Reads every unit of `units` (every unit held here when nil), `threads` × `unitsPerThread` at a time (each
     /// thread its own consecutive units), maps each with `body` (the unit and its interleaved rows,
     /// `rows(ofUnit:)`), and hands the results to `combine` in unit order: what comes out depends on
     /// the data alone. `body` may change the rows in place (standardize them): they are the thread's own.
@@ -255,7 +288,7 @@ extension StreamedPairs {
                                          combine: (Part) -> Void) throws {
         let threads = max(1, threads)
         let round = threads * unitsPerThread
-        let selected = selected ?? 0..<unitCount
+        let selected = selected ?? ownedUnits
         for first in stride(from: selected.lowerBound, to: selected.upperBound, by: round) {
             let units = first..<min(selected.upperBound, first + round)
             let slices = contiguousRanges(count: units.count, parts: min(threads, units.count))
@@ -328,9 +361,19 @@ extension StreamedPairs {
 
     /// Standardization statistics over both sides of the dense pairs `training` marks (as in memory:
     /// the chosen rows, then the rejected rows, here unit by unit; added on one thread in unit order).
+    /// A share's ranks add their rows in turn, each continuing from the sums before it.
     public func standardization(over training: [Bool], threads: Int) throws -> Standardization {
         precondition(layout == .dense, "hashed text is not standardized")
-        var moments = Standardization.Moments(dimension: dimension)
+        guard let shard else { return try moments(over: training, from: Standardization.Moments(dimension: dimension), threads: threads).standardization }
+        let sums = try shard.collective.orderedFold(Standardization.Moments(dimension: dimension).state) { state in
+            state = try moments(over: training, from: Standardization.Moments(state: state), threads: threads).state
+        }
+        return Standardization.Moments(state: sums).standardization
+    }
+
+    /// `moments` with the rows held here of the pairs `training` marks added, in unit order.
+    private func moments(over training: [Bool], from moments: Standardization.Moments, threads: Int) throws -> Standardization.Moments {
+        var moments = moments
         try forEachUnitInOrder(threads: threads) { unit, rows -> [ArraySlice<Float>] in
             guard case .dense(let dense) = rows else { return [] }
             let range = pairs(ofUnit: unit)
@@ -343,22 +386,32 @@ extension StreamedPairs {
             }
             return kept
         } combine: { $0.forEach { moments.add($0) } }
-        return moments.standardization
+        return moments
     }
 
     /// `fingerprint(of:)` of the pairs at `selected` (ascending), as if they were in memory: dense,
     /// every chosen row, then every rejected row (two passes over the rows); text, each pair's
-    /// prompt, chosen and rejected text (one pass over the texts); then the other columns.
+    /// prompt, chosen and rejected text (one pass over the texts); then the other columns. A
+    /// share's ranks hash their rows in turn, each continuing from the hash before it.
     public func fingerprint(of selected: [Int]) throws -> String {
         var hasher = PairsFingerprint()
         var next = 0
+        let firstHere = selected.firstIndex { $0 >= firstOwnedPair } ?? selected.count
         func eachSelected(_ body: (Int, Range<Int>) throws -> Void) throws {
-            next = 0
-            for unit in 0..<unitCount where next < selected.count {
-                let range = pairs(ofUnit: unit)
-                guard selected[next] < range.upperBound else { continue }
-                try body(unit, range)
+            func pass() throws {
+                next = firstHere
+                for unit in ownedUnits where next < selected.count {
+                    let range = pairs(ofUnit: unit)
+                    guard selected[next] < range.upperBound else { continue }
+                    try body(unit, range)
+                }
             }
+            guard let shard else { return try pass() }
+            hasher = PairsFingerprint(state: try shard.collective.orderedFold(hasher.state) { state in
+                hasher = PairsFingerprint(state: state)
+                try pass()
+                state = hasher.state
+            })
         }
         if layout != .dense {
             try eachSelected { unit, range in

@@ -70,6 +70,7 @@ public enum MemoryBudget {
         var scale = 1.0
         if let last = digits.last, let unit = units[last] { scale = unit; digits.removeLast() }
         guard let value = Double(digits), value > 0, value.isFinite else { return nil }
-        return Int(exactly: (value * scale).rounded(.down))
+        // At least a byte: "0.1" is not a size.
+        return Int(exactly: (value * scale).rounded(.down)).flatMap { $0 >= 1 ? $0 : nil }
     }
 }

@@ -11,7 +11,8 @@ extension TrainedModel {
 
     /// As above, for the pairs at `selected` (ascending; every pair when nil) among those of `units`
     /// (every unit when nil: an MPI rank scores its own share), in that order: the other pairs' rows
-    /// of those units are read but not scored.
+    /// of those units are read but not scored. Pairs read in shares (`StreamedPairs.shard`) are
+    /// scored by the ranks holding their rows, and the rewards gathered, bit for bit, on every rank.
     public func rewards(for pairs: StreamedPairs, selected: [Int]?, units: Range<Int>? = nil,
                         threads: Int) throws -> (chosen: [Float], rejected: [Float]) {
         var standardization: Standardization?
@@ -39,19 +40,29 @@ extension TrainedModel {
         var rejected: [Float] = []
         chosen.reserveCapacity(selected?.count ?? pairs.count)
         rejected.reserveCapacity(selected?.count ?? pairs.count)
-        try pairs.forEachUnitInOrder(units: units, threads: threads) { unit, rows -> ([Float], [Float]) in
-            var rows = rows
-            if let isSelected {
-                let range = pairs.pairs(ofUnit: unit)
-                let kept = range.filter { isSelected[$0] }.flatMap { [2 * ($0 - range.lowerBound), 2 * ($0 - range.lowerBound) + 1] }
-                if kept.isEmpty { return ([], []) }
-                rows = rows.rows(kept)
+        func score() throws {
+            try pairs.forEachUnitInOrder(units: units, threads: threads) { unit, rows -> ([Float], [Float]) in
+                var rows = rows
+                if let isSelected {
+                    let range = pairs.pairs(ofUnit: unit)
+                    let kept = range.filter { isSelected[$0] }.flatMap { [2 * ($0 - range.lowerBound), 2 * ($0 - range.lowerBound) + 1] }
+                    if kept.isEmpty { return ([], []) }
+                    rows = rows.rows(kept)
+                }
+                let sides = pairs.sides(of: rows, standardizedBy: standardization)
+                return (model.rewards(sides.chosen, threads: 1), model.rewards(sides.rejected, threads: 1))
+            } combine: {
+                chosen += $0.0
+                rejected += $0.1
             }
-            let sides = pairs.sides(of: rows, standardizedBy: standardization)
-            return (model.rewards(sides.chosen, threads: 1), model.rewards(sides.rejected, threads: 1))
-        } combine: {
-            chosen += $0.0
-            rejected += $0.1
+        }
+        if let shard = pairs.shard, units == nil {
+            var failure: Error?
+            do { try score() } catch { failure = error }
+            try shard.collective.agree(failure)
+            (chosen, rejected) = (shard.collective.allgather(chosen), shard.collective.allgather(rejected))
+        } else {
+            try score()
         }
         guard let units, units != 0..<pairs.unitCount else {
             try (selected.map { pairs.metadata.subset($0) } ?? pairs.metadata).checkFinite(chosen: chosen, rejected: rejected)

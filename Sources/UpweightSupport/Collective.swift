@@ -82,6 +82,37 @@ extension Collective {
     }
 }
 
+extension Collective {
+    /// `body` applied to one state by every rank in turn, rank 0 first, each continuing from the
+    /// state the rank before left (a pass over rows that several ranks hold, made in the order one
+    /// process would make it); the last rank's state is then every rank's. The passes run one after
+    /// another. A rank whose `body` throws passes the state on marked failed and throws its error;
+    /// the others throw `PeerFailed` (for `agree` to settle).
+    public func orderedFold(_ initial: [Double], _ body: (inout [Double]) throws -> Void) throws -> [Double] {
+        let count = initial.count + 1
+        var state = rank == 0 ? initial + [0] : receive(count: count, from: rank - 1)
+        var failure: Error?
+        if state[count - 1] == 0 {
+            var inner = Array(state[..<(count - 1)])
+            do {
+                try body(&inner)
+                precondition(inner.count == count - 1, "a fold keeps its state's length")
+                state = inner + [0]
+            } catch {
+                failure = error
+                state[count - 1] = 1
+            }
+        }
+        if size > 1 {
+            if rank < size - 1 { send(state, to: rank + 1) }
+            broadcast(&state, from: size - 1)
+        }
+        if let failure { throw failure }
+        if state[count - 1] != 0 { throw PeerFailed() }
+        return Array(state[..<(count - 1)])
+    }
+}
+
 /// The one process of a run not started by an MPI launcher: every collective is the identity.
 public final class SingleProcess: Collective {
     public init() {}

@@ -301,6 +301,9 @@ extension TrainingOption {
     public static let cache = TrainingOption("cache", \.reading.cache, .optional(.string), .run,
         help: "Where streamed data is cached for later runs on the same files; none: a scratch file in $TMPDIR, deleted after the run",
         default: "$XDG_CACHE_HOME/upweight, else ~/.cache/upweight")
+    public static let blockBytes = TrainingOption("block-bytes", \.reading.blockBytes, .byteCount, .run,
+        help: "Streaming: read each file in blocks of this size (a line belongs to the block it starts in); units of rows end at block ends, and MPI ranks training by L-BFGS each read their own run of blocks",
+        default: "16M")
 
     // How to read the data: the model's "reader" entry (in this order), then limits of this run.
     public static let shape = TrainingOption("shape", \.reading.shape, .shape, .reader,
@@ -333,7 +336,7 @@ extension TrainingOption {
         batchSize, epochs, maxIterations, tolerance, seed, hashBits, includePrompt, standardize, upweight, normalize,
         categoryScheme, clipWeights, noiseAware, weightMode, labelSmoothing, centerRewards, focalGamma, groupDro, groupDroAdjust, boost,
         target, targetClip, holdout, groupBy, trainSplit, evalSplit,
-        out, eval, saveSplit, log, checkpointEvery, resume, stream, shuffleBuffer, cache,
+        out, eval, saveSplit, log, checkpointEvery, resume, stream, shuffleBuffer, cache, blockBytes,
         shape, onError, threads, promptField, chosenField, rejectedField, categoryField, weightField, marginField, idField,
         splitField, maxMemory,
     ]

@@ -16,6 +16,7 @@ struct ReadingFlags: OptionTableFlags {
     @Option(name: .key(.splitField), help: .option(.splitField)) var splitField: String?
     @Option(name: .key(.maxMemory), parsing: .unconditional, help: .option(.maxMemory)) var maxMemory: String?
     @Option(name: .key(.cache), help: .option(.cache)) var cache: String?
+    @Option(name: .key(.blockBytes), parsing: .unconditional, help: .option(.blockBytes)) var blockBytes: String?
 
     /// Reading options: `base` (a model's own settings, or defaults) overridden by the flags given.
     func options(base: ReadOptions = ReadOptions()) throws -> ReadOptions {

@@ -49,7 +49,9 @@ final class MPITests: XCTestCase {
         return TestSupport.write(specification.generate().jsonl, name, in: directory)
     }
 
-    let flags = ["--l2", "0.01", "--standardize", "--holdout", "0.2", "--upweight", "safety=3", "--cache", "none", "--format", "json"]
+    /// Blocks of 1 MiB: each of 3 ranks reads several (L-BFGS ranks read their own blocks).
+    let flags = ["--l2", "0.01", "--standardize", "--holdout", "0.2", "--upweight", "safety=3", "--cache", "none", "--format", "json",
+                 "--block-bytes", "1M"]
 
     func test_ranks_train_the_single_process_streamed_model_bit_for_bit() throws {
         try requireMPI()
@@ -65,6 +67,8 @@ final class MPITests: XCTestCase {
             XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: "\(out)/model.safetensors")), reference, "\(ranks) ranks")
             XCTAssertEqual(run.stdout, single.stdout, "\(ranks) ranks: rank 0 prints the single process's report, once")
             XCTAssertTrue(run.stderr.contains("streaming (MPI, \(plural(ranks, "rank", "ranks")))"), run.stderr)
+            // 7,000 pairs of 64 numbers take 18 blocks of 1 MiB; rank 0 reads the first third of them.
+            if ranks > 1 { XCTAssertTrue(run.stderr.contains("note: MPI rank 0 of \(ranks) reads blocks 0..<\(18 / ranks) of 18 ("), run.stderr) }
         }
     }
 
@@ -166,9 +170,10 @@ final class MPITests: XCTestCase {
         try requireMPI()
         let directory = TestSupport.temporaryDirectory(self)
         let data = dataFile(in: directory, seed: 4, pairs: 40000, dimension: nil, name: "text.jsonl")
-        let single = try TestSupport.run(["train", data, "--stream", "--cache", "none", "--out", "\(directory)/single", "--format", "json"])
+        let blocks = ["--block-bytes", "1M"]
+        let single = try TestSupport.run(["train", data, "--stream", "--cache", "none", "--out", "\(directory)/single", "--format", "json"] + blocks)
         XCTAssertEqual(single.status, 0, single.stderr)
-        let run = try mpirun(3, ["train", data, "--cache", "none", "--out", "\(directory)/ranks", "--format", "json"])
+        let run = try mpirun(3, ["train", data, "--cache", "none", "--out", "\(directory)/ranks", "--format", "json"] + blocks)
         XCTAssertEqual(run.status, 0, run.stderr)
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: "\(directory)/ranks/model.safetensors")),
                        try Data(contentsOf: URL(fileURLWithPath: "\(directory)/single/model.safetensors")))

@@ -25,7 +25,7 @@ final class OptionTableTests: XCTestCase {
         "target-clip": ["0.9", "--target", "target.jsonl"], "holdout": ["0.2"],
         "group-by": ["thread", "--holdout", "0.2"], "train-split": ["train"], "eval-split": ["test"],
         "out": ["model"], "eval": ["a.jsonl", "--eval", "b.jsonl"], "save-split": ["split"], "log": ["log.jsonl"],
-        "checkpoint-every": ["2"], "resume": [], "stream": [], "shuffle-buffer": ["4096"], "cache": ["/tmp/upweight-cache"],
+        "checkpoint-every": ["2"], "resume": [], "stream": [], "shuffle-buffer": ["4096"], "cache": ["/tmp/upweight-cache"], "block-bytes": ["1M"],
         "shape": ["dense"], "on-error": ["skip"], "threads": ["3"],
         "prompt-field": ["q"], "chosen-field": ["good"], "rejected-field": ["bad"], "category-field": ["kind"],
         "weight-field": ["w"], "margin-field": ["m"], "id-field": ["key"], "split-field": ["part"], "max-memory": ["8G"],
