@@ -3,9 +3,9 @@ import UpweightIO
 import UpweightData
 import UpweightTraining
 
-/// `train` as one of several MPI ranks (`mpirun -n K upweight train …`). Every rank reads the data
-/// (rank 0 first, so that a cache entry is built once per machine and rank 0's data error stops
-/// the others before they read), checks that all ranks hold the same data and settings, then fits
+/// `train` as one of several MPI ranks (`mpirun -n K upweight train …`). Every rank reads its own
+/// blocks of the data and the ranks join the rest (`StreamedPairs.readShare`), check that all ranks
+/// hold the same data and settings, then fit
 /// by L-BFGS (dense or hashed text) with each rank summing its own share of the units (`StreamedLinearObjective`),
 /// or by AdamW (linear or MLP) with each rank summing its share of every batch (`ShardedTrainable`). Only
 /// rank 0 writes files; the CLI prints only on rank 0.

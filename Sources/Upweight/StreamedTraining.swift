@@ -30,15 +30,10 @@ extension TrainingSession {
         reading.chunkBytes = ScoredPairs.chunkBytes(reading)
         // Text is hashed as it is read, as in memory (dense data ignores this).
         let hashing = Featurizer.hashed(hashBits: configuration.hashBits, includePrompt: configuration.includePrompt)
-        // L-BFGS ranks each read their own blocks; AdamW ranks each read every block (each takes a
-        // share of every batch, and a batch's pairs lie anywhere), rank 0 first: a cache entry is
-        // then built once per machine.
-        let readsShares = ranks.size > 1 && configuration.resolvedOptimizer != .adamw
+        // MPI ranks each read their own blocks.
         func read(_ paths: [String]) throws -> (StreamedPairs, ReadSummary) {
-            if readsShares {
-                return try StreamedPairs.readShare(paths: paths, options: reading, hashing: hashing, directory: directory, collective: ranks, note: log)
-            }
-            return try ranks.inTurn { try StreamedPairs.read(paths: paths, options: reading, hashing: hashing, directory: directory, note: log) }
+            guard ranks.size > 1 else { return try StreamedPairs.read(paths: paths, options: reading, hashing: hashing, directory: directory, note: log) }
+            return try StreamedPairs.readShare(paths: paths, options: reading, hashing: hashing, directory: directory, collective: ranks, note: log)
         }
         let (pairs, summary) = try read(data)
         let dataset = pairs.metadata

@@ -34,6 +34,11 @@ public final class StreamedPairs: @unchecked Sendable {
         public let collective: any Collective
         /// The units whose rows this rank holds (a unit's rows are all on one rank).
         public let units: Range<Int>
+        /// Every rank's units, in rank order.
+        public let unitsByRank: [Range<Int>]
+
+        /// The rank that holds unit `unit`'s rows.
+        public func rank(holding unit: Int) -> Int { unitsByRank.firstIndex { $0.contains(unit) } ?? 0 }
     }
 
     /// The units whose rows are here.

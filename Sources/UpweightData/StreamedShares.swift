@@ -45,10 +45,10 @@ extension StreamedPairs {
         let (dataset, dimension) = try merged(shares, paths: paths)
 
         var unitStarts = [0]
-        var owned = 0..<0
-        for (rank, share) in shares.enumerated() {
+        var unitsByRank: [Range<Int>] = []
+        for share in shares {
             let first = unitStarts[unitStarts.count - 1]
-            if rank == collective.rank { owned = unitStarts.count - 1..<unitStarts.count - 1 + share.account.units.count - 1 }
+            unitsByRank.append(unitStarts.count - 1..<unitStarts.count - 1 + share.account.units.count - 1)
             unitStarts += share.account.units.dropFirst().map { first + $0 }
         }
         var layout = Layout.dense
@@ -57,7 +57,8 @@ extension StreamedPairs {
             layout = .hashed(hashBits: bits, includePrompt: includePrompt, units: units)
         }
         let pairs = StreamedPairs(metadata: dataset, dimension: dataset.isText ? local.pairs.dimension : dimension, layout: layout,
-                                  unitStarts: unitStarts, spill: local.pairs.spill, shard: Shard(collective: collective, units: owned))
+                                  unitStarts: unitStarts, spill: local.pairs.spill,
+                                  shard: Shard(collective: collective, units: unitsByRank[collective.rank], unitsByRank: unitsByRank))
         return (pairs, summary)
     }
 

@@ -19,12 +19,17 @@ public enum FileBlocks {
     public static let defaultBytes = 16 << 20
 
     /// The blocks of `paths` in reading order: each regular uncompressed file in blocks of
-    /// `blockBytes` (an empty file as one empty block), any other file whole. Opening a file that
-    /// cannot be read throws the reader's error for it.
+    /// `blockBytes` (an empty file as one empty block), any other file whole. Only regular files are
+    /// opened here (a pipe cannot be opened twice); the reader reports what cannot be read.
     public static func plan(_ paths: [String], blockBytes: Int) throws -> [FileBlock] {
         precondition(blockBytes > 0, "a block holds bytes")
         var blocks: [FileBlock] = []
         for (index, path) in paths.enumerated() {
+            var status = stat()
+            guard stat(path, &status) == 0, status.st_mode & S_IFMT == S_IFREG else {
+                blocks.append(FileBlock(file: index, bytes: nil, size: 0))
+                continue
+            }
             let file = try FileBytes(path: path)
             guard let size = file.regularSize, !GzipBytes.isGzip(file) else {
                 blocks.append(FileBlock(file: index, bytes: nil, size: file.regularSize ?? 0))

@@ -31,6 +31,9 @@ package struct PairBatch {
     package var weights: [Double]
     package var margins: [Double]
     package var categories: [Int32]
+    /// MPI ranks that each hold the rows of their own pairs: how many of the batch's pairs each
+    /// rank holds, the batch being ordered by rank (each rank's share one run; `ShardedTrainable`).
+    package var shares: [Int]? = nil
 }
 
 /// The linear model under AdamW. θ is kept in Double while training, as with L-BFGS.

@@ -15,9 +15,10 @@ package protocol ShardableTrainable: MinibatchTrainable {
     var sparseRowCount: Int { get }
 }
 
-/// `Base` trained by several ranks at once (`mpirun -n K`): every rank holds the whole batch (the
-/// batch one process would take: same seed, same order), sums the gradient of its contiguous share
-/// of the batch's pairs, the ranks add their sums (`Collective.sum`: the same bits on every rank),
+/// `Base` trained by several ranks at once (`mpirun -n K`): every rank holds the batch one process
+/// would take (same seed, same pairs), sums the gradient of its contiguous share of the batch's
+/// pairs (when the ranks read their own blocks, the batch comes ordered by the rank that holds each
+/// pair's rows, and a rank's share is its own pairs, `PairBatch.shares`), the ranks add their sums (`Collective.sum`: the same bits on every rank),
 /// and every rank takes the same optimizer step. Parameters are never sent; they stay identical on
 /// every rank, so the held-out scores and early stopping agree too.
 package struct ShardedTrainable<Base: ShardableTrainable>: MinibatchTrainable {
@@ -25,6 +26,8 @@ package struct ShardedTrainable<Base: ShardableTrainable>: MinibatchTrainable {
     let collective: any Collective
     /// Bytes this rank sent to the sums, over `steps` batches, and what dense sums would have sent.
     private(set) var sentBytes = 0, denseBytes = 0, steps = 0
+    /// The loaded batch's pairs per rank, when each rank holds its own pairs' rows.
+    private var shares: [Int]?
 
     package init(_ base: Base, collective: any Collective) {
         self.base = base
@@ -33,7 +36,11 @@ package struct ShardedTrainable<Base: ShardableTrainable>: MinibatchTrainable {
 
     package mutating func lossAndGradient(batch: [Int], categoryScale: [Double]?) -> LinearObjective.Value {
         let (rank, ranks) = (collective.rank, collective.size)
-        let share = batch.count * rank / ranks..<batch.count * (rank + 1) / ranks
+        var share = batch.count * rank / ranks..<batch.count * (rank + 1) / ranks
+        if let shares {
+            let start = shares[..<rank].reduce(0, +)
+            share = start..<start + shares[rank]
+        }
         let part = base.partialSums(of: share, batch: batch, categoryScale: categoryScale)
         sentBytes += 8 * (part.dense.count + part.rowValues.count) + 4 * part.rows.count
         denseBytes += 8 * (part.dense.count + base.sparseRowCount * part.width)
@@ -48,7 +55,10 @@ package struct ShardedTrainable<Base: ShardableTrainable>: MinibatchTrainable {
     package var rewardModel: RewardModel { base.rewardModel }
     package var state: [Tensor64] { base.state }
     package mutating func restore(_ state: [Tensor64]) throws { try base.restore(state) }
-    package mutating func load(_ batch: PairBatch) { base.load(batch) }
+    package mutating func load(_ batch: PairBatch) {
+        shares = batch.shares
+        base.load(batch)
+    }
 }
 
 extension EpochLoop {

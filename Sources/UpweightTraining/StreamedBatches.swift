@@ -99,19 +99,37 @@ package struct StreamedBatches: BatchSource {
         order[index * batchSize..<min((index + 1) * batchSize, order.count)]
     }
 
+    /// Pairs read in shares (MPI ranks, `StreamedPairs.shard`): the batch's pairs come grouped by
+    /// the rank that holds their rows, in batch order within a group, so that each rank's share is
+    /// one run of the batch (`PairBatch.shares`); a rank copies only its own rows (the others stay
+    /// zero, or empty for text) and loads only its own units of a window.
     package mutating func batch<Model: MinibatchTrainable>(_ index: Int, batchSize: Int, for model: inout Model) throws -> [Int] {
-        let positions = index * batchSize..<min((index + 1) * batchSize, order.count)
+        var positions = Array(index * batchSize..<min((index + 1) * batchSize, order.count))
+        var shares: [Int]?
+        if let shard = pairs.shard {
+            let holders = positions.map { shard.rank(holding: pairs.unit(of: order[$0])) }
+            var grouped: [Int] = []
+            var counts = [Int](repeating: 0, count: shard.collective.size)
+            for rank in counts.indices {
+                for (position, holder) in zip(positions, holders) where holder == rank { grouped.append(position) }
+                counts[rank] = grouped.count - counts[..<rank].reduce(0, +)
+            }
+            (positions, shares) = (grouped, counts)
+        }
         let dimension = pairs.dimension
         var chosen = [Float](repeating: 0, count: pairs.layout == .dense ? positions.count * dimension : 0)
         var rejected = chosen
         var sparseChosen = SparseRows(dimension: dimension)
         var sparseRejected = sparseChosen
-        var window = windows.partitioningIndex { $0.end > positions.lowerBound }
         for (row, position) in positions.enumerated() {
-            while windows[window].end <= position { window += 1 }
-            try load(window: window)
             let pair = order[position]
             let unit = pairs.unit(of: pair)
+            guard pairs.ownedUnits.contains(unit) else {
+                sparseChosen.rowStarts.append(sparseChosen.indices.count)
+                sparseRejected.rowStarts.append(sparseRejected.indices.count)
+                continue
+            }
+            try load(window: windows.partitioningIndex { $0.end > position })
             let offset = pair - pairs.pairs(ofUnit: unit).lowerBound
             switch windowRows[unit]! {
             case .dense(let rows):
@@ -127,7 +145,7 @@ package struct StreamedBatches: BatchSource {
         let batchPairs = positions.map { order[$0] }
         let metadata = pairs.metadata
         model.load(PairBatch(features: features, weights: batchPairs.map { drawsByWeight ? 1 : weights[$0] }, margins: batchPairs.map { metadata.margins[$0] },
-                             categories: batchPairs.map { metadata.categoryIndices[$0] }))
+                             categories: batchPairs.map { metadata.categoryIndices[$0] }, shares: shares))
         return Array(0..<positions.count)
     }
 
@@ -135,7 +153,7 @@ package struct StreamedBatches: BatchSource {
     private mutating func load(window: Int) throws {
         guard loadedWindow != window else { return }
         windowRows.removeAll(keepingCapacity: true)
-        for unit in windows[window].units { windowRows[unit] = try pairs.rows(ofUnit: unit) }
+        for unit in windows[window].units where pairs.ownedUnits.contains(unit) { windowRows[unit] = try pairs.rows(ofUnit: unit) }
         loadedWindow = window
     }
 }

@@ -64,15 +64,24 @@ package struct StreamedMinibatchFit {
             let schedule = LearningRateSchedule(peak: configuration.learningRate, warmupSteps: configuration.warmupSteps,
                                                 totalSteps: loop.batchesPerEpoch * configuration.epochs, decay: configuration.schedule)
             // Besides the loop's checks of the loss, divergence is judged by whether the rewards still vary.
-            let probe = try probeRows()
+            // Ranks that hold their own rows: rank 0 probes its first training pairs (one process's
+            // probe, when it holds 4,096 of them) and decides for all.
+            let probes = batches.pairs.shard == nil || collective.isRoot
+            let probe = probes ? try probeRows() : .dense(DenseRows(dimension: pairs.dimension, values: []))
             let initialRewards = model.rewards(probe, threads: problem.threads)
             let log = try loop.run(&trainable, on: collective, batches: &batches, dro: &dro, schedule: { schedule.rate(atStep: $0 + 1) },
                                    reporter: reporter)
             let final = try mlpObjective(trainable.model)
             let divergence = Divergence(configuration)
             try divergence.check(loss: final.value, initialLoss: nil, parametersFinite: trainable.isFinite, at: "the end of training")
-            try divergence.checkRewards(initial: initialRewards, final: trainable.model.rewards(probe, threads: problem.threads),
-                                        at: "the end of training")
+            var failure: Error?
+            do {
+                if probes {
+                    try divergence.checkRewards(initial: initialRewards, final: trainable.model.rewards(probe, threads: problem.threads),
+                                                at: "the end of training")
+                }
+            } catch { failure = error }
+            if batches.pairs.shard != nil { try collective.agree(failure) } else if let failure { throw failure }
             details["steps"] = JSONValue(trainable.optimizer.step)
             details["objective"] = .number(final.value)
             if let dro { details["group_weights"] = problem.byCategory(dro.groupWeights) }
@@ -84,51 +93,75 @@ package struct StreamedMinibatchFit {
     /// The linear objective over every training pair (weights in loss mode), one pass per evaluation.
     private func linearObjective() -> StreamedLinearObjective {
         StreamedLinearObjective(pairs: batches.pairs, weights: batches.weights, standardization: batches.standardization,
-                                loss: problem.configuration.loss, l2: problem.configuration.l2, threads: problem.threads)
+                                loss: problem.configuration.loss, l2: problem.configuration.l2, threads: problem.threads, collective: collective)
     }
 
     /// The MLP objective of `model` over every training pair: each unit's weighted loss sums (on one
-    /// thread), added in unit order, over the sum of the weights, plus the L2 term.
+    /// thread), added in unit order, over the sum of the weights, plus the L2 term. Ranks that hold
+    /// their own rows add their units' sums in turn (`orderedFold`) and join their touched rows in
+    /// rank order: the additions and the order one process makes.
     private func mlpObjective(_ model: MLPRewardModel) throws -> LinearObjective.Value {
         let pairs = batches.pairs
         let configuration = problem.configuration
-        var lossSum = 0.0
-        var weightSum = 0.0
-        // The L2 term covers W₁'s rows that some training pair touches (all rows on dense input), as
-        // in memory: the union of the units' rows, in order of first appearance.
-        var touchedRows: [Int32]? = nil
-        var isTouched: [Bool] = []
-        try pairs.forEachUnitInOrder(threads: problem.threads) { unit, rows -> (LinearObjective.Value, [Int32]?) in
-            let range = pairs.pairs(ofUnit: unit)
-            let (chosen, rejected) = pairs.sides(of: rows, standardizedBy: batches.standardization)
-            let objective = MLPObjective(features: PairFeatures(chosen: chosen, rejected: rejected),
-                                         weights: Array(batches.weights[range]), margins: Array(pairs.metadata.margins[range]),
-                                         loss: configuration.loss, l2: configuration.l2, threads: 1)
-            let training = (0..<range.count).filter { batches.isTraining[range.lowerBound + $0] }
-            guard !training.isEmpty else { return (LinearObjective.Value(value: 0, lossByCategory: [], weightByCategory: [], l2Term: 0), []) }
-            var gradient = MLPGradient()
-            return (objective.evaluate(model, pairs: training, categoryScale: nil, gradient: &gradient), gradient.firstLayerRows)
-        } combine: { value, rows in
-            lossSum += value.lossByCategory.reduce(0, +)
-            weightSum += value.weightByCategory.reduce(0, +)
-            guard let rows else { return }
-            if touchedRows == nil { (touchedRows, isTouched) = ([], [Bool](repeating: false, count: model.inputDimension)) }
-            for row in rows where !isTouched[Int(row)] {
+        // Each unit's (Σw·ℓ, Σw), and its W₁ rows: the L2 term covers the rows that some training
+        // pair touches (all rows on dense input), as in memory: their union, in order of first appearance.
+        var unitSums: [(loss: Double, weight: Double)] = []
+        var touchedRows: [Int32] = []
+        var isTouched = [Bool](repeating: false, count: pairs.hashing == nil ? 0 : model.inputDimension)
+        func touch(_ rows: [Int32]) {
+            for row in rows where isTouched.indices.contains(Int(row)) && !isTouched[Int(row)] {
                 isTouched[Int(row)] = true
-                touchedRows!.append(row)
+                touchedRows.append(row)
             }
         }
-        let l2Term = MLPObjective.l2Term(of: model, l2: configuration.l2, firstLayerRows: touchedRows)
-        let value = (weightSum > 0 ? lossSum / weightSum : 0) + l2Term
+        var failure: Error?
+        do {
+            try pairs.forEachUnitInOrder(threads: problem.threads) { unit, rows -> (LinearObjective.Value, [Int32]?) in
+                let range = pairs.pairs(ofUnit: unit)
+                let (chosen, rejected) = pairs.sides(of: rows, standardizedBy: batches.standardization)
+                let objective = MLPObjective(features: PairFeatures(chosen: chosen, rejected: rejected),
+                                             weights: Array(batches.weights[range]), margins: Array(pairs.metadata.margins[range]),
+                                             loss: configuration.loss, l2: configuration.l2, threads: 1)
+                let training = (0..<range.count).filter { batches.isTraining[range.lowerBound + $0] }
+                guard !training.isEmpty else { return (LinearObjective.Value(value: 0, lossByCategory: [], weightByCategory: [], l2Term: 0), []) }
+                var gradient = MLPGradient()
+                return (objective.evaluate(model, pairs: training, categoryScale: nil, gradient: &gradient), gradient.firstLayerRows)
+            } combine: { value, rows in
+                unitSums.append((value.lossByCategory.reduce(0, +), value.weightByCategory.reduce(0, +)))
+                touch(rows ?? [])
+            }
+        } catch { failure = error }
+        func add(_ sums: inout [Double]) {
+            for unit in unitSums {
+                sums[0] += unit.loss
+                sums[1] += unit.weight
+            }
+        }
+        var total = [0.0, 0.0]
+        if let shard = pairs.shard {
+            try shard.collective.agree(failure)
+            total = try shard.collective.orderedFold(total, add)
+            if pairs.hashing != nil {
+                let mine = touchedRows
+                (touchedRows, isTouched) = ([], [Bool](repeating: false, count: model.inputDimension))
+                // Every rank's rows in rank order (as Float32 bit patterns, bit for bit): first appearances in unit order.
+                touch(shard.collective.allgather(mine.map { Float(bitPattern: UInt32(bitPattern: $0)) }).map { Int32(bitPattern: $0.bitPattern) })
+            }
+        } else {
+            if let failure { throw failure }
+            add(&total)
+        }
+        let l2Term = MLPObjective.l2Term(of: model, l2: configuration.l2, firstLayerRows: pairs.hashing == nil ? nil : touchedRows)
+        let value = (total[1] > 0 ? total[0] / total[1] : 0) + l2Term
         return LinearObjective.Value(value: value, lossByCategory: [], weightByCategory: [], l2Term: l2Term)
     }
 
-    /// The chosen rows of the first 4,096 training pairs (standardized), as the in-memory fit probes.
+    /// The chosen rows of the first 4,096 training pairs held here (standardized), as the in-memory fit probes.
     private func probeRows() throws -> FeatureMatrix {
         let pairs = batches.pairs
         var probe: FeatureMatrix?
         var probed = 0
-        for unit in 0..<pairs.unitCount where probed < 4096 {
+        for unit in pairs.ownedUnits where probed < 4096 {
             let range = pairs.pairs(ofUnit: unit)
             let chosen = pairs.sides(of: try pairs.rows(ofUnit: unit), standardizedBy: batches.standardization).chosen
             let kept = range.filter { batches.isTraining[$0] }.prefix(4096 - probed).map { $0 - range.lowerBound }

@@ -330,13 +330,14 @@ final class MPITests: XCTestCase {
         }
     }
 
-    /// The hashed first layer's touched rows are what the ranks exchange (4,000 text pairs, 2^14 rows).
+    /// The hashed first layer's touched rows are what the ranks exchange (4,000 text pairs, 2^14 rows;
+    /// blocks of 200 KB, so that each rank reads some).
     func test_text_mlp_adamw_on_ranks_is_close_to_the_single_process() throws {
         try requireMPI()
         let directory = TestSupport.temporaryDirectory(self)
         let data = dataFile(in: directory, seed: 4, pairs: 4000, dimension: nil, name: "text.jsonl")
         let arguments = ["--cache", "none", "--format", "json", "--holdout", "0.2", "--optimizer", "adamw", "--epochs", "2",
-                         "--batch-size", "128", "--hash-bits", "14", "--l2", "0.001"]
+                         "--batch-size", "128", "--hash-bits", "14", "--l2", "0.001", "--block-bytes", "200K"]
         try assertRanksClose(data, arguments, name: "text linear", in: directory, ranks: [1, 3])
         try assertRanksClose(data, arguments + ["--model", "mlp", "--hidden", "8"], name: "text mlp", in: directory, ranks: [1, 3])
     }

@@ -68,9 +68,8 @@ final class FileBlocksTests: XCTestCase {
         XCTAssertEqual(blocks, [FileBlock(file: 0, bytes: 0..<12, size: 12), FileBlock(file: 0, bytes: 12..<24, size: 12),
                                 FileBlock(file: 0, bytes: 24..<30, size: 6), FileBlock(file: 1, bytes: nil, size: size),
                                 FileBlock(file: 2, bytes: 0..<0, size: 0)])
-        XCTAssertThrowsError(try FileBlocks.plan(["\(directory)/missing.jsonl"], blockBytes: 12)) { error in
-            XCTAssertEqual("\(error)", "\(directory)/missing.jsonl: cannot open: No such file or directory")
-        }
+        // A file that is not there is the reader's to report, as any file it cannot read.
+        XCTAssertEqual(try FileBlocks.plan(["\(directory)/missing.jsonl"], blockBytes: 12), [FileBlock(file: 0, bytes: nil, size: 0)])
     }
 
     func test_ranks_take_contiguous_runs_of_blocks_by_bytes() {
@@ -115,5 +114,27 @@ final class FileBlocksTests: XCTestCase {
         XCTAssertEqual(pairs.pairs(ofUnit: unit).lowerBound, blockEnds[0], "a unit starts at the first block's end")
         try pairs.readRows(of: pairs.pairs(ofUnit: unit), into: &rows)
         XCTAssertEqual(Array(rows[0..<dimension]), Array(chosen[blockEnds[0] * dimension..<(blockEnds[0] + 1) * dimension]))
+    }
+
+    /// A named pipe is one block, opened once: planning the blocks does not open it (a pipe opened
+    /// twice would lose what it held).
+    func test_a_named_pipe_is_streamed_whole() throws {
+        let directory = TestSupport.temporaryDirectory(self)
+        let pipe = "\(directory)/pipe.jsonl"
+        XCTAssertEqual(mkfifo(pipe, 0o600), 0)
+        var specification = SyntheticSpecification()
+        (specification.pairs, specification.dimension, specification.seed) = (300, 4, 3)
+        let text = specification.generate().jsonl
+        let writer = Thread {
+            guard let handle = FileHandle(forWritingAtPath: pipe) else { return }
+            handle.write(Data(text.utf8))
+            handle.closeFile()
+        }
+        writer.start()
+        var options = ReadOptions()
+        (options.cache, options.blockBytes) = ("none", 1000)
+        let (pairs, _) = try StreamedPairs.read(paths: [pipe], options: options, directory: directory)
+        XCTAssertEqual(pairs.count, 300)
+        XCTAssertEqual(try FileBlocks.plan([pipe], blockBytes: 1000), [FileBlock(file: 0, bytes: nil, size: 0)])
     }
 }
