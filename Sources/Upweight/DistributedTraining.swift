@@ -29,14 +29,3 @@ extension TrainingSession {
         try collective.requireSame([("training data", fingerprint), ("settings", JSONValue.object(configuration.json).compactText)])
     }
 }
-
-extension Collective {
-    /// `body` on rank 0, then (if it succeeded everywhere) on the other ranks: what every rank
-    /// builds once per machine (a cache entry) is built by one of them first.
-    func inTurn<T>(_ body: () throws -> T) throws -> T {
-        var result: T?
-        if rank == 0 { result = try agreeing(body) } else { try agree(nil) }
-        if rank != 0 { result = try agreeing(body) } else { try agree(nil) }
-        return result!
-    }
-}

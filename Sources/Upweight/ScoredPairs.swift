@@ -21,7 +21,8 @@ public struct ScoredPairs {
 
     /// Reads `data` (or, with `heldOutOf`, the pairs that model directory held out) with `options`
     /// and scores them with the model in directory `path`. With `collective` (several MPI ranks),
-    /// every rank reads all the pairs and scores its share (DistributedEvaluation.swift).
+    /// each rank scores its share (DistributedEvaluation.swift): in memory, every rank reads all the
+    /// pairs; streamed, each reads its own blocks.
     public static func load(model path: String, data: [String], options base: (TrainedModel) throws -> ReadOptions, heldOutOf: String?,
                             collective: (any Collective)? = nil, reporter: Reporter) throws -> ScoredPairs {
         let ranks = collective ?? SingleProcess()
@@ -44,9 +45,11 @@ public struct ScoredPairs {
             var streamingOptions = options
             streamingOptions.chunkBytes = chunkBytes(options)
             let hashing: Featurizer? = if case .hashed = trained.featurizer { trained.featurizer } else { nil }
-            let (pairs, summary) = try ranks.inTurn {
-                try StreamedPairs.read(paths: paths, options: streamingOptions, hashing: hashing, directory: SpillFile.defaultDirectory, note: reporter.note)
-            }
+            // MPI ranks each read their own blocks (`StreamedPairs.readShare`) and score their own units.
+            let (pairs, summary) = ranks.size > 1
+                ? try StreamedPairs.readShare(paths: paths, options: streamingOptions, hashing: hashing, directory: SpillFile.defaultDirectory,
+                                              collective: ranks, note: reporter.note)
+                : try StreamedPairs.read(paths: paths, options: streamingOptions, hashing: hashing, directory: SpillFile.defaultDirectory, note: reporter.note)
             logReadSummary(summary, pairs: pairs.count, log: reporter.note)
             var selected = Array(0..<pairs.count)
             if let record {

@@ -172,6 +172,8 @@ public final class LineChunks {
     /// The buffer index just past the newline that ends the last line starting before `blockEnd`
     /// (reading on to it), or the end of the file.
     private func endOfLastLine(before blockEnd: Int) throws -> Int {
+        // Until the buffer reaches the block's end, every line in it starts in the block.
+        guard base + end >= blockEnd || finished else { return Int.max }
         var searched = max(start, blockEnd - 1 - base)
         while true {
             if searched < end, let newline = memchr(buffer.baseAddress! + searched, 10, end - searched) {

@@ -240,14 +240,14 @@ final class MPITests: XCTestCase {
     }
 
     /// eval (bootstrap, medians, calibration, a baseline) and score on 1–3 ranks, each scoring a
-    /// share of the pairs (in memory) or of the 4 units (streamed past --max-memory): rank 0 prints
-    /// and writes the single process's output byte for byte.
+    /// share of the pairs (in memory) or its own blocks' units (streamed past --max-memory, 18
+    /// blocks): rank 0 prints and writes the single process's output byte for byte.
     func test_eval_and_score_on_ranks_give_the_single_process_output() throws {
         try requireMPI()
         let directory = TestSupport.temporaryDirectory(self)
         let data = dataFile(in: directory)
         let model = try trainedModel(data, "model", in: directory, ["--standardize", "--holdout", "0.2"])
-        let streamed = ["--max-memory", "1M", "--cache", "none"]
+        let streamed = ["--max-memory", "1M", "--cache", "none", "--block-bytes", "1M"]
         let streaming = try TestSupport.run(["score", model, data] + streamed)
         XCTAssertTrue(streaming.stderr.hasPrefix("streaming (the data needs about "), streaming.stderr)
         try assertRanksPrintTheSingleProcessOutput(["eval", model, data, "--format", "json", "--baseline", model, "--quiet"], ranks: 1...3)
@@ -266,6 +266,7 @@ final class MPITests: XCTestCase {
         let model = try trainedModel(data, "text", in: directory)
         try assertRanksPrintTheSingleProcessOutput(["eval", model, data, "--format", "json", "--quiet"], ranks: 3...3)
         try assertRanksPrintTheSingleProcessOutput(["score", model, data, "--max-memory", "1M", "--cache", "none"], ranks: 3...3)
+        try assertRanksPrintTheSingleProcessOutput(["score", model, data, "--max-memory", "1M", "--cache", "none", "--block-bytes", "100K"], ranks: 3...3)
     }
 
     /// A pair too large to score in the last rank's share (found only by that rank) stops every
@@ -315,7 +316,7 @@ final class MPITests: XCTestCase {
         let data = dataFile(in: directory)
         let adamw = flags + ["--optimizer", "adamw", "--epochs", "3", "--batch-size", "128"]
         try assertRanksClose(data, adamw, name: "linear", in: directory)
-        try assertRanksClose(data, adamw + ["--model", "mlp", "--hidden", "16"], name: "mlp", in: directory, relativeTolerance: 1e-2)
+        try assertRanksClose(data, adamw + ["--model", "mlp", "--hidden", "16"], name: "mlp", in: directory, relativeTolerance: 1e-4)
     }
 
     /// Sample mode, boosting and early stopping with linear AdamW on 3 ranks.
