@@ -57,6 +57,20 @@ final class FileBlocksTests: XCTestCase {
         }
     }
 
+    /// A block is read in chunks as a file is: `chunkBytes` and the reader's 64 KiB of slack, plus
+    /// the rest of a line, never the whole block at once.
+    func test_a_large_block_is_read_in_chunks() throws {
+        let directory = TestSupport.temporaryDirectory(self)
+        let line = String(repeating: "x", count: 99) + "\n"
+        let path = TestSupport.write(String(repeating: line, count: 4000), "lines.jsonl", in: directory)
+        let chunks = try LineChunks(path: path, block: 100_050..<400_000, chunkBytes: 1000)
+        var sizes: [Int] = []
+        while let chunk = try chunks.next() { sizes.append(chunk.copiedBytes.count) }
+        XCTAssertEqual(sizes.reduce(0, +), 400_000 - 100_100, "the lines that start in the block")
+        XCTAssertLessThanOrEqual(sizes.max() ?? 0, 1000 + (1 << 16) + 100)
+        XCTAssertGreaterThan(sizes.count, 3)
+    }
+
     func test_gzip_files_are_one_block_and_an_empty_file_one_empty_block() throws {
         let directory = TestSupport.temporaryDirectory(self)
         let plain = TestSupport.write(String(repeating: "{}\n", count: 10), "plain.jsonl", in: directory)
