@@ -1,9 +1,11 @@
 // Float32 GEMM and sparse kernels for the MLP reward model (see include/CKernels.h).
 //
-// The GEMM follows the GotoBLAS/BLIS scheme: op(B) is packed into KC×NR column panels and op(A)
-// into MR×KC row panels (the packing absorbs the transposes, so one micro-kernel serves A·B, Aᵀ·B
-// and A·Bᵀ), then an MR×NR micro-kernel keeps its block of C in registers while it streams both
-// panels: 16 AVX-512 accumulators, 2 loads of B and 8 broadcasts of A per 16 FMAs.
+// The GEMM follows the GotoBLAS/BLIS scheme: op(B) is packed into KC×NR column panels (the packing
+// absorbs B's transpose), then an MR×NR micro-kernel keeps its block of C in registers while it
+// streams a panel of B and 8 rows of op(A): 16 AVX-512 accumulators, 2 loads of B and 8 broadcasts
+// of A per 16 FMAs. An A stored as it is used is read in place, 8 rows at a time; a transposed A is
+// copied block by block into panels of 8 contiguous values per k; a last, partial panel of rows is
+// copied with zeros after it.
 #include "CKernels.h"
 
 #include <immintrin.h>
@@ -13,19 +15,23 @@
 
 enum { MR = 8, NR = 32, KC = 256, MC = 128, NC = 2048 };
 
-typedef void (*MicroKernel)(long kc, const float *a, const float *b, float *c, long ldc,
+// A micro-panel of op(A) is read where it lies: element (r, k) at a[k·aK + r·aR]. Packed panels have
+// aR = 1 (8 contiguous values per k); an A stored as it is used has aK = 1 (8 rows, each read along
+// k). Reading A in place saves copying it for every product: packing took a fifth of the products'
+// time in a training step (docs/PROFILE.md).
+typedef void (*MicroKernel)(long kc, const float *a, long aK, long aR, const float *b, float *c, long ldc,
                             int rows, int columns, bool accumulate);
 
 // MARK: - Micro-kernels: C[0..<rows, 0..<columns] (+)= Σ_k a[k][0..<MR] ⊗ b[k][0..<NR]
 
 // The portable kernel, written so that compilers vectorize it for whatever target they inline it into.
-static inline __attribute__((always_inline)) void micro_kernel_body(long kc, const float *a, const float *b, float *c,
-                                                                      long ldc, int rows, int columns, bool accumulate) {
+static inline __attribute__((always_inline)) void micro_kernel_body(long kc, const float *a, long aK, long aR, const float *b,
+                                                                      float *c, long ldc, int rows, int columns, bool accumulate) {
     float sums[MR][NR];
     memset(sums, 0, sizeof sums);
-    for (long k = 0; k < kc; k++, a += MR, b += NR) {
+    for (long k = 0; k < kc; k++, a += aK, b += NR) {
         for (int r = 0; r < MR; r++) {
-            const float scale = a[r];
+            const float scale = a[r * aR];
             for (int j = 0; j < NR; j++) sums[r][j] += scale * b[j];
         }
     }
@@ -35,24 +41,24 @@ static inline __attribute__((always_inline)) void micro_kernel_body(long kc, con
     }
 }
 
-static void micro_kernel_portable(long kc, const float *a, const float *b, float *c, long ldc,
+static void micro_kernel_portable(long kc, const float *a, long aK, long aR, const float *b, float *c, long ldc,
                                   int rows, int columns, bool accumulate) {
-    micro_kernel_body(kc, a, b, c, ldc, rows, columns, accumulate);
+    micro_kernel_body(kc, a, aK, aR, b, c, ldc, rows, columns, accumulate);
 }
 
 #if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
 #define UPWEIGHT_X86 1
-__attribute__((target("avx512f,fma")))
-static void micro_kernel_avx512(long kc, const float *a, const float *b, float *c, long ldc,
-                                int rows, int columns, bool accumulate) {
+// 16 accumulators (8 rows × 2 vectors of 16), 2 loads of B and 8 broadcasts of A per 16 FMAs.
+static inline __attribute__((always_inline, target("avx512f,fma"))) void micro_kernel_avx512_body(
+    long kc, const float *a, long aK, long aR, const float *b, float *c, long ldc, int rows, int columns, bool accumulate) {
     __m512 left[MR], right[MR];
 #pragma clang loop unroll(full)
     for (int r = 0; r < MR; r++) { left[r] = _mm512_setzero_ps(); right[r] = _mm512_setzero_ps(); }
-    for (long k = 0; k < kc; k++, a += MR, b += NR) {
+    for (long k = 0; k < kc; k++, a += aK, b += NR) {
         const __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);
 #pragma clang loop unroll(full)
         for (int r = 0; r < MR; r++) {
-            const __m512 scale = _mm512_set1_ps(a[r]);
+            const __m512 scale = _mm512_set1_ps(a[r * aR]);
             left[r] = _mm512_fmadd_ps(scale, b0, left[r]);
             right[r] = _mm512_fmadd_ps(scale, b1, right[r]);
         }
@@ -72,6 +78,15 @@ static void micro_kernel_avx512(long kc, const float *a, const float *b, float *
             _mm512_mask_storeu_ps(row + 16, rightMask, right[r]);
         }
     }
+}
+
+// Two specialisations, so that the compiler sees the constant stride: 8 contiguous values per k
+// (packed, or a transposed A), or 8 rows read along k (an A used as stored).
+__attribute__((target("avx512f,fma")))
+static void micro_kernel_avx512(long kc, const float *a, long aK, long aR, const float *b, float *c, long ldc,
+                                int rows, int columns, bool accumulate) {
+    if (aR == 1) micro_kernel_avx512_body(kc, a, aK, 1, b, c, ldc, rows, columns, accumulate);
+    else micro_kernel_avx512_body(kc, a, 1, aR, b, c, ldc, rows, columns, accumulate);
 }
 #endif
 
@@ -109,16 +124,27 @@ const char *upweight_gemm_kernel_name(void) {
 
 // MARK: - Packing (zero-padded to whole panels, so the micro-kernel never branches on edges)
 
-// packed[panel][k][r] = op(A)[i0 + panel·MR + r][k0 + k]
-static void pack_a(bool transposeA, const float *A, long lda, long i0, long k0, long mc, long kc, float *packed) {
-    for (long panel = 0; panel < mc; panel += MR) {
-        const long rows = mc - panel < MR ? mc - panel : MR;
-        for (long k = 0; k < kc; k++, packed += MR) {
-            for (long r = 0; r < rows; r++) {
-                const long i = i0 + panel + r;
-                packed[r] = transposeA ? A[(k0 + k) * lda + i] : A[i * lda + k0 + k];
-            }
-            for (long r = rows; r < MR; r++) packed[r] = 0;
+// packed[k][r] = op(A)[i0 + r][k0 + k] for r < rows, 0 after: the last, partial panel of rows
+// (read in place, it would run past the matrix).
+static void pack_a_panel(bool transposeA, const float *A, long lda, long i0, long k0, long rows, long kc, float *packed) {
+    for (long k = 0; k < kc; k++, packed += MR) {
+        for (long r = 0; r < rows; r++) {
+            const long i = i0 + r;
+            packed[r] = transposeA ? A[(k0 + k) * lda + i] : A[i * lda + k0 + k];
+        }
+        for (long r = rows; r < MR; r++) packed[r] = 0;
+    }
+}
+
+// packed[panel][k][r] = A[k0 + k][i0 + panel·MR + r] for whole panels of a transposed A (mc a
+// multiple of MR): read in place, its rows of 8 lie a row of A apart, and at the usual power-of-two
+// widths every one of them falls in the same L1 set (2 KiB apart: 2 sets; 4 KiB: 1).
+static void pack_a_transposed(const float *A, long lda, long i0, long k0, long mc, long kc, float *packed) {
+    for (long k = 0; k < kc; k++) {
+        const float *row = A + (k0 + k) * lda + i0;
+        for (long panel = 0; panel < mc / MR; panel++) {
+            float *target = packed + (panel * kc + k) * MR;
+            for (long r = 0; r < MR; r++) target[r] = row[panel * MR + r];
         }
     }
 }
@@ -162,28 +188,39 @@ void upweight_sgemm(bool transposeA, bool transposeB, long M, long N, long K,
     const MicroKernel kernel = select_kernel();
     const long ncMax = (N < NC ? N : NC) + NR;
     float *packedB = allocate_floats(KC * ncMax);
-    float *packedA = allocate_floats(KC * (MC + MR));
+    float *edgeA = allocate_floats(KC * MR);
+    float *packedA = transposeA ? allocate_floats(KC * MC) : NULL;
+    const long wholeRows = M / MR * MR;
     for (long jc = 0; jc < N; jc += NC) {
         const long nc = N - jc < NC ? N - jc : NC;
         for (long pc = 0; pc < K; pc += KC) {
             const long kc = K - pc < KC ? K - pc : KC;
             const bool addToC = accumulate || pc > 0;
             pack_b(transposeB, B, ldb, pc, jc, kc, nc, packedB);
+            if (wholeRows < M) pack_a_panel(transposeA, A, lda, wholeRows, pc, M - wholeRows, kc, edgeA);
             for (long ic = 0; ic < M; ic += MC) {
                 const long mc = M - ic < MC ? M - ic : MC;
-                pack_a(transposeA, A, lda, ic, pc, mc, kc, packedA);
+                const long wholeInBlock = ic + mc <= wholeRows ? mc : wholeRows - ic;
+                if (transposeA && wholeInBlock > 0) pack_a_transposed(A, lda, ic, pc, wholeInBlock, kc, packedA);
                 for (long jr = 0; jr < nc; jr += NR) {
                     const int columns = (int)(nc - jr < NR ? nc - jr : NR);
                     for (long ir = 0; ir < mc; ir += MR) {
-                        const int rows = (int)(mc - ir < MR ? mc - ir : MR);
-                        kernel(kc, packedA + ir * kc, packedB + jr * kc, C + (ic + ir) * ldc + jc + jr, ldc,
-                               rows, columns, addToC);
+                        const long i = ic + ir;
+                        float *c = C + i * ldc + jc + jr;
+                        if (i < wholeRows && transposeA) {
+                            kernel(kc, packedA + ir * kc, MR, 1, packedB + jr * kc, c, ldc, MR, columns, addToC);
+                        } else if (i < wholeRows) {
+                            kernel(kc, A + i * lda + pc, 1, lda, packedB + jr * kc, c, ldc, MR, columns, addToC);
+                        } else {
+                            kernel(kc, edgeA, MR, 1, packedB + jr * kc, c, ldc, (int)(M - i), columns, addToC);
+                        }
                     }
                 }
             }
         }
     }
     free(packedA);
+    free(edgeA);
     free(packedB);
 }
 

@@ -9,25 +9,31 @@ public enum Activation: String, CaseIterable, Sendable {
     /// tanh(z).
     case tanh
 
-    /// H = act(Z), elementwise.
-    package func apply(_ z: [Float]) -> [Float] {
-        switch self {
-        case .relu: return mapElements(z) { max($0, 0) }
-        case .gelu: return mapElements(z) { $0 * 0.5 * (1 + erff($0 * 0.70710678)) }
-        case .tanh: return mapElements(z) { tanhf($0) }
+    /// Z += b on every row, then H = act(Z), in one pass over Z: (N, b.count). From 64 rows on,
+    /// `threads` threads take blocks of rows; every element is the same arithmetic as `apply`.
+    package func applyAddingBias(_ bias: [Float], to z: inout [Float], threads: Int) -> [Float] {
+        addBiasThenMap(bias, to: &z, threads: threads) { z, h, bias, width in
+            // One loop per activation, each with its function inlined.
+            switch self {
+            case .relu: addBiasThenMap(row: z, into: h, bias: bias, width: width) { max($0, 0) }
+            case .gelu: addBiasThenMap(row: z, into: h, bias: bias, width: width) { $0 * 0.5 * (1 + erff($0 * 0.70710678)) }
+            case .tanh: addBiasThenMap(row: z, into: h, bias: bias, width: width) { tanhf($0) }
+            }
         }
     }
 
     /// dZ = dH ⊙ act′(Z), in place over `gradient` (dH in, dZ out); H = act(Z) saves tanh a call.
-    package func backward(_ z: [Float], _ h: [Float], gradient: inout [Float]) {
-        switch self {
-        case .relu:
-            updateElements(&gradient, with: z) { g, z in z <= 0 ? 0 : g }
-        case .gelu:
-            // d/dz z·Φ(z) = Φ(z) + z·φ(z), φ(z) = e^(−z²/2)/√(2π)
-            updateElements(&gradient, with: z) { g, x in g * (0.5 * (1 + erff(x * 0.70710678)) + x * 0.39894228 * expf(-0.5 * x * x)) }
-        case .tanh:
-            updateElements(&gradient, with: h) { g, h in g * (1 - h * h) }
+    package func backward(_ z: [Float], _ h: [Float], gradient: inout [Float], threads: Int) {
+        updateElements(&gradient, with: self == .tanh ? h : z, threads: threads) { g, x, count in
+            switch self {
+            case .relu:
+                updateElements(g, with: x, count: count) { g, z in z <= 0 ? 0 : g }
+            case .gelu:
+                // d/dz z·Φ(z) = Φ(z) + z·φ(z), φ(z) = e^(−z²/2)/√(2π)
+                updateElements(g, with: x, count: count) { g, x in g * (0.5 * (1 + erff(x * 0.70710678)) + x * 0.39894228 * expf(-0.5 * x * x)) }
+            case .tanh:
+                updateElements(g, with: x, count: count) { g, h in g * (1 - h * h) }
+            }
         }
     }
 }

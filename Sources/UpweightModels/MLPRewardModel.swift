@@ -123,16 +123,14 @@ public struct MLPRewardModel: Sendable, Equatable {
         for layer in hidden.indices {
             let (fanIn, fanOut) = (widths[layer], widths[layer + 1])
             // Z = H_{l−1}·W_l: (N, in)·(in, out) → (N, out)
-            var z = [Float](repeating: 0, count: rowCount * fanOut)
+            var z = productBuffer(count: rowCount * fanOut)
             if layer == 0 {
                 batch.multiplied(by: parameters[0], columns: fanOut, into: &z, threads: threads)
             } else {
                 multiplyMatrices(cache.outputs[layer - 1], parameters[2 * layer], into: &z, m: rowCount, n: fanOut, k: fanIn, threads: threads)
             }
-            // + b: (N, out) + (out)
-            addToEveryRow(parameters[2 * layer + 1], of: &z)
-            // H = act(Z)
-            cache.outputs.append(activation.apply(z))
+            // + b: (N, out) + (out), then H = act(Z)
+            cache.outputs.append(activation.applyAddingBias(parameters[2 * layer + 1], to: &z, threads: threads))
             cache.preActivations.append(z)
         }
         // r = H_L·v: (N, H_L)·(H_L) → (N)
@@ -163,7 +161,7 @@ public struct MLPRewardModel: Sendable, Equatable {
             // dZ = dH ⊙ act′(Z), in dH's buffer (dH is not needed again)
             var dZ: [Float] = []
             swap(&dZ, &dH)
-            activation.backward(cache.preActivations[layer], cache.outputs[layer], gradient: &dZ)
+            activation.backward(cache.preActivations[layer], cache.outputs[layer], gradient: &dZ, threads: threads)
             // db = Σ_n dZ[n]: (N, out) → (out)
             addColumnSums(of: dZ, into: &gradient.tensors[2 * layer + 1])
             // dW = H_{l−1}ᵀ·dZ: (in, N)·(N, out) → (in, out)
@@ -175,7 +173,7 @@ public struct MLPRewardModel: Sendable, Equatable {
             }
             // dH_{l−1} = dZ·W_lᵀ: (N, out)·(out, in) → (N, in)
             if layer > 0 {
-                dH = [Float](repeating: 0, count: rowCount * fanIn)
+                dH = productBuffer(count: rowCount * fanIn)
                 multiplyMatrices(dZ, parameters[2 * layer], transposingB: true, into: &dH, m: rowCount, n: fanIn, k: fanOut, threads: threads)
             }
         }

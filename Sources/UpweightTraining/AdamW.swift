@@ -120,7 +120,10 @@ public struct TensorAdamW: Sendable {
 
     /// One step of `model` from `gradient` (from MLPObjective): on sparse input only the listed rows of W₁.
     public mutating func update(_ model: inout MLPRewardModel, gradient: MLPGradient, rate: Double) {
-        let sparse = gradient.firstLayerRows.map { (index: 0, rows: $0, rowWidth: model.hidden[0]) }
+        // Rows in ascending order: the update then walks W₁ and its moments forward, which the
+        // hardware prefetches (in order of first appearance, every row was a jump). Rows are
+        // independent, so the order changes no bit.
+        let sparse = gradient.firstLayerRows.map { (index: 0, rows: $0.sorted(), rowWidth: model.hidden[0]) }
         update(&model.parameters, gradients: gradient.tensors, rate: rate, sparseTensor: sparse)
     }
 }

@@ -108,7 +108,14 @@ package struct MLPTrainable: MinibatchTrainable {
 
     package func weightByCategory(pairs: [Int]) -> [Double] { objective.weightByCategory(pairs: pairs) }
 
-    package var isFinite: Bool { model.parameters.allSatisfy { $0.allSatisfy(\.isFinite) } }
+    /// Every step checks what it changed, so on sparse input only the rows of W₁ the last batch
+    /// updated (the others are as the step that last changed them left them, and it checked them).
+    package var isFinite: Bool {
+        model.parameters.indices.allSatisfy { tensor in
+            if tensor == 0, let rows = gradient.firstLayerRows { return allFinite(model.parameters[0], rows: rows, width: model.hidden[0]) }
+            return allFinite(model.parameters[tensor], threads: objective.threads)
+        }
+    }
 
     package var rewardModel: RewardModel { .mlp(model) }
 

@@ -99,6 +99,11 @@ func relativeDistance(_ a: [Double], _ b: [Double]) -> Double {
     return (difference / reference).squareRoot()
 }
 
+/// `count` values uniform in [−scale, scale).
+func randomValues(_ count: Int, scale: Float = 1, _ generator: inout SplitMix64) -> [Float] {
+    (0..<count).map { _ in scale * Float(generator.nextUnit() * 2 - 1) }
+}
+
 /// Random dense pairs: every feature uniform in [−1, 1).
 func randomDensePairs(pairs: Int, dimension: Int, seed: UInt64) -> PairFeatures {
     var generator = SplitMix64(seed: seed)

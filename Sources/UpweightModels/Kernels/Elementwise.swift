@@ -6,26 +6,124 @@ import UpweightSupport
 // optimizers that call these read as the math. Every loop runs in one fixed order: the same bits on
 // every run and at any thread count.
 
-/// `transform` of every element, as a new array (an activation's forward).
-@inline(__always)
-package func mapElements(_ values: [Float], _ transform: (Float) -> Float) -> [Float] {
-    [Float](unsafeUninitializedCapacity: values.count) { result, initialized in
-        values.withUnsafeBufferPointer { source in
-            for index in source.indices { result[index] = transform(source[index]) }
+/// values[i] = update(values[i], other[i]) for every i, in place (an activation's backward),
+/// `rangeUpdate` calling `updateElements(_:with:count:)` on one run. From 2^14 elements on, `threads`
+/// threads take contiguous runs (no element depends on another).
+package func updateElements(_ values: inout [Float], with other: [Float], threads: Int,
+                            _ rangeUpdate: (_ values: UnsafeMutablePointer<Float>, _ other: UnsafePointer<Float>, _ count: Int) -> Void) {
+    precondition(values.count == other.count, "elementwise operands of different sizes")
+    guard !values.isEmpty else { return }
+    other.withUnsafeBufferPointer { other in
+        values.withUnsafeMutableBufferPointer { values in
+            let shared = UncheckedSendable((values.baseAddress!, other.baseAddress!))
+            let parts = values.count >= 1 << 14 ? max(1, threads) : 1
+            WorkerTeam.shared.run(parts: parts, threads: parts) { part in
+                let range = contiguousRanges(count: values.count, parts: parts)[part]
+                rangeUpdate(shared.value.0 + range.lowerBound, shared.value.1 + range.lowerBound, range.count)
+            }
         }
-        initialized = values.count
     }
 }
 
-/// values[i] = update(values[i], other[i]) for every i, in place (an activation's backward).
+/// values[i] = update(values[i], other[i]) for i in 0..<count: one run of `updateElements`.
 @inline(__always)
-package func updateElements(_ values: inout [Float], with other: [Float], _ update: (Float, Float) -> Float) {
-    precondition(values.count == other.count, "elementwise operands of different sizes")
-    other.withUnsafeBufferPointer { other in
-        values.withUnsafeMutableBufferPointer { values in
-            for index in values.indices { values[index] = update(values[index], other[index]) }
+package func updateElements(_ values: UnsafeMutablePointer<Float>, with other: UnsafePointer<Float>, count: Int,
+                            _ update: (Float, Float) -> Float) {
+    for index in 0..<count { values[index] = update(values[index], other[index]) }
+}
+
+/// matrix[n, c] += bias[c], then result[n, c] = transform(matrix[n, c]), for every row n of a
+/// (N, bias.count) matrix: a layer's bias and activation in one pass, `rowTransform` calling
+/// `addBiasThenMap(row:…)` for one row. From 64 rows on, `threads` threads take contiguous blocks of
+/// rows (no element depends on another).
+package func addBiasThenMap(_ bias: [Float], to matrix: inout [Float], threads: Int,
+                            _ rowTransform: (_ z: UnsafeMutablePointer<Float>, _ h: UnsafeMutablePointer<Float>,
+                                             _ bias: UnsafePointer<Float>, _ width: Int) -> Void) -> [Float] {
+    let width = bias.count
+    precondition(width > 0 && matrix.count % width == 0, "the matrix's rows are not as wide as the bias")
+    let rows = matrix.count / width
+    return [Float](unsafeUninitializedCapacity: matrix.count) { result, initialized in
+        bias.withUnsafeBufferPointer { bias in
+            matrix.withUnsafeMutableBufferPointer { matrix in
+                guard rows > 0 else { return }
+                let shared = UncheckedSendable((matrix.baseAddress!, result.baseAddress!, bias.baseAddress!))
+                let parts = rows >= 64 ? max(1, threads) : 1
+                WorkerTeam.shared.run(parts: parts, threads: parts) { part in
+                    let (matrix, result, bias) = shared.value
+                    for row in contiguousRanges(count: rows, parts: parts)[part] {
+                        rowTransform(matrix + row * width, result + row * width, bias, width)
+                    }
+                }
+            }
         }
+        initialized = matrix.count
     }
+}
+
+/// z[c] += bias[c], then h[c] = transform(z[c]), for c in 0..<width: one row of `addBiasThenMap`.
+@inline(__always)
+package func addBiasThenMap(row z: UnsafeMutablePointer<Float>, into h: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>,
+                            width: Int, _ transform: (Float) -> Float) {
+    for column in 0..<width {
+        z[column] += bias[column]
+        (h + column).initialize(to: transform(z[column]))
+    }
+}
+
+/// Whether every value is finite: x − x is 0 for a finite x and NaN for ±∞ or NaN, and a NaN stays
+/// in a sum; 16 lanes at a time (`allSatisfy(\.isFinite)` runs one value at a time: a 40th of a
+/// step), and from 2^16 values on in `threads` runs at once.
+package func allFinite(_ values: [Float], threads: Int = 1) -> Bool {
+    values.withUnsafeBufferPointer { values in
+        guard let base = values.baseAddress else { return true }
+        let parts = values.count >= 1 << 16 ? max(1, threads) : 1
+        let shared = UncheckedSendable(base)
+        let finite = UnsafeMutableBufferPointer<Bool>.allocate(capacity: parts)
+        defer { finite.deallocate() }
+        let results = UncheckedSendable(finite)
+        WorkerTeam.shared.run(parts: parts, threads: parts) { part in
+            let range = contiguousRanges(count: values.count, parts: parts)[part]
+            let start = shared.value + range.lowerBound
+            var sums = SIMD16<Float>()
+            var index = 0
+            while index + 16 <= range.count {
+                let vector = UnsafeRawPointer(start + index).loadUnaligned(as: SIMD16<Float>.self)
+                sums += vector - vector
+                index += 16
+            }
+            results.value.initializeElement(at: part, to: !sums.sum().isNaN && (index..<range.count).allSatisfy { start[$0].isFinite })
+        }
+        return finite.allSatisfy { $0 }
+    }
+}
+
+/// Whether the listed rows (each `width` long) hold only finite values: `allFinite` over the rows of
+/// W₁ a sparse batch updated, not all 2^18 of them (the check cost a fifth of a hashed-text epoch).
+package func allFinite(_ values: [Float], rows: [Int32], width: Int) -> Bool {
+    precondition(width > 0 && rows.allSatisfy { $0 >= 0 && (Int($0) + 1) * width <= values.count }, "a row outside the tensor")
+    return values.withUnsafeBufferPointer { values in
+        var sums = SIMD16<Float>()
+        var finite = true
+        for row in rows {
+            let start = values.baseAddress! + Int(row) * width
+            var index = 0
+            while index + 16 <= width {
+                let vector = UnsafeRawPointer(start + index).loadUnaligned(as: SIMD16<Float>.self)
+                sums += vector - vector
+                index += 16
+            }
+            while index < width {
+                finite = finite && start[index].isFinite
+                index += 1
+            }
+        }
+        return finite && !sums.sum().isNaN
+    }
+}
+
+/// A (count) buffer for a product to overwrite: its values are not set here.
+package func productBuffer(count: Int) -> [Float] {
+    [Float](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
 }
 
 /// Every element set to 0, in place.
@@ -166,14 +264,14 @@ package func updateLanes<Rule: LaneUpdate>(_ a: inout [Rule.Vector.Scalar], _ b:
                     let shared = UncheckedSendable((a.baseAddress!, b.baseAddress!, c.baseAddress!, d.baseAddress!))
                     if let rows {
                         let parts = rows.list.count * rows.width >= 1 << 16 ? threads : 1
-                        _ = parallelMap(parts: parts, threads: parts) { part in
+                        WorkerTeam.shared.run(parts: parts, threads: parts) { part in
                             for row in rows.list[contiguousRanges(count: rows.list.count, parts: parts)[part]] {
                                 updateLanes(shared.value, from: Int(row) * rows.width, count: rows.width, rule)
                             }
                         }
                     } else {
                         let parts = count >= 1 << 16 ? threads : 1
-                        _ = parallelMap(parts: parts, threads: parts) { part in
+                        WorkerTeam.shared.run(parts: parts, threads: parts) { part in
                             let range = contiguousRanges(count: count, parts: parts)[part]
                             updateLanes(shared.value, from: range.lowerBound, count: range.count, rule)
                         }

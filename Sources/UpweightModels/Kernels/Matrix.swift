@@ -4,7 +4,7 @@ import UpweightData
 
 // Threaded Float32 matrix products over contiguous row-major buffers. The single-threaded kernels
 // are in C (Sources/CKernels): a packed GEMM with an AVX-512 micro-kernel chosen at run time.
-// Threads split C into disjoint blocks of whole rows (or columns, when C is wider than tall), and a
+// Threads split C into disjoint blocks of whole columns (or rows, when C is narrow and tall), and a
 // C element's sum over k runs in the same order in every block, so the result does not depend on
 // the thread count at all.
 //
@@ -97,13 +97,15 @@ package func multiplyMatrices(_ a: UnsafePointer<Float>, transposingA: Bool = fa
     let ldb = transposingB ? k : n
     // Below ~1 MFLOP a second thread costs more to wake than it saves.
     let parts = m * n * k < 1 << 19 ? 1 : max(1, threads)
-    let splitRows = m >= n
+    // Columns when each part gets two or more panels of 32: a thread then packs only its own
+    // columns of B (A is read in place, never copied); rows would have every thread pack all of B.
+    let splitRows = (n + 31) / 32 < 2 * parts && m >= n
     // Blocks of whole micro-kernel tiles (8 rows or 32 columns), so no thread gets a ragged edge.
     let tiles = splitRows ? (m + 7) / 8 : (n + 31) / 32
     let tileSize = splitRows ? 8 : 32
     let extent = splitRows ? m : n
     let shared = UncheckedSendable((a, b, c))
-    _ = parallelMap(parts: min(parts, tiles), threads: parts) { part in
+    WorkerTeam.shared.run(parts: min(parts, tiles), threads: parts) { part in
         let (a, b, c) = shared.value
         let range = contiguousRanges(count: tiles, parts: min(parts, tiles))[part]
         let start = range.lowerBound * tileSize
@@ -136,7 +138,7 @@ package func multiplySparse(_ x: SparseBatch, _ w: UnsafePointer<Float>, columns
 {
     let parts = x.rowCount >= 64 ? max(1, threads) : 1
     let shared = UncheckedSendable((w, out))
-    _ = parallelMap(parts: parts, threads: parts) { part in
+    WorkerTeam.shared.run(parts: parts, threads: parts) { part in
         let (w, out) = shared.value
         let rows = contiguousRanges(count: x.rowCount, parts: parts)[part]
         upweight_sparse_times_dense(rows.count, x.rowStarts + rows.lowerBound, x.indices, x.values,
@@ -152,7 +154,7 @@ package func multiplySparseTransposed(_ x: SparseBatch, _ dOut: UnsafePointer<Fl
 {
     let parts = columns >= 64 && x.rowCount >= 64 ? max(1, threads) : 1
     let shared = UncheckedSendable((dOut, g))
-    _ = parallelMap(parts: parts, threads: parts) { part in
+    WorkerTeam.shared.run(parts: parts, threads: parts) { part in
         let (dOut, g) = shared.value
         // Blocks of 16 columns: one AVX-512 vector each.
         let blocks = contiguousRanges(count: (columns + 15) / 16, parts: parts)[part]
@@ -163,6 +165,38 @@ package func multiplySparseTransposed(_ x: SparseBatch, _ dOut: UnsafePointer<Fl
 
 /// Which GEMM micro-kernel this CPU runs: "avx512" or "portable".
 public var matrixKernelName: String { String(cString: upweight_gemm_kernel_name()) }
+
+extension DenseRows {
+    /// `top`'s rows `rows`, then `bottom`'s rows `rows` (both of one width): (2·rows.count, D), each row
+    /// copied once; from 64 rows on, `threads` threads copy halves.
+    package init(stacking top: DenseRows, _ bottom: DenseRows, rows: [Int], threads: Int) {
+        let width = top.dimension
+        precondition(bottom.dimension == width && rows.allSatisfy { $0 >= 0 && $0 < top.count && $0 < bottom.count },
+                     "rows outside the matrices")
+        guard !rows.isEmpty else {
+            self.init(dimension: width, values: [])
+            return
+        }
+        let values = [Float](unsafeUninitializedCapacity: 2 * rows.count * width) { target, initialized in
+            top.values.withUnsafeBufferPointer { top in
+                bottom.values.withUnsafeBufferPointer { bottom in
+                    let shared = UncheckedSendable((target.baseAddress!, top.baseAddress!, bottom.baseAddress!))
+                    let parts = rows.count >= 64 ? max(1, threads) : 1
+                    WorkerTeam.shared.run(parts: parts, threads: parts) { part in
+                        let (target, top, bottom) = shared.value
+                        for position in contiguousRanges(count: rows.count, parts: parts)[part] {
+                            let source = rows[position] * width
+                            (target + position * width).initialize(from: top + source, count: width)
+                            (target + (rows.count + position) * width).initialize(from: bottom + source, count: width)
+                        }
+                    }
+                }
+            }
+            initialized = 2 * rows.count * width
+        }
+        self.init(dimension: width, values: values)
+    }
+}
 
 extension FeatureMatrix {
     /// The given rows, in the given order, as a new matrix of the same kind: a batch for the kernels.

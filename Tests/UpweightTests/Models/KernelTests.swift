@@ -6,10 +6,6 @@ import XCTest
 
 /// The GEMM and sparse kernels against naive loops in Double, at odd sizes that cross every block edge.
 final class KernelTests: XCTestCase {
-    func randomValues(_ count: Int, _ generator: inout SplitMix64) -> [Float] {
-        (0..<count).map { _ in Float(generator.nextUnit() * 2 - 1) }
-    }
-
     /// op(A)·op(B) by the definition, in Double.
     func naiveProduct(_ a: [Float], transposingA: Bool, _ b: [Float], transposingB: Bool, m: Int, n: Int, k: Int) -> [Double] {
         var c = [Double](repeating: 0, count: m * n)

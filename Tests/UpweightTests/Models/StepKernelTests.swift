@@ -1,0 +1,130 @@
+import XCTest
+@testable import UpweightSupport
+@testable import UpweightData
+@testable import UpweightModels
+
+/// The pieces of a training step around the matrix products: the worker team that splits them, the
+/// batch gather, the fused bias and activation, the activation's derivative and the finiteness check,
+/// each against its definition, bit for bit on one and two threads.
+final class StepKernelTests: XCTestCase {
+    func test_the_worker_team_runs_every_part_once_and_a_nested_job_on_dispatch() {
+        for parts in [1, 2, 3, 17] {
+            var runs = [Int](repeating: 0, count: parts)
+            var nestedRuns = [Int](repeating: 0, count: parts * 5)
+            runs.withUnsafeMutableBufferPointer { runs in
+                nestedRuns.withUnsafeMutableBufferPointer { nested in
+                    let shared = UncheckedSendable((runs, nested))
+                    WorkerTeam.shared.run(parts: parts, threads: 2) { part in
+                        shared.value.0[part] += 1
+                        // The team is busy: a job started inside a part runs on Dispatch, not in a deadlock.
+                        WorkerTeam.shared.run(parts: 5, threads: 2) { inner in shared.value.1[part * 5 + inner] += 1 }
+                    }
+                }
+            }
+            XCTAssertEqual(runs, [Int](repeating: 1, count: parts), "\(parts) parts")
+            XCTAssertEqual(nestedRuns, [Int](repeating: 1, count: parts * 5), "\(parts) parts")
+        }
+        // Many small jobs in a row: each starts after the previous one has ended.
+        var total = 0
+        withUnsafeMutablePointer(to: &total) { total in
+            let shared = UncheckedSendable(total)
+            for _ in 0..<2_000 {
+                var slots = [Int](repeating: 0, count: 4)
+                slots.withUnsafeMutableBufferPointer { slots in
+                    let slots = UncheckedSendable(slots)
+                    WorkerTeam.shared.run(parts: 4, threads: 2) { slots.value[$0] = $0 + 1 }
+                }
+                shared.value.pointee += slots.reduce(0, +)
+            }
+        }
+        XCTAssertEqual(total, 2_000 * 10)
+    }
+
+    func test_stacked_dense_rows_are_the_chosen_then_the_rejected_rows_in_order() {
+        var generator = SplitMix64(seed: 3)
+        let (count, width) = (300, 37)
+        let chosen = DenseRows(dimension: width, values: randomValues(count * width, scale: 2, &generator))
+        let rejected = DenseRows(dimension: width, values: randomValues(count * width, scale: 2, &generator))
+        let rows = (0..<130).map { _ in Int(generator.next() % UInt64(count)) }
+        var expected: [Float] = []
+        for row in rows { expected += chosen.values[row * width..<(row + 1) * width] }
+        for row in rows { expected += rejected.values[row * width..<(row + 1) * width] }
+        for threads in [1, 2] {
+            let stacked = DenseRows(stacking: chosen, rejected, rows: rows, threads: threads)
+            XCTAssertEqual(stacked.dimension, width)
+            XCTAssertEqual(stacked.values.map(\.bitPattern), expected.map(\.bitPattern), "\(threads) threads")
+        }
+        XCTAssertEqual(DenseRows(stacking: chosen, rejected, rows: [], threads: 2).values, [])
+        let features = PairFeatures(chosen: .dense(chosen), rejected: .dense(rejected))
+        guard case .dense(let batch) = features.stackingRows(of: rows, threads: 2) else { return XCTFail("not dense") }
+        XCTAssertEqual(batch.values, expected)
+    }
+
+    /// act(z) by its definition, in Double, for a tolerance check beside the bit-for-bit ones.
+    func reference(_ activation: Activation, _ z: Double) -> Double {
+        switch activation {
+        case .relu: return max(z, 0)
+        case .gelu: return z * 0.5 * (1 + erf(z / 2.0.squareRoot()))
+        case .tanh: return tanh(z)
+        }
+    }
+
+    func test_bias_and_activation_in_one_pass_match_their_definitions_on_any_thread_count() {
+        var generator = SplitMix64(seed: 11)
+        let (rows, width) = (70, 40)  // 70 rows: two blocks of rows on two threads
+        let z = randomValues(rows * width, scale: 2, &generator)
+        let bias = randomValues(width, scale: 2, &generator)
+        for activation in Activation.allCases {
+            var outputs: [[Float]] = []
+            for threads in [1, 2] {
+                var added = z
+                let h = activation.applyAddingBias(bias, to: &added, threads: threads)
+                for index in z.indices {
+                    XCTAssertEqual(added[index], z[index] + bias[index % width], "Z + b, \(activation)")
+                    XCTAssertEqual(Double(h[index]), reference(activation, Double(added[index])), accuracy: 2e-6, "\(activation)")
+                }
+                outputs.append(h)
+            }
+            XCTAssertEqual(outputs[0].map(\.bitPattern), outputs[1].map(\.bitPattern), "\(activation)")
+        }
+    }
+
+    func test_the_activation_derivative_matches_finite_differences_on_any_thread_count() {
+        var generator = SplitMix64(seed: 12)
+        let count = 1 << 14 + 5  // past the two-thread threshold, with a ragged end
+        let z = randomValues(count, scale: 2, &generator)
+        let upstream = randomValues(count, scale: 2, &generator)
+        for activation in Activation.allCases {
+            var noBias = z
+            let h = activation.applyAddingBias([0], to: &noBias, threads: 1)
+            var results: [[Float]] = []
+            for threads in [1, 2] {
+                var gradient = upstream
+                activation.backward(z, h, gradient: &gradient, threads: threads)
+                results.append(gradient)
+            }
+            XCTAssertEqual(results[0].map(\.bitPattern), results[1].map(\.bitPattern), "\(activation)")
+            for index in stride(from: 0, to: count, by: 97) where abs(z[index]) > 1e-2 {
+                let step = 1e-4
+                let slope = (reference(activation, Double(z[index]) + step) - reference(activation, Double(z[index]) - step)) / (2 * step)
+                XCTAssertEqual(Double(results[0][index]), Double(upstream[index]) * slope, accuracy: 1e-4, "\(activation) at \(z[index])")
+            }
+        }
+    }
+
+    func test_all_finite_finds_one_bad_value_anywhere() {
+        for count in [0, 5, 16, 33, 1 << 16 + 3] {
+            let values = [Float](repeating: 1.5, count: count)
+            XCTAssertTrue(allFinite(values, threads: 2), "\(count) values")
+            for position in Set([0, count / 2, count - 1]) where position >= 0 && position < count {
+                for bad in [Float.nan, .infinity, -.infinity] {
+                    var spoiled = values
+                    spoiled[position] = bad
+                    XCTAssertFalse(allFinite(spoiled, threads: 1), "\(bad) at \(position) of \(count)")
+                    XCTAssertFalse(allFinite(spoiled, threads: 2), "\(bad) at \(position) of \(count)")
+                }
+            }
+        }
+        XCTAssertTrue(allFinite([.greatestFiniteMagnitude, -.greatestFiniteMagnitude, .leastNonzeroMagnitude]))
+    }
+}
