@@ -10,7 +10,7 @@ public enum Activation: String, CaseIterable, Sendable {
     case tanh
 
     /// Z += b on every row, then H = act(Z), in one pass over Z: (N, b.count). From 64 rows on,
-    /// `threads` threads take blocks of rows; every element is the same arithmetic as `apply`.
+    /// `threads` threads take blocks of rows; no element's arithmetic depends on the split.
     package func applyAddingBias(_ bias: [Float], to z: inout [Float], threads: Int) -> [Float] {
         addBiasThenMap(bias, to: &z, threads: threads) { z, h, bias, width in
             // One loop per activation, each with its function inlined.

@@ -148,9 +148,6 @@ extension PairFeatures {
             return .dense(DenseRows(stacking: top, bottom, rows: Array(pairs), threads: threads))
         }
         switch (chosen.gatheringRows(pairs), rejected.gatheringRows(pairs)) {
-        case (.dense(var top), .dense(let bottom)):
-            top.values.append(contentsOf: bottom.values)
-            return .dense(top)
         case (.sparse(var top), .sparse(let bottom)):
             top.append(contentsOf: bottom)
             return .sparse(top)

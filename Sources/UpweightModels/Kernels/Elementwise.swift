@@ -1,10 +1,11 @@
 import UpweightSupport
 
 // Elementwise and row-by-row loops over row-major Float32 matrices held in arrays: the MLP's bias,
-// activation and output layer, the L2 term, and the optimizer's update. Each takes and returns
-// arrays, checks their sizes, and keeps its pointers inside, so the models, objectives and
-// optimizers that call these read as the math. Every loop runs in one fixed order: the same bits on
-// every run and at any thread count.
+// activation and output layer, the L2 term, the finiteness check and the optimizer's update. Each
+// takes and returns arrays, checks their sizes, and keeps its pointers inside, so the models,
+// objectives and optimizers that call these read as the math (the one-row helpers that an
+// activation inlines take the pointers their array form hands them). No element's arithmetic
+// depends on how the work is split: the same bits on every run and at any thread count.
 
 /// values[i] = update(values[i], other[i]) for every i, in place (an activation's backward),
 /// `rangeUpdate` calling `updateElements(_:with:count:)` on one run. From 2^14 elements on, `threads`
@@ -138,20 +139,6 @@ package func setRowsToZero(_ values: inout [Float], rows: [Int32], width: Int) {
             let start = Int(row) * width
             precondition(row >= 0 && start + width <= values.count, "row outside the matrix")
             (values.baseAddress! + start).update(repeating: 0, count: width)
-        }
-    }
-}
-
-/// matrix[n, c] += vector[c] for every row n of a (N, vector.count) matrix (a bias).
-package func addToEveryRow(_ vector: [Float], of matrix: inout [Float]) {
-    let width = vector.count
-    precondition(width > 0 && matrix.count % width == 0, "the matrix's rows are not as wide as the vector")
-    vector.withUnsafeBufferPointer { vector in
-        matrix.withUnsafeMutableBufferPointer { matrix in
-            for start in stride(from: 0, to: matrix.count, by: width) {
-                let row = matrix.baseAddress! + start
-                for column in 0..<width { row[column] += vector[column] }
-            }
         }
     }
 }
