@@ -71,9 +71,8 @@ package func addBiasThenMap(row z: UnsafeMutablePointer<Float>, into h: UnsafeMu
     }
 }
 
-/// Whether every value is finite: x − x is 0 for a finite x and NaN for ±∞ or NaN, and a NaN stays
-/// in a sum; 16 lanes at a time (`allSatisfy(\.isFinite)` runs one value at a time: a 40th of a
-/// step), and from 2^16 values on in `threads` runs at once.
+/// Whether every value is finite, from 2^16 values on in `threads` runs at once (`allSatisfy(\.isFinite)`
+/// runs one value at a time: a 40th of a step).
 package func allFinite(_ values: [Float], threads: Int = 1) -> Bool {
     values.withUnsafeBufferPointer { values in
         guard let base = values.baseAddress else { return true }
@@ -84,15 +83,7 @@ package func allFinite(_ values: [Float], threads: Int = 1) -> Bool {
         let results = UncheckedSendable(finite)
         WorkerTeam.shared.run(parts: parts, threads: parts) { part in
             let range = contiguousRanges(count: values.count, parts: parts)[part]
-            let start = shared.value + range.lowerBound
-            var sums = SIMD16<Float>()
-            var index = 0
-            while index + 16 <= range.count {
-                let vector = UnsafeRawPointer(start + index).loadUnaligned(as: SIMD16<Float>.self)
-                sums += vector - vector
-                index += 16
-            }
-            results.value.initializeElement(at: part, to: !sums.sum().isNaN && (index..<range.count).allSatisfy { start[$0].isFinite })
+            results.value.initializeElement(at: part, to: allFinite(shared.value + range.lowerBound, count: range.count))
         }
         return finite.allSatisfy { $0 }
     }
@@ -103,23 +94,22 @@ package func allFinite(_ values: [Float], threads: Int = 1) -> Bool {
 package func allFinite(_ values: [Float], rows: [Int32], width: Int) -> Bool {
     precondition(width > 0 && rows.allSatisfy { $0 >= 0 && (Int($0) + 1) * width <= values.count }, "a row outside the tensor")
     return values.withUnsafeBufferPointer { values in
-        var sums = SIMD16<Float>()
-        var finite = true
-        for row in rows {
-            let start = values.baseAddress! + Int(row) * width
-            var index = 0
-            while index + 16 <= width {
-                let vector = UnsafeRawPointer(start + index).loadUnaligned(as: SIMD16<Float>.self)
-                sums += vector - vector
-                index += 16
-            }
-            while index < width {
-                finite = finite && start[index].isFinite
-                index += 1
-            }
-        }
-        return finite && !sums.sum().isNaN
+        rows.allSatisfy { allFinite(values.baseAddress! + Int($0) * width, count: width) }
     }
+}
+
+/// Whether `count` values from `start` are finite, 16 lanes at a time: x − x is 0 for a finite x and
+/// NaN for ±∞ or NaN, and a NaN stays in a sum.
+@inline(__always)
+private func allFinite(_ start: UnsafePointer<Float>, count: Int) -> Bool {
+    var sums = SIMD16<Float>()
+    var index = 0
+    while index + 16 <= count {
+        let vector = UnsafeRawPointer(start + index).loadUnaligned(as: SIMD16<Float>.self)
+        sums += vector - vector
+        index += 16
+    }
+    return !sums.sum().isNaN && (index..<count).allSatisfy { start[$0].isFinite }
 }
 
 /// A (count) buffer for a product to overwrite: its values are not set here.
