@@ -134,7 +134,7 @@ public struct MLPRewardModel: Sendable, Equatable {
             cache.preActivations.append(z)
         }
         // r = H_L·v: (N, H_L)·(H_L) → (N)
-        cache.rewards = rowDotProducts(cache.outputs[hidden.count - 1], parameters[parameters.count - 1])
+        cache.rewards = rowDotProducts(cache.outputs[hidden.count - 1], parameters[parameters.count - 1], threads: threads)
         return cache
     }
 
@@ -155,7 +155,7 @@ public struct MLPRewardModel: Sendable, Equatable {
         }
         // dv = H_Lᵀ·dr: (H_L, N)·(N) → (H_L);   dH_L = dr ⊗ v: (N) ⊗ (H_L) → (N, H_L)
         addTransposedProduct(of: cache.outputs[layers - 1], rewardGradient, into: &gradient.tensors[2 * layers])
-        var dH = outerProduct(rewardGradient, parameters[2 * layers])
+        var dH = outerProduct(rewardGradient, parameters[2 * layers], threads: threads)
         for layer in stride(from: layers - 1, through: 0, by: -1) {
             let (fanIn, fanOut) = (widths[layer], widths[layer + 1])
             // dZ = dH ⊙ act′(Z), in dH's buffer (dH is not needed again)

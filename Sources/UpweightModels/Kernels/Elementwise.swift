@@ -17,9 +17,7 @@ package func updateElements(_ values: inout [Float], with other: [Float], thread
     other.withUnsafeBufferPointer { other in
         values.withUnsafeMutableBufferPointer { values in
             let shared = UncheckedSendable((values.baseAddress!, other.baseAddress!))
-            let parts = values.count >= 1 << 14 ? max(1, threads) : 1
-            WorkerTeam.shared.run(parts: parts, threads: parts) { part in
-                let range = contiguousRanges(count: values.count, parts: parts)[part]
+            WorkerTeam.shared.forEachRange(of: values.count, from: 1 << 14, threads: threads) { range in
                 rangeUpdate(shared.value.0 + range.lowerBound, shared.value.1 + range.lowerBound, range.count)
             }
         }
@@ -48,10 +46,9 @@ package func addBiasThenMap(_ bias: [Float], to matrix: inout [Float], threads: 
             matrix.withUnsafeMutableBufferPointer { matrix in
                 guard rows > 0 else { return }
                 let shared = UncheckedSendable((matrix.baseAddress!, result.baseAddress!, bias.baseAddress!))
-                let parts = rows >= 64 ? max(1, threads) : 1
-                WorkerTeam.shared.run(parts: parts, threads: parts) { part in
+                WorkerTeam.shared.forEachRange(of: rows, from: 64, threads: threads) { block in
                     let (matrix, result, bias) = shared.value
-                    for row in contiguousRanges(count: rows, parts: parts)[part] {
+                    for row in block {
                         rowTransform(matrix + row * width, result + row * width, bias, width)
                     }
                 }
@@ -147,14 +144,23 @@ package func addColumnSums(of matrix: [Float], into sums: inout [Float]) {
     }
 }
 
-/// M·v for a (N, v.count) matrix M → (N): one dot product per row.
-package func rowDotProducts(_ matrix: [Float], _ vector: [Float]) -> [Float] {
+/// M·v for a (N, v.count) matrix M → (N): one dot product per row. From 64 rows on, `threads` threads
+/// take the blocks of rows that `addBiasThenMap` gave them (the rows are still in their caches).
+package func rowDotProducts(_ matrix: [Float], _ vector: [Float], threads: Int = 1) -> [Float] {
     let width = vector.count
     precondition(width > 0 && matrix.count % width == 0, "the matrix's rows are not as wide as the vector")
-    return matrix.withUnsafeBufferPointer { matrix in
-        vector.withUnsafeBufferPointer { vector in
-            (0..<(matrix.count / width)).map { dotProduct(matrix.baseAddress! + $0 * width, vector.baseAddress!, count: width) }
+    let rows = matrix.count / width
+    return [Float](unsafeUninitializedCapacity: rows) { result, initialized in
+        matrix.withUnsafeBufferPointer { matrix in
+            vector.withUnsafeBufferPointer { vector in
+                let shared = UncheckedSendable((result.baseAddress, matrix.baseAddress, vector.baseAddress!))
+                WorkerTeam.shared.forEachRange(of: rows, from: 64, threads: threads) { block in
+                    let (result, matrix, vector) = shared.value
+                    for row in block { (result! + row).initialize(to: dotProduct(matrix! + row * width, vector, count: width)) }
+                }
+            }
         }
+        initialized = rows
     }
 }
 
@@ -172,14 +178,21 @@ package func addTransposedProduct(of matrix: [Float], _ scales: [Float], into su
     }
 }
 
-/// result[n, c] = column[n]·row[c]: the (column.count, row.count) outer product.
-package func outerProduct(_ column: [Float], _ row: [Float]) -> [Float] {
+/// result[n, c] = column[n]·row[c]: the (column.count, row.count) outer product. From 64 rows on,
+/// `threads` threads write blocks of rows.
+package func outerProduct(_ column: [Float], _ row: [Float], threads: Int = 1) -> [Float] {
     let width = row.count
     return [Float](unsafeUninitializedCapacity: column.count * width) { result, initialized in
         row.withUnsafeBufferPointer { row in
-            for (index, scale) in column.enumerated() {
-                let target = result.baseAddress! + index * width
-                for position in 0..<width { target[position] = scale * row[position] }
+            column.withUnsafeBufferPointer { column in
+                let shared = UncheckedSendable((result.baseAddress, row.baseAddress, column.baseAddress))
+                WorkerTeam.shared.forEachRange(of: column.count, from: 64, threads: threads) { block in
+                    let (result, row, column) = shared.value
+                    for index in block {
+                        let (target, scale) = (result! + index * width, column![index])
+                        for position in 0..<width { (target + position).initialize(to: scale * row![position]) }
+                    }
+                }
             }
         }
         initialized = column.count * width

@@ -60,6 +60,59 @@ final class StepKernelTests: XCTestCase {
         XCTAssertEqual(batch.values, expected)
     }
 
+    func test_ranges_cover_every_index_once_and_split_only_from_the_minimum() {
+        for (count, minimum) in [(0, 1), (1, 1), (5, 10), (63, 64), (64, 64), (1_001, 64)] {
+            var covered = [Int](repeating: 0, count: count)
+            // On two threads there are at most two blocks: the one from 0 and the one after it.
+            var blocks = [0, 0]
+            covered.withUnsafeMutableBufferPointer { covered in
+                blocks.withUnsafeMutableBufferPointer { blocks in
+                    let shared = UncheckedSendable((covered, blocks))
+                    WorkerTeam.shared.forEachRange(of: count, from: minimum, threads: 2) { range in
+                        for index in range { shared.value.0[index] += 1 }
+                        shared.value.1[range.lowerBound == 0 ? 0 : 1] += 1
+                    }
+                }
+            }
+            XCTAssertEqual(covered, [Int](repeating: 1, count: count), "count \(count)")
+            XCTAssertEqual(blocks, count >= minimum && count > 1 ? [1, 1] : [1, 0], "count \(count), split from \(minimum)")
+        }
+    }
+
+    func test_the_output_layer_and_its_gradient_match_their_definitions_on_any_thread_count() {
+        var generator = SplitMix64(seed: 5)
+        let (rows, width) = (130, 37)  // 130 rows: two blocks on two threads
+        let hidden = randomValues(rows * width, scale: 2, &generator)
+        let v = randomValues(width, scale: 1, &generator)
+        let dr = randomValues(rows, scale: 1, &generator)
+        // r[n] = Σ_c H[n, c]·v[c] in Double; dH[n, c] = dr[n]·v[c], one product, exact in Float.
+        let rewards = (0..<rows).map { n in (0..<width).reduce(0.0) { $0 + Double(hidden[n * width + $1]) * Double(v[$1]) } }
+        let outer = (0..<rows * width).map { dr[$0 / width] * v[$0 % width] }
+        var bits: [[UInt32]] = []
+        for threads in [1, 2] {
+            let computed = rowDotProducts(hidden, v, threads: threads)
+            XCTAssertEqual(computed.count, rows)
+            for (got, want) in zip(computed, rewards) { XCTAssertEqual(Double(got), want, accuracy: 1e-4 * (1 + abs(want))) }
+            XCTAssertEqual(outerProduct(dr, v, threads: threads).map(\.bitPattern), outer.map(\.bitPattern), "\(threads) threads")
+            bits.append(computed.map(\.bitPattern))
+        }
+        XCTAssertEqual(bits[0], bits[1], "the rewards depend on the thread count")
+        XCTAssertEqual(rowDotProducts([], v, threads: 2), [])
+        XCTAssertEqual(outerProduct([], v, threads: 2), [])
+    }
+
+    func test_gathered_dense_rows_are_the_listed_rows_in_order() {
+        var generator = SplitMix64(seed: 8)
+        let width = 19
+        let matrix = DenseRows(dimension: width, values: randomValues(50 * width, scale: 3, &generator))
+        let rows = [49, 0, 7, 7, 23]
+        guard case .dense(let gathered) = FeatureMatrix.dense(matrix).gatheringRows(rows) else { return XCTFail("not dense") }
+        XCTAssertEqual(gathered.dimension, width)
+        XCTAssertEqual(gathered.values, rows.flatMap { matrix.values[$0 * width..<($0 + 1) * width] })
+        guard case .dense(let none) = FeatureMatrix.dense(matrix).gatheringRows([Int]()) else { return XCTFail("not dense") }
+        XCTAssertEqual(none.count, 0)
+    }
+
     /// act(z) by its definition, in Double, for a tolerance check beside the bit-for-bit ones.
     func reference(_ activation: Activation, _ z: Double) -> Double {
         switch activation {
