@@ -146,7 +146,7 @@ public struct MLPRewardModel: Sendable, Equatable {
         let rowCount = batch.rowCount
         let widths = widths
         let layers = hidden.count
-        gradient.prepare(for: self, sparseInput: batch.isSparse, accumulating: accumulating)
+        gradient.prepare(for: self, sparseInput: batch.isSparse, accumulating: accumulating, threads: threads)
         if case .sparse(let rows) = batch { gradient.listRows(of: rows) }
         guard rowCount > 0 else {
             // No rows: a zero gradient (a dense dW₁ is otherwise left for its GEMM to overwrite).
@@ -194,7 +194,7 @@ public struct MLPGradient: Sendable {
 
     /// Sizes the tensors for `model` and zeroes them (unless `accumulating`). A sparse dW₁ is zeroed
     /// only in the rows the previous batch touched, and the rows this batch will touch are listed.
-    package mutating func prepare(for model: MLPRewardModel, sparseInput: Bool, accumulating: Bool) {
+    package mutating func prepare(for model: MLPRewardModel, sparseInput: Bool, accumulating: Bool, threads: Int = 1) {
         let sizes = model.parameters.map(\.count)
         if tensors.map(\.count) != sizes {
             tensors = sizes.map { [Float](repeating: 0, count: $0) }
@@ -203,7 +203,7 @@ public struct MLPGradient: Sendable {
         } else if !accumulating {
             for index in 1..<tensors.count { setToZero(&tensors[index]) }
             if let rows = firstLayerRows {
-                setRowsToZero(&tensors[0], rows: rows, width: model.hidden[0])
+                setRowsToZero(&tensors[0], rows: rows, width: model.hidden[0], threads: threads)
                 for row in rows { rowIsListed[Int(row)] = false }
                 firstLayerRows = []
             }

@@ -120,4 +120,15 @@ extension WorkerTeam {
         let parts = count >= minimum ? max(1, min(threads, count)) : 1
         run(parts: parts, threads: parts) { part in body((count * part / parts)..<(count * (part + 1) / parts)) }
     }
+
+    /// As `forEachRange`, keeping what `body` returns for each range, in the ranges' order.
+    @inlinable package func mapRanges<Result>(of count: Int, from minimum: Int, threads: Int, _ body: (Range<Int>) -> Result) -> [Result] {
+        let parts = count >= minimum ? max(1, min(threads, count)) : 1
+        var results = [Result?](repeating: nil, count: parts)
+        results.withUnsafeMutableBufferPointer { results in
+            let slots = UncheckedSendable(results)
+            run(parts: parts, threads: parts) { part in slots.value[part] = body((count * part / parts)..<(count * (part + 1) / parts)) }
+        }
+        return results.map { $0! }
+    }
 }

@@ -123,7 +123,7 @@ public struct TensorAdamW: Sendable {
         // Rows in ascending order: the update then walks W₁ and its moments forward, which the
         // hardware prefetches (in order of first appearance, every row was a jump). Rows are
         // independent, so the order changes no bit.
-        let sparse = gradient.firstLayerRows.map { (index: 0, rows: $0.sorted(), rowWidth: model.hidden[0]) }
+        let sparse = gradient.firstLayerRows.map { (index: 0, rows: radixSorted($0), rowWidth: model.hidden[0]) }
         update(&model.parameters, gradients: gradient.tensors, rate: rate, sparseTensor: sparse)
     }
 }

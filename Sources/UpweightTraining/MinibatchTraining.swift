@@ -112,7 +112,7 @@ package struct MLPTrainable: MinibatchTrainable {
     /// updated (the others are as the step that last changed them left them, and it checked them).
     package var isFinite: Bool {
         model.parameters.indices.allSatisfy { tensor in
-            if tensor == 0, let rows = gradient.firstLayerRows { return allFinite(model.parameters[0], rows: rows, width: model.hidden[0]) }
+            if tensor == 0, let rows = gradient.firstLayerRows { return allFinite(model.parameters[0], rows: rows, width: model.hidden[0], threads: objective.threads) }
             return allFinite(model.parameters[tensor], threads: objective.threads)
         }
     }

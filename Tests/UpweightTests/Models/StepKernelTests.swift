@@ -180,4 +180,51 @@ final class StepKernelTests: XCTestCase {
         }
         XCTAssertTrue(allFinite([.greatestFiniteMagnitude, -.greatestFiniteMagnitude, .leastNonzeroMagnitude]))
     }
+
+    func test_listed_rows_are_checked_and_zeroed_on_any_thread_count() {
+        // 3,000 rows of 32: 96,000 values, above the 2^16 from which two threads share the list.
+        let (rowCount, width) = (3_000, 32)
+        var generator = SplitMix64(seed: 21)
+        let values = randomValues(rowCount * width, scale: 1, &generator)
+        let listed: [Int32] = stride(from: 2_999, through: 0, by: -3).map(Int32.init)  // 1,000 rows, descending
+        for threads in [1, 2] {
+            XCTAssertTrue(allFinite(values, rows: listed, width: width, threads: threads))
+            XCTAssertTrue(allFinite(values, rows: [], width: width, threads: threads))
+            for row in [listed.first!, listed[500], listed.last!] {
+                var spoiled = values
+                spoiled[Int(row) * width + width - 1] = .nan
+                XCTAssertFalse(allFinite(spoiled, rows: listed, width: width, threads: threads), "row \(row), \(threads) threads")
+                // A bad value in a row that is not listed is not looked at.
+                XCTAssertTrue(allFinite(spoiled, rows: listed.filter { $0 != row }, width: width, threads: threads))
+            }
+            var zeroed = values
+            setRowsToZero(&zeroed, rows: listed, width: width, threads: threads)
+            let isListed = Set(listed.map(Int.init))
+            for row in 0..<rowCount {
+                let slice = Array(zeroed[row * width..<(row + 1) * width])
+                XCTAssertEqual(slice, isListed.contains(row) ? [Float](repeating: 0, count: width) : Array(values[row * width..<(row + 1) * width]),
+                               "row \(row), \(threads) threads")
+            }
+        }
+    }
+
+    func test_mapped_ranges_come_back_in_order() {
+        for count in [0, 1, 7, 100_000] {
+            let ranges = WorkerTeam.shared.mapRanges(of: count, from: 8, threads: 2) { $0 }
+            XCTAssertEqual(ranges.first?.lowerBound, 0)
+            XCTAssertEqual(ranges.last?.upperBound, count)
+            XCTAssertEqual(ranges.count, count >= 8 ? 2 : 1)
+            XCTAssertTrue(zip(ranges, ranges.dropFirst()).allSatisfy { $0.upperBound == $1.lowerBound })
+        }
+    }
+
+    func test_radix_sorted_rows_match_sorted() {
+        var generator = SplitMix64(seed: 13)
+        for (count, bound) in [(0, 10), (1, 10), (255, 1 << 18), (256, 1 << 18), (20_000, 1 << 18), (5_000, Int(Int32.max)), (3_000, 7)] {
+            let values = (0..<count).map { _ in Int32(generator.next() % UInt64(bound)) }
+            XCTAssertEqual(radixSorted(values), values.sorted(), "\(count) values below \(bound)")
+        }
+        XCTAssertEqual(radixSorted([Int32](repeating: 0, count: 300)), [Int32](repeating: 0, count: 300))
+        XCTAssertEqual(radixSorted([Int32.max] + [Int32](repeating: 1, count: 299)), [Int32](repeating: 1, count: 299) + [Int32.max])
+    }
 }
