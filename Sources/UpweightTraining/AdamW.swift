@@ -80,6 +80,9 @@ public struct TensorAdamW: Sendable {
     /// Threads for the update of large tensors; the result does not depend on it.
     public var threads: Int
     public private(set) var step = 0
+    /// Whether every parameter the last step wrote is finite (checked as it was written); true
+    /// before the first step and after a restore, whose values were checked as they were read.
+    public private(set) var lastStepWasFinite = true
     private var firstMoments: [[Float]] = []
     private var secondMoments: [[Float]] = []
 
@@ -89,6 +92,7 @@ public struct TensorAdamW: Sendable {
     /// Puts back what a checkpoint saved (MinibatchTraining.swift).
     package mutating func restoreState(step: Int, firstMoments: [[Float]], secondMoments: [[Float]]) {
         self.step = step
+        lastStepWasFinite = true
         self.firstMoments = step == 0 ? [] : firstMoments
         self.secondMoments = step == 0 ? [] : secondMoments
     }
@@ -111,11 +115,13 @@ public struct TensorAdamW: Sendable {
         }
         step += 1
         let rule = AdamWRule<SIMD16<Float>>(step: step, rate: rate, beta1: beta1, beta2: beta2, epsilon: epsilon, decay: weightDecay)
+        var finite = true
         for tensor in tensors.indices {
             let rows = sparseTensor.flatMap { $0.index == tensor ? (list: $0.rows, width: $0.rowWidth) : nil }
-            updateLanes(&tensors[tensor], &firstMoments[tensor], &secondMoments[tensor], reading: gradients[tensor],
-                        rows: rows, threads: threads, rule)
+            finite = updateLanes(&tensors[tensor], &firstMoments[tensor], &secondMoments[tensor], reading: gradients[tensor],
+                                 rows: rows, threads: threads, rule) && finite
         }
+        lastStepWasFinite = finite
     }
 
     /// One step of `model` from `gradient` (from MLPObjective): on sparse input only the listed rows of W₁.

@@ -108,14 +108,11 @@ package struct MLPTrainable: MinibatchTrainable {
 
     package func weightByCategory(pairs: [Int]) -> [Double] { objective.weightByCategory(pairs: pairs) }
 
-    /// Every step checks what it changed, so on sparse input only the rows of W₁ the last batch
-    /// updated (the others are as the step that last changed them left them, and it checked them).
-    package var isFinite: Bool {
-        model.parameters.indices.allSatisfy { tensor in
-            if tensor == 0, let rows = gradient.firstLayerRows { return allFinite(model.parameters[0], rows: rows, width: model.hidden[0], threads: objective.threads) }
-            return allFinite(model.parameters[tensor], threads: objective.threads)
-        }
-    }
+    /// Every step checks what it changed, as it writes it (TensorAdamW): on sparse input only the
+    /// rows of W₁ the last batch updated (the others are as the step that last changed them left
+    /// them, and it checked them). The parameters change nowhere else: the first ones are drawn
+    /// finite, and a checkpoint's are checked as they are read.
+    package var isFinite: Bool { optimizer.lastStepWasFinite }
 
     package var rewardModel: RewardModel { .mlp(model) }
 

@@ -68,52 +68,6 @@ package func addBiasThenMap(row z: UnsafeMutablePointer<Float>, into h: UnsafeMu
     }
 }
 
-/// Whether every value is finite, from 2^16 values on in `threads` runs at once (`allSatisfy(\.isFinite)`
-/// runs one value at a time: a 40th of a step).
-package func allFinite(_ values: [Float], threads: Int = 1) -> Bool {
-    values.withUnsafeBufferPointer { values in
-        guard let base = values.baseAddress else { return true }
-        let parts = values.count >= 1 << 16 ? max(1, threads) : 1
-        let shared = UncheckedSendable(base)
-        let finite = UnsafeMutableBufferPointer<Bool>.allocate(capacity: parts)
-        defer { finite.deallocate() }
-        let results = UncheckedSendable(finite)
-        WorkerTeam.shared.run(parts: parts, threads: parts) { part in
-            let range = contiguousRanges(count: values.count, parts: parts)[part]
-            results.value.initializeElement(at: part, to: allFinite(shared.value + range.lowerBound, count: range.count))
-        }
-        return finite.allSatisfy { $0 }
-    }
-}
-
-/// Whether the listed rows (each `width` long) hold only finite values: `allFinite` over the rows of
-/// W₁ a sparse batch updated, not all 2^18 of them (the check cost a fifth of a hashed-text epoch).
-/// From 2^16 values on, `threads` threads check blocks of the list.
-package func allFinite(_ values: [Float], rows: [Int32], width: Int, threads: Int = 1) -> Bool {
-    precondition(width > 0 && rows.allSatisfy { $0 >= 0 && (Int($0) + 1) * width <= values.count }, "a row outside the tensor")
-    guard !rows.isEmpty else { return true }
-    return values.withUnsafeBufferPointer { values in
-        let base = UncheckedSendable(values.baseAddress!)
-        return WorkerTeam.shared.mapRanges(of: rows.count, from: max(1, (1 << 16) / width), threads: threads) { block in
-            rows[block].allSatisfy { allFinite(base.value + Int($0) * width, count: width) }
-        }.allSatisfy { $0 }
-    }
-}
-
-/// Whether `count` values from `start` are finite, 16 lanes at a time: x − x is 0 for a finite x and
-/// NaN for ±∞ or NaN, and a NaN stays in a sum.
-@inline(__always)
-private func allFinite(_ start: UnsafePointer<Float>, count: Int) -> Bool {
-    var sums = SIMD16<Float>()
-    var index = 0
-    while index + 16 <= count {
-        let vector = UnsafeRawPointer(start + index).loadUnaligned(as: SIMD16<Float>.self)
-        sums += vector - vector
-        index += 16
-    }
-    return !sums.sum().isNaN && (index..<count).allSatisfy { start[$0].isFinite }
-}
-
 /// A (count) buffer for a product to overwrite: its values are not set here.
 package func productBuffer(count: Int) -> [Float] {
     [Float](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
@@ -234,7 +188,7 @@ package func addL2Gradient(_ lambda: Float, of theta: [Float], rows: [Int]?, wid
 /// and two moments from a gradient). Lanes must not depend on each other: `updateLanes` pads the
 /// last block with zeros and splits the work across threads.
 @usableFromInline package protocol LaneUpdate {
-    associatedtype Vector: SIMD
+    associatedtype Vector: SIMD where Vector.Scalar: FloatingPoint
     func update(_ a: inout Vector, _ b: inout Vector, _ c: inout Vector, reading d: Vector)
 }
 
@@ -242,10 +196,12 @@ package func addL2Gradient(_ lambda: Float, of theta: [Float], rows: [Int]?, wid
 /// time: every position, or only the positions of the listed `rows` (each `rows.width` long, all
 /// distinct, as the rows of W₁ a sparse batch touched). From 2^16 positions on, the work is split
 /// across `threads`; every position is updated once and alone, so no bit depends on the split.
-@inlinable
+/// Returns whether every value it wrote to `a` is finite: the check after an optimizer's step, made
+/// while the values are in registers (read again, the rows of a hashed W₁ cost a tenth of a step).
+@inlinable @discardableResult
 package func updateLanes<Rule: LaneUpdate>(_ a: inout [Rule.Vector.Scalar], _ b: inout [Rule.Vector.Scalar],
                                            _ c: inout [Rule.Vector.Scalar], reading d: [Rule.Vector.Scalar],
-                                           rows: (list: [Int32], width: Int)? = nil, threads: Int, _ rule: Rule)
+                                           rows: (list: [Int32], width: Int)? = nil, threads: Int, _ rule: Rule) -> Bool
 {
     let count = a.count
     precondition(b.count == count && c.count == count && d.count == count, "update operands of different sizes")
@@ -253,25 +209,24 @@ package func updateLanes<Rule: LaneUpdate>(_ a: inout [Rule.Vector.Scalar], _ b:
         precondition(rows.width > 0 && rows.list.allSatisfy { $0 >= 0 && (Int($0) + 1) * rows.width <= count },
                      "a row outside the tensor")
     }
-    guard count > 0 else { return }
-    a.withUnsafeMutableBufferPointer { a in
+    guard count > 0 else { return true }
+    return a.withUnsafeMutableBufferPointer { a in
         b.withUnsafeMutableBufferPointer { b in
             c.withUnsafeMutableBufferPointer { c in
                 d.withUnsafeBufferPointer { d in
                     let shared = UncheckedSendable((a.baseAddress!, b.baseAddress!, c.baseAddress!, d.baseAddress!))
                     if let rows {
-                        let parts = rows.list.count * rows.width >= 1 << 16 ? threads : 1
-                        WorkerTeam.shared.run(parts: parts, threads: parts) { part in
-                            for row in rows.list[contiguousRanges(count: rows.list.count, parts: parts)[part]] {
-                                updateLanes(shared.value, from: Int(row) * rows.width, count: rows.width, rule)
+                        return WorkerTeam.shared.mapRanges(of: rows.list.count, from: max(1, (1 << 16) / rows.width), threads: threads) { block in
+                            var finite = true
+                            for row in rows.list[block] {
+                                finite = updateLanes(shared.value, from: Int(row) * rows.width, count: rows.width, rule) && finite
                             }
-                        }
+                            return finite
+                        }.allSatisfy { $0 }
                     } else {
-                        let parts = count >= 1 << 16 ? threads : 1
-                        WorkerTeam.shared.run(parts: parts, threads: parts) { part in
-                            let range = contiguousRanges(count: count, parts: parts)[part]
+                        return WorkerTeam.shared.mapRanges(of: count, from: 1 << 16, threads: threads) { range in
                             updateLanes(shared.value, from: range.lowerBound, count: range.count, rule)
-                        }
+                        }.allSatisfy { $0 }
                     }
                 }
             }
@@ -284,11 +239,13 @@ package func updateLanes<Rule: LaneUpdate>(_ a: inout [Rule.Vector.Scalar], _ b:
 func updateLanes<Rule: LaneUpdate>(
     _ p: (UnsafeMutablePointer<Rule.Vector.Scalar>, UnsafeMutablePointer<Rule.Vector.Scalar>,
           UnsafeMutablePointer<Rule.Vector.Scalar>, UnsafePointer<Rule.Vector.Scalar>),
-    from start: Int, count: Int, _ rule: Rule)
+    from start: Int, count: Int, _ rule: Rule) -> Bool
 {
     typealias Vector = Rule.Vector
     let (a, b, c, d) = (p.0 + start, p.1 + start, p.2 + start, p.3 + start)
     var index = 0
+    // x − x is 0 for a finite x and NaN for ±∞ or NaN, and a NaN stays in a sum.
+    var check = Vector()
     while index + Vector.scalarCount <= count {
         var x = UnsafeRawPointer(a + index).loadUnaligned(as: Vector.self)
         var y = UnsafeRawPointer(b + index).loadUnaligned(as: Vector.self)
@@ -297,9 +254,11 @@ func updateLanes<Rule: LaneUpdate>(
         UnsafeMutableRawPointer(a + index).storeBytes(of: x, as: Vector.self)
         UnsafeMutableRawPointer(b + index).storeBytes(of: y, as: Vector.self)
         UnsafeMutableRawPointer(c + index).storeBytes(of: z, as: Vector.self)
+        check += x - x
         index += Vector.scalarCount
     }
-    guard index < count else { return }
+    let finite = !check.sum().isNaN
+    guard index < count else { return finite }
     // The tail in zero-padded vectors: lanes are independent, so the same arithmetic as above.
     var x = Vector(), y = Vector(), z = Vector(), w = Vector()
     for lane in 0..<(count - index) {
@@ -309,4 +268,5 @@ func updateLanes<Rule: LaneUpdate>(
     for lane in 0..<(count - index) {
         (a[index + lane], b[index + lane], c[index + lane]) = (x[lane], y[lane], z[lane])
     }
+    return finite && (0..<(count - index)).allSatisfy { x[$0].isFinite }
 }

@@ -2,6 +2,7 @@ import XCTest
 @testable import UpweightSupport
 @testable import UpweightData
 @testable import UpweightModels
+@testable import UpweightTraining
 
 /// The pieces of a training step around the matrix products: the worker team that splits them, the
 /// batch gather, the fused bias and activation, the activation's derivative and the finiteness check,
@@ -165,38 +166,13 @@ final class StepKernelTests: XCTestCase {
         }
     }
 
-    func test_all_finite_finds_one_bad_value_anywhere() {
-        for count in [0, 5, 16, 33, 1 << 16 + 3] {
-            let values = [Float](repeating: 1.5, count: count)
-            XCTAssertTrue(allFinite(values, threads: 2), "\(count) values")
-            for position in Set([0, count / 2, count - 1]) where position >= 0 && position < count {
-                for bad in [Float.nan, .infinity, -.infinity] {
-                    var spoiled = values
-                    spoiled[position] = bad
-                    XCTAssertFalse(allFinite(spoiled, threads: 1), "\(bad) at \(position) of \(count)")
-                    XCTAssertFalse(allFinite(spoiled, threads: 2), "\(bad) at \(position) of \(count)")
-                }
-            }
-        }
-        XCTAssertTrue(allFinite([.greatestFiniteMagnitude, -.greatestFiniteMagnitude, .leastNonzeroMagnitude]))
-    }
-
-    func test_listed_rows_are_checked_and_zeroed_on_any_thread_count() {
+    func test_listed_rows_are_zeroed_on_any_thread_count() {
         // 3,000 rows of 32: 96,000 values, above the 2^16 from which two threads share the list.
         let (rowCount, width) = (3_000, 32)
         var generator = SplitMix64(seed: 21)
         let values = randomValues(rowCount * width, scale: 1, &generator)
         let listed: [Int32] = stride(from: 2_999, through: 0, by: -3).map(Int32.init)  // 1,000 rows, descending
         for threads in [1, 2] {
-            XCTAssertTrue(allFinite(values, rows: listed, width: width, threads: threads))
-            XCTAssertTrue(allFinite(values, rows: [], width: width, threads: threads))
-            for row in [listed.first!, listed[500], listed.last!] {
-                var spoiled = values
-                spoiled[Int(row) * width + width - 1] = .nan
-                XCTAssertFalse(allFinite(spoiled, rows: listed, width: width, threads: threads), "row \(row), \(threads) threads")
-                // A bad value in a row that is not listed is not looked at.
-                XCTAssertTrue(allFinite(spoiled, rows: listed.filter { $0 != row }, width: width, threads: threads))
-            }
             var zeroed = values
             setRowsToZero(&zeroed, rows: listed, width: width, threads: threads)
             let isListed = Set(listed.map(Int.init))
@@ -226,5 +202,56 @@ final class StepKernelTests: XCTestCase {
         }
         XCTAssertEqual(radixSorted([Int32](repeating: 0, count: 300)), [Int32](repeating: 0, count: 300))
         XCTAssertEqual(radixSorted([Int32.max] + [Int32](repeating: 1, count: 299)), [Int32](repeating: 1, count: 299) + [Int32.max])
+    }
+
+    /// a ← a + d·b, b ← b + 1, c ← c: a rule whose written values are as finite as d makes them.
+    struct AddScaled: LaneUpdate {
+        func update(_ a: inout SIMD16<Float>, _ b: inout SIMD16<Float>, _ c: inout SIMD16<Float>, reading d: SIMD16<Float>) {
+            a += d * b
+            b += 1
+        }
+    }
+
+    func test_an_update_says_whether_every_value_it_wrote_is_finite() {
+        // Widths 37 (two vectors and a tail of 5) and 64; 3,000 rows, so two threads share the list.
+        for width in [37, 64] {
+            let rowCount = 3_000
+            var generator = SplitMix64(seed: 34)
+            let start = randomValues(rowCount * width, scale: 1, &generator)
+            let listed: [Int32] = stride(from: 2_999, through: 0, by: -2).map(Int32.init)
+            for threads in [1, 2] {
+                for spoiledPosition in [nil, 0, width - 1, 700 * width + 20, 701 * width + 3, rowCount * width - 1] as [Int?] {
+                    var d = [Float](repeating: 0.5, count: rowCount * width)
+                    if let spoiledPosition { d[spoiledPosition] = .infinity }
+                    let spoiledRow = spoiledPosition.map { Int32($0 / width) }
+                    // Every position: finite unless d holds ∞ somewhere.
+                    var (a, b, c) = (start, [Float](repeating: 1, count: start.count), start)
+                    XCTAssertEqual(updateLanes(&a, &b, &c, reading: d, threads: threads, AddScaled()), spoiledPosition == nil,
+                                   "width \(width), ∞ at \(String(describing: spoiledPosition)), \(threads) threads")
+                    XCTAssertEqual(a[5], start[5] + 0.5, "the update itself")
+                    // Listed rows: only they are written, and only they are checked.
+                    (a, b, c) = (start, [Float](repeating: 1, count: start.count), start)
+                    let finite = updateLanes(&a, &b, &c, reading: d, rows: (listed, width), threads: threads, AddScaled())
+                    XCTAssertEqual(finite, spoiledRow.map { !listed.contains($0) } ?? true,
+                                   "width \(width), ∞ in row \(String(describing: spoiledRow)), \(threads) threads")
+                    XCTAssertEqual(a[1], start[1], "row 0 is not listed")
+                    XCTAssertEqual(a[width + 1], start[width + 1] + 0.5, "row 1 is listed")
+                }
+            }
+        }
+    }
+
+    func test_the_optimizer_reports_a_step_that_wrote_a_non_finite_parameter() {
+        let model = MLPRewardModel(inputDimension: 4, hidden: [3], activation: .relu, seed: 1)
+        var parameters = model.parameters
+        var optimizer = TensorAdamW(weightDecay: 0.01)
+        XCTAssertTrue(optimizer.lastStepWasFinite, "before the first step")
+        var gradients = parameters.map { [Float](repeating: 0.25, count: $0.count) }
+        optimizer.update(&parameters, gradients: gradients, rate: 1e-3)
+        XCTAssertTrue(optimizer.lastStepWasFinite)
+        gradients[1][2] = .nan
+        optimizer.update(&parameters, gradients: gradients, rate: 1e-3)
+        XCTAssertFalse(optimizer.lastStepWasFinite, "a NaN gradient makes a NaN bias")
+        XCTAssertTrue(parameters[1][2].isNaN)
     }
 }
