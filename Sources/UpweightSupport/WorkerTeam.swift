@@ -114,8 +114,8 @@ import Synchronization
 extension WorkerTeam {
     /// Runs `body` over 0..<count cut into contiguous ranges, one per thread (`threads` of them) when
     /// `count` reaches `minimum`, else over all of it on this thread: the split every row and element
-    /// loop of the kernels uses, so that work a phase leaves in one core's cache is the next phase's
-    /// work on that core when both split the same count.
+    /// loop of the kernels uses. The same count always splits the same way; which thread takes which
+    /// range is not fixed (parts are claimed), so no result may depend on it.
     @inlinable package func forEachRange(of count: Int, from minimum: Int, threads: Int, _ body: (Range<Int>) -> Void) {
         let parts = count >= minimum ? max(1, min(threads, count)) : 1
         run(parts: parts, threads: parts) { part in body((count * part / parts)..<(count * (part + 1) / parts)) }

@@ -101,7 +101,8 @@ package func multiplyMatrices(_ a: UnsafePointer<Float>, transposingA: Bool = fa
     // op(B)/parts and, when A is transposed, all of op(A) (m·k); a row split, op(A)/parts and all of
     // op(B) (k·n). An A used as stored is read in place, never packed, so it splits by columns (rows
     // measured no faster, even with each core multiplying the rows it gathered); a transposed A
-    // (the weight gradient Xᵀ·dZ) splits by rows when it is the larger: 10% faster epochs in case 3.
+    // (the weight gradient Xᵀ·dZ) splits by rows when it is the larger: 1024×256×512 ran 14–15%
+    // faster so, alternated call by call inside training epochs (docs/PROFILE.md).
     // Columns need two panels of 32 per part, else rows when C is tall.
     let splitRows = transposingA && m > n || (n + 31) / 32 < 2 * parts && m >= n
     // Blocks of whole micro-kernel tiles (8 rows or 32 columns), so no thread gets a ragged edge.
