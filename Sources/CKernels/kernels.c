@@ -7,9 +7,9 @@
 // copied block by block into panels of 8 contiguous values per k; a last, partial panel of rows is
 // copied with zeros after it.
 #include "CKernels.h"
+#include "cpu.h"
 
 #include <immintrin.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -46,8 +46,7 @@ static void micro_kernel_portable(long kc, const float *a, long aK, long aR, con
     micro_kernel_body(kc, a, aK, aR, b, c, ldc, rows, columns, accumulate);
 }
 
-#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
-#define UPWEIGHT_X86 1
+#ifdef UPWEIGHT_X86
 // 16 accumulators (8 rows × 2 vectors of 16), 2 loads of B and 8 broadcasts of A per 16 FMAs.
 static inline __attribute__((always_inline, target("avx512f,fma"))) void micro_kernel_avx512_body(
     long kc, const float *a, long aK, long aR, const float *b, float *c, long ldc, int rows, int columns, bool accumulate) {
@@ -90,30 +89,9 @@ static void micro_kernel_avx512(long kc, const float *a, long aK, long aR, const
 }
 #endif
 
-// Both flags are read by every thread that multiplies, so they are atomics (relaxed: each holds one
-// idempotent answer; ThreadSanitizer found the plain cache racing when two threads asked first).
-static atomic_bool forcePortable = false;
-
-void upweight_gemm_force_portable(bool force) { atomic_store_explicit(&forcePortable, force, memory_order_relaxed); }
-
-static bool has_avx512(void) {
-#ifdef UPWEIGHT_X86
-    static atomic_int cached = -1;
-    int answer = atomic_load_explicit(&cached, memory_order_relaxed);
-    if (answer < 0) {
-        __builtin_cpu_init();
-        answer = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma") ? 1 : 0;
-        atomic_store_explicit(&cached, answer, memory_order_relaxed);
-    }
-    return answer == 1;
-#else
-    return false;
-#endif
-}
-
 static MicroKernel select_kernel(void) {
 #ifdef UPWEIGHT_X86
-    if (!atomic_load_explicit(&forcePortable, memory_order_relaxed) && has_avx512()) return micro_kernel_avx512;
+    if (upweight_avx512_enabled()) return micro_kernel_avx512;
 #endif
     return micro_kernel_portable;
 }
@@ -271,7 +249,7 @@ static void sparse_transpose_times_dense_avx512(long rows, const long *rowStarts
 void upweight_sparse_times_dense(long rows, const long *rowStarts, const int32_t *indices, const float *values,
                                  const float *W, long columns, long c0, long c1, float *out) {
 #ifdef UPWEIGHT_X86
-    if (has_avx512()) {
+    if (upweight_cpu_has_avx512()) {
         sparse_times_dense_avx512(rows, rowStarts, indices, values, W, columns, c0, c1, out);
         return;
     }
@@ -282,7 +260,7 @@ void upweight_sparse_times_dense(long rows, const long *rowStarts, const int32_t
 void upweight_sparse_transpose_times_dense(long rows, const long *rowStarts, const int32_t *indices, const float *values,
                                            const float *dOut, long columns, long c0, long c1, float *G) {
 #ifdef UPWEIGHT_X86
-    if (has_avx512()) {
+    if (upweight_cpu_has_avx512()) {
         sparse_transpose_times_dense_avx512(rows, rowStarts, indices, values, dOut, columns, c0, c1, G);
         return;
     }

@@ -6,9 +6,9 @@ import UpweightModels
 ///     m ← β₁m + (1−β₁)g,   v ← β₂v + (1−β₂)g²
 ///     θ ← θ − η·( m̂ / (√v̂ + ε) + decay·θ ),   m̂ = m/(1−β₁ᵗ), v̂ = v/(1−β₂ᵗ)
 ///
-/// The rule, once for both optimizers: `AdamW` (a linear model's θ in Double) and `TensorAdamW` (an
-/// MLP's Float32 tensors). The kernel (`updateLanes`) applies it 16 Float32 or 8 Double lanes at a time.
-struct AdamWRule<Vector: SIMD>: LaneUpdate where Vector.Scalar: BinaryFloatingPoint {
+/// `AdamWRule` is the rule for `AdamW` (a linear model's θ in Double, 8 lanes at a time). `TensorAdamW`
+/// (an MLP's Float32 tensors) uses `Float32AdamW`, the same formula in a C kernel with AVX-512.
+struct AdamWRule<Vector: SIMD>: VectorLaneUpdate where Vector.Scalar: BinaryFloatingPoint {
     let rate, beta1, beta2, epsilon, decay: Vector.Scalar
     /// 1/(1−β₁ᵗ) and 1/(1−β₂ᵗ), computed in Double.
     let inverseCorrection1, inverseCorrection2: Vector.Scalar
@@ -114,7 +114,7 @@ public struct TensorAdamW: Sendable {
             secondMoments = firstMoments
         }
         step += 1
-        let rule = AdamWRule<SIMD16<Float>>(step: step, rate: rate, beta1: beta1, beta2: beta2, epsilon: epsilon, decay: weightDecay)
+        let rule = Float32AdamW(step: step, rate: rate, beta1: beta1, beta2: beta2, epsilon: epsilon, decay: weightDecay)
         var finite = true
         for tensor in tensors.indices {
             let rows = sparseTensor.flatMap { $0.index == tensor ? (list: $0.rows, width: $0.rowWidth) : nil }

@@ -31,6 +31,20 @@ void upweight_sparse_transpose_times_dense(long rows, const long *rowStarts, con
 /// The name of the GEMM micro-kernel in use: "avx512" or "portable".
 const char *upweight_gemm_kernel_name(void);
 
-/// Forces the portable kernel (true) or restores run-time selection (false); for tests.
-void upweight_gemm_force_portable(bool force);
+/// Forces the portable GEMM and AdamW kernels (true) or restores run-time selection (false); for tests.
+void upweight_force_portable(bool force);
+
+/// One AdamW step's constants: the learning rate, β₁, β₂, ε, the decoupled weight decay, and the
+/// bias corrections 1/(1−β₁ᵗ) and 1/(1−β₂ᵗ).
+typedef struct {
+    float rate, beta1, beta2, epsilon, decay, inverseCorrection1, inverseCorrection2;
+} UpweightAdamWStep;
+
+/// AdamW on `count` Float32 parameters θ in place, with their moments m and v, from the gradient g:
+///   m ← β₁·m + (1−β₁)·g,   v ← β₂·v + (1−β₂)·g·g,
+///   θ ← θ − rate·((m/(1−β₁ᵗ)) / (√(v/(1−β₂ᵗ)) + ε) + decay·θ).
+/// Each value is rounded after every operation, in this order, with no fused multiply-add, on every
+/// path: the result does not depend on the CPU or on how a caller splits the positions.
+/// Returns whether every θ it wrote is finite.
+bool upweight_adamw(const UpweightAdamWStep *step, long count, float *theta, float *m, float *v, const float *g);
 #endif

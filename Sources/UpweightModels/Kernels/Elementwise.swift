@@ -185,23 +185,37 @@ package func addL2Gradient(_ lambda: Float, of theta: [Float], rows: [Int]?, wid
     }
 }
 
-/// An update of three vectors in place from a fourth, lane by lane (an optimizer's step: parameters
-/// and two moments from a gradient). Lanes must not depend on each other: `updateLanes` pads the
-/// last block with zeros and splits the work across threads.
+/// An update of three vectors in place from a fourth, position by position (an optimizer's step:
+/// parameters and two moments from a gradient). Positions must not depend on each other:
+/// `updateLanes` splits them across threads and, over listed rows, applies the rule row by row.
 @usableFromInline package protocol LaneUpdate {
-    associatedtype Vector: SIMD where Vector.Scalar: FloatingPoint
+    associatedtype Scalar: FloatingPoint
+    typealias Pointers = (UnsafeMutablePointer<Scalar>, UnsafeMutablePointer<Scalar>, UnsafeMutablePointer<Scalar>,
+                          UnsafePointer<Scalar>)
+    /// The rule over `count` positions from `start`; whether every value written to `a` is finite.
+    func update(_ p: Pointers, from start: Int, count: Int) -> Bool
+}
+
+/// A `LaneUpdate` written on SIMD vectors: the positions go `Vector.scalarCount` at a time, and the
+/// last block is padded with zeros (lanes are independent, so padding changes no other lane).
+@usableFromInline package protocol VectorLaneUpdate: LaneUpdate where Scalar == Vector.Scalar {
+    associatedtype Vector: SIMD
     func update(_ a: inout Vector, _ b: inout Vector, _ c: inout Vector, reading d: Vector)
 }
 
-/// Applies `rule` to `a`, `b`, `c` (in place) and `d` (read), `Vector.scalarCount` positions at a
-/// time: every position, or only the positions of the listed `rows` (each `rows.width` long, all
+extension VectorLaneUpdate {
+    @inlinable @inline(__always)
+    package func update(_ p: Pointers, from start: Int, count: Int) -> Bool { updateLanes(p, from: start, count: count, self) }
+}
+
+/// Applies `rule` to `a`, `b`, `c` (in place) and `d` (read): every position, or only the positions of the listed `rows` (each `rows.width` long, all
 /// distinct, as the rows of W₁ a sparse batch touched). From 2^16 positions on, the work is split
 /// across `threads`; every position is updated once and alone, so no bit depends on the split.
 /// Returns whether every value it wrote to `a` is finite: the check after an optimizer's step, made
 /// while the values are in registers (read again, the rows of a hashed W₁ cost a tenth of a step).
 @inlinable @discardableResult
-package func updateLanes<Rule: LaneUpdate>(_ a: inout [Rule.Vector.Scalar], _ b: inout [Rule.Vector.Scalar],
-                                           _ c: inout [Rule.Vector.Scalar], reading d: [Rule.Vector.Scalar],
+package func updateLanes<Rule: LaneUpdate>(_ a: inout [Rule.Scalar], _ b: inout [Rule.Scalar], _ c: inout [Rule.Scalar],
+                                           reading d: [Rule.Scalar],
                                            rows: (list: [Int32], width: Int)? = nil, threads: Int, _ rule: Rule) -> Bool
 {
     let count = a.count
@@ -220,13 +234,13 @@ package func updateLanes<Rule: LaneUpdate>(_ a: inout [Rule.Vector.Scalar], _ b:
                         return WorkerTeam.shared.mapRanges(of: rows.list.count, from: max(1, (1 << 16) / rows.width), threads: threads) { block in
                             var finite = true
                             for row in rows.list[block] {
-                                finite = updateLanes(shared.value, from: Int(row) * rows.width, count: rows.width, rule) && finite
+                                finite = rule.update(shared.value, from: Int(row) * rows.width, count: rows.width) && finite
                             }
                             return finite
                         }.allSatisfy { $0 }
                     } else {
                         return WorkerTeam.shared.mapRanges(of: count, from: 1 << 16, threads: threads) { range in
-                            updateLanes(shared.value, from: range.lowerBound, count: range.count, rule)
+                            rule.update(shared.value, from: range.lowerBound, count: range.count)
                         }.allSatisfy { $0 }
                     }
                 }
@@ -237,10 +251,7 @@ package func updateLanes<Rule: LaneUpdate>(_ a: inout [Rule.Vector.Scalar], _ b:
 
 /// `updateLanes` over one contiguous run of positions.
 @inlinable @inline(__always)
-func updateLanes<Rule: LaneUpdate>(
-    _ p: (UnsafeMutablePointer<Rule.Vector.Scalar>, UnsafeMutablePointer<Rule.Vector.Scalar>,
-          UnsafeMutablePointer<Rule.Vector.Scalar>, UnsafePointer<Rule.Vector.Scalar>),
-    from start: Int, count: Int, _ rule: Rule) -> Bool
+func updateLanes<Rule: VectorLaneUpdate>(_ p: Rule.Pointers, from start: Int, count: Int, _ rule: Rule) -> Bool
 {
     typealias Vector = Rule.Vector
     let (a, b, c, d) = (p.0 + start, p.1 + start, p.2 + start, p.3 + start)

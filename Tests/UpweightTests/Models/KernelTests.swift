@@ -40,8 +40,8 @@ final class KernelTests: XCTestCase {
     func test_every_gemm_variant_matches_the_naive_product_on_one_and_two_threads() {
         var generator = SplitMix64(seed: 5)
         for forcePortable in [false, true] {
-            upweight_gemm_force_portable(forcePortable)
-            defer { upweight_gemm_force_portable(false) }
+            upweight_force_portable(forcePortable)
+            defer { upweight_force_portable(false) }
             for (m, n, k) in shapes {
                 let a = randomValues(m * k, &generator)
                 let b = randomValues(k * n, &generator)

@@ -205,7 +205,7 @@ final class StepKernelTests: XCTestCase {
     }
 
     /// a ← a + d·b, b ← b + 1, c ← c: a rule whose written values are as finite as d makes them.
-    struct AddScaled: LaneUpdate {
+    struct AddScaled: VectorLaneUpdate {
         func update(_ a: inout SIMD16<Float>, _ b: inout SIMD16<Float>, _ c: inout SIMD16<Float>, reading d: SIMD16<Float>) {
             a += d * b
             b += 1
