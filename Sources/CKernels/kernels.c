@@ -3,9 +3,10 @@
 // The GEMM follows the GotoBLAS/BLIS scheme: op(B) is packed into KC×NR column panels (the packing
 // absorbs B's transpose), then an MR×NR micro-kernel keeps its block of C in registers while it
 // streams a panel of B and 8 rows of op(A): 16 AVX-512 accumulators, 2 loads of B and 8 broadcasts
-// of A per 16 FMAs. An A stored as it is used is read in place, 8 rows at a time; a transposed A is
-// copied block by block into panels of 8 contiguous values per k; a last, partial panel of rows is
-// copied with zeros after it.
+// of A per 16 FMAs. A is given row by row (a pointer per stored row), so a batch's rows can be read
+// where they lie in the dataset, with no gather. An A stored as it is used is read in place, 8 rows
+// at a time; a transposed A is copied block by block into panels of 8 contiguous values per k; a
+// last, partial panel of rows is copied with zeros after it.
 #include "CKernels.h"
 #include "cpu.h"
 
@@ -15,23 +16,23 @@
 
 enum { MR = 8, NR = 32, KC = 256, MC = 128, NC = 2048 };
 
-// A micro-panel of op(A) is read where it lies: element (r, k) at a[k·aK + r·aR]. Packed panels have
-// aR = 1 (8 contiguous values per k); an A stored as it is used has aK = 1 (8 rows, each read along
-// k). Reading A in place saves copying it for every product: packing took a fifth of the products'
-// time in a training step (docs/PROFILE.md).
-typedef void (*MicroKernel)(long kc, const float *a, long aK, long aR, const float *b, float *c, long ldc,
+// A micro-panel of op(A) is read where it lies: element (r, k) at a[r][k·aK]. A packed panel has
+// a[r] = panel + r and aK = 8 (8 contiguous values per k); an A stored as it is used has a[r] = its
+// row r and aK = 1 (8 rows, each read along k). Reading A in place saves copying it for every
+// product: packing took a fifth of the products' time in a training step (docs/PROFILE.md).
+typedef void (*MicroKernel)(long kc, const float *const *a, long aK, const float *b, float *c, long ldc,
                             int rows, int columns, bool accumulate);
 
 // MARK: - Micro-kernels: C[0..<rows, 0..<columns] (+)= Σ_k a[k][0..<MR] ⊗ b[k][0..<NR]
 
 // The portable kernel, written so that compilers vectorize it for whatever target they inline it into.
-static inline __attribute__((always_inline)) void micro_kernel_body(long kc, const float *a, long aK, long aR, const float *b,
+static inline __attribute__((always_inline)) void micro_kernel_body(long kc, const float *const *a, long aK, const float *b,
                                                                       float *c, long ldc, int rows, int columns, bool accumulate) {
     float sums[MR][NR];
     memset(sums, 0, sizeof sums);
-    for (long k = 0; k < kc; k++, a += aK, b += NR) {
+    for (long k = 0; k < kc; k++, b += NR) {
         for (int r = 0; r < MR; r++) {
-            const float scale = a[r * aR];
+            const float scale = a[r][k * aK];
             for (int j = 0; j < NR; j++) sums[r][j] += scale * b[j];
         }
     }
@@ -41,23 +42,24 @@ static inline __attribute__((always_inline)) void micro_kernel_body(long kc, con
     }
 }
 
-static void micro_kernel_portable(long kc, const float *a, long aK, long aR, const float *b, float *c, long ldc,
+static void micro_kernel_portable(long kc, const float *const *a, long aK, const float *b, float *c, long ldc,
                                   int rows, int columns, bool accumulate) {
-    micro_kernel_body(kc, a, aK, aR, b, c, ldc, rows, columns, accumulate);
+    micro_kernel_body(kc, a, aK, b, c, ldc, rows, columns, accumulate);
 }
 
 #ifdef UPWEIGHT_X86
 // 16 accumulators (8 rows × 2 vectors of 16), 2 loads of B and 8 broadcasts of A per 16 FMAs.
 static inline __attribute__((always_inline, target("avx512f,fma"))) void micro_kernel_avx512_body(
-    long kc, const float *a, long aK, long aR, const float *b, float *c, long ldc, int rows, int columns, bool accumulate) {
+    long kc, const float *const *a, long aK, const float *b, float *c, long ldc, int rows, int columns, bool accumulate) {
     __m512 left[MR], right[MR];
+    const float *row[MR];
 #pragma clang loop unroll(full)
-    for (int r = 0; r < MR; r++) { left[r] = _mm512_setzero_ps(); right[r] = _mm512_setzero_ps(); }
-    for (long k = 0; k < kc; k++, a += aK, b += NR) {
+    for (int r = 0; r < MR; r++) { left[r] = _mm512_setzero_ps(); right[r] = _mm512_setzero_ps(); row[r] = a[r]; }
+    for (long k = 0; k < kc; k++, b += NR) {
         const __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);
 #pragma clang loop unroll(full)
         for (int r = 0; r < MR; r++) {
-            const __m512 scale = _mm512_set1_ps(a[r * aR]);
+            const __m512 scale = _mm512_set1_ps(row[r][k * aK]);
             left[r] = _mm512_fmadd_ps(scale, b0, left[r]);
             right[r] = _mm512_fmadd_ps(scale, b1, right[r]);
         }
@@ -68,24 +70,24 @@ static inline __attribute__((always_inline, target("avx512f,fma"))) void micro_k
 #pragma clang loop unroll(full)
     for (int r = 0; r < MR; r++) {
         if (r < rows) {
-            float *row = c + r * ldc;
+            float *target = c + r * ldc;
             if (accumulate) {
-                left[r] = _mm512_add_ps(left[r], _mm512_maskz_loadu_ps(leftMask, row));
-                right[r] = _mm512_add_ps(right[r], _mm512_maskz_loadu_ps(rightMask, row + 16));
+                left[r] = _mm512_add_ps(left[r], _mm512_maskz_loadu_ps(leftMask, target));
+                right[r] = _mm512_add_ps(right[r], _mm512_maskz_loadu_ps(rightMask, target + 16));
             }
-            _mm512_mask_storeu_ps(row, leftMask, left[r]);
-            _mm512_mask_storeu_ps(row + 16, rightMask, right[r]);
+            _mm512_mask_storeu_ps(target, leftMask, left[r]);
+            _mm512_mask_storeu_ps(target + 16, rightMask, right[r]);
         }
     }
 }
 
-// Two specialisations, so that the compiler sees the constant stride: 8 contiguous values per k
-// (packed, or a transposed A), or 8 rows read along k (an A used as stored).
+// Two specialisations, so that the compiler sees the constant step: 8 contiguous values per k
+// (packed), or 8 rows read along k (an A used as stored).
 __attribute__((target("avx512f,fma")))
-static void micro_kernel_avx512(long kc, const float *a, long aK, long aR, const float *b, float *c, long ldc,
+static void micro_kernel_avx512(long kc, const float *const *a, long aK, const float *b, float *c, long ldc,
                                 int rows, int columns, bool accumulate) {
-    if (aR == 1) micro_kernel_avx512_body(kc, a, aK, 1, b, c, ldc, rows, columns, accumulate);
-    else micro_kernel_avx512_body(kc, a, 1, aR, b, c, ldc, rows, columns, accumulate);
+    if (aK == MR) micro_kernel_avx512_body(kc, a, MR, b, c, ldc, rows, columns, accumulate);
+    else micro_kernel_avx512_body(kc, a, 1, b, c, ldc, rows, columns, accumulate);
 }
 #endif
 
@@ -102,13 +104,15 @@ const char *upweight_gemm_kernel_name(void) {
 
 // MARK: - Packing (zero-padded to whole panels, so the micro-kernel never branches on edges)
 
+// Stored row r of A is A[r][column …]: op(A)[i][k] is A[i][column + k], or A[k][column + i] when transposed.
+
 // packed[k][r] = op(A)[i0 + r][k0 + k] for r < rows, 0 after: the last, partial panel of rows
 // (read in place, it would run past the matrix).
-static void pack_a_panel(bool transposeA, const float *A, long lda, long i0, long k0, long rows, long kc, float *packed) {
+static void pack_a_panel(bool transposeA, const float *const *A, long column, long i0, long k0, long rows, long kc, float *packed) {
     for (long k = 0; k < kc; k++, packed += MR) {
         for (long r = 0; r < rows; r++) {
             const long i = i0 + r;
-            packed[r] = transposeA ? A[(k0 + k) * lda + i] : A[i * lda + k0 + k];
+            packed[r] = transposeA ? A[k0 + k][column + i] : A[i][column + k0 + k];
         }
         for (long r = rows; r < MR; r++) packed[r] = 0;
     }
@@ -117,9 +121,9 @@ static void pack_a_panel(bool transposeA, const float *A, long lda, long i0, lon
 // packed[panel][k][r] = A[k0 + k][i0 + panel·MR + r] for whole panels of a transposed A (mc a
 // multiple of MR): read in place, its rows of 8 lie a row of A apart, and at the usual power-of-two
 // widths every one of them falls in the same L1 set (2 KiB apart: 2 sets; 4 KiB: 1).
-static void pack_a_transposed(const float *A, long lda, long i0, long k0, long mc, long kc, float *packed) {
+static void pack_a_transposed(const float *const *A, long column, long i0, long k0, long mc, long kc, float *packed) {
     for (long k = 0; k < kc; k++) {
-        const float *row = A + (k0 + k) * lda + i0;
+        const float *row = A[k0 + k] + column + i0;
         for (long panel = 0; panel < mc / MR; panel++) {
             float *target = packed + (panel * kc + k) * MR;
             for (long r = 0; r < MR; r++) target[r] = row[panel * MR + r];
@@ -159,6 +163,17 @@ void upweight_sgemm(bool transposeA, bool transposeB, long M, long N, long K,
                     const float *A, long lda, const float *B, long ldb,
                     float *C, long ldc, bool accumulate) {
     if (M <= 0 || N <= 0) return;
+    const long storedRows = transposeA ? K : M;
+    const float **rows = malloc((size_t)(storedRows > 0 ? storedRows : 1) * sizeof *rows);
+    for (long r = 0; r < storedRows; r++) rows[r] = A + r * lda;
+    upweight_sgemm_rows(transposeA, transposeB, M, N, K, rows, 0, B, ldb, C, ldc, accumulate);
+    free(rows);
+}
+
+void upweight_sgemm_rows(bool transposeA, bool transposeB, long M, long N, long K,
+                         const float *const *A, long column, const float *B, long ldb,
+                         float *C, long ldc, bool accumulate) {
+    if (M <= 0 || N <= 0) return;
     if (K <= 0) {
         if (!accumulate) for (long i = 0; i < M; i++) memset(C + i * ldc, 0, (size_t)N * sizeof(float));
         return;
@@ -169,29 +184,28 @@ void upweight_sgemm(bool transposeA, bool transposeB, long M, long N, long K,
     float *edgeA = allocate_floats(KC * MR);
     float *packedA = transposeA ? allocate_floats(KC * MC) : NULL;
     const long wholeRows = M / MR * MR;
+    const float *panel[MR];  // the micro-kernel's 8 rows of op(A)
     for (long jc = 0; jc < N; jc += NC) {
         const long nc = N - jc < NC ? N - jc : NC;
         for (long pc = 0; pc < K; pc += KC) {
             const long kc = K - pc < KC ? K - pc : KC;
             const bool addToC = accumulate || pc > 0;
             pack_b(transposeB, B, ldb, pc, jc, kc, nc, packedB);
-            if (wholeRows < M) pack_a_panel(transposeA, A, lda, wholeRows, pc, M - wholeRows, kc, edgeA);
+            if (wholeRows < M) pack_a_panel(transposeA, A, column, wholeRows, pc, M - wholeRows, kc, edgeA);
             for (long ic = 0; ic < M; ic += MC) {
                 const long mc = M - ic < MC ? M - ic : MC;
                 const long wholeInBlock = ic + mc <= wholeRows ? mc : wholeRows - ic;
-                if (transposeA && wholeInBlock > 0) pack_a_transposed(A, lda, ic, pc, wholeInBlock, kc, packedA);
+                if (transposeA && wholeInBlock > 0) pack_a_transposed(A, column, ic, pc, wholeInBlock, kc, packedA);
                 for (long jr = 0; jr < nc; jr += NR) {
                     const int columns = (int)(nc - jr < NR ? nc - jr : NR);
                     for (long ir = 0; ir < mc; ir += MR) {
                         const long i = ic + ir;
                         float *c = C + i * ldc + jc + jr;
-                        if (i < wholeRows && transposeA) {
-                            kernel(kc, packedA + ir * kc, MR, 1, packedB + jr * kc, c, ldc, MR, columns, addToC);
-                        } else if (i < wholeRows) {
-                            kernel(kc, A + i * lda + pc, 1, lda, packedB + jr * kc, c, ldc, MR, columns, addToC);
-                        } else {
-                            kernel(kc, edgeA, MR, 1, packedB + jr * kc, c, ldc, (int)(M - i), columns, addToC);
-                        }
+                        const bool inPlace = i < wholeRows && !transposeA;
+                        const float *packed = i >= wholeRows ? edgeA : transposeA ? packedA + ir * kc : NULL;
+                        for (int r = 0; r < MR; r++) panel[r] = inPlace ? A[i + r] + column + pc : packed + r;
+                        kernel(kc, panel, inPlace ? 1 : MR, packedB + jr * kc, c, ldc, i < wholeRows ? MR : (int)(M - i),
+                               columns, addToC);
                     }
                 }
             }

@@ -99,7 +99,7 @@ public struct MLPRewardModel: Sendable, Equatable {
         rewards.reserveCapacity(features.rowCount)
         for start in stride(from: 0, to: features.rowCount, by: 1024) {
             let batch = features.gatheringRows(start..<min(start + 1024, features.rowCount))
-            rewards.append(contentsOf: forward(batch, threads: threads).rewards)
+            rewards.append(contentsOf: forward(.matrix(batch), threads: threads).rewards)
         }
         return rewards
     }
@@ -115,7 +115,7 @@ public struct MLPRewardModel: Sendable, Equatable {
         package var rewards: [Float] = []
     }
 
-    package func forward(_ batch: FeatureMatrix, threads: Int) -> Activations {
+    package func forward(_ batch: BatchRows, threads: Int) -> Activations {
         let rowCount = batch.rowCount
         var cache = Activations()
         guard rowCount > 0 else { return cache }
@@ -140,14 +140,15 @@ public struct MLPRewardModel: Sendable, Equatable {
 
     /// Adds (or, unless `accumulating`, writes) ∂/∂θ of Σ_n dr[n]·r(x_n) into `gradient`, given the
     /// forward pass over `batch` and dr = ∂loss/∂r (N).
-    package func backward(_ cache: Activations, batch: FeatureMatrix, rewardGradient: [Float],
+    package func backward(_ cache: Activations, batch: BatchRows, rewardGradient: [Float],
                   into gradient: inout MLPGradient, accumulating: Bool, threads: Int)
     {
         let rowCount = batch.rowCount
         let widths = widths
         let layers = hidden.count
-        gradient.prepare(for: self, sparseInput: batch.isSparse, accumulating: accumulating, threads: threads)
-        if case .sparse(let rows) = batch { gradient.listRows(of: rows) }
+        let sparseRows = batch.sparseRows
+        gradient.prepare(for: self, sparseInput: sparseRows != nil, accumulating: accumulating, threads: threads)
+        if let sparseRows { gradient.listRows(of: sparseRows) }
         guard rowCount > 0 else {
             // No rows: a zero gradient (a dense dW₁ is otherwise left for its GEMM to overwrite).
             if !accumulating { setToZero(&gradient.tensors[0]) }

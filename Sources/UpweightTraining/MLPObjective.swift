@@ -65,7 +65,7 @@ package struct MLPObjective {
             let batchPairs = pairs[passStart..<min(passStart + pairsPerPass, pairs.count)]
             let count = batchPairs.count
             // (2B, D): rows 0..<B are the chosen sides, B..<2B the rejected sides.
-            let batch = features.stackingRows(of: batchPairs, threads: threads)
+            let batch = features.stackingRows(of: batchPairs)
             let cache = model.forward(batch, threads: threads)
             var rewardGradient = [Float](repeating: 0, count: 2 * count)
             for (position, pair) in batchPairs.enumerated() {
@@ -141,16 +141,16 @@ package struct MLPObjective {
 }
 
 extension PairFeatures {
-    /// The chosen rows of `pairs`, then their rejected rows: one (2B, D) batch. Dense rows are
-    /// copied once, straight into place, by `threads` threads (the gather was a seventh of a step).
-    package func stackingRows(of pairs: some Collection<Int>, threads: Int = 1) -> FeatureMatrix {
+    /// The chosen rows of `pairs`, then their rejected rows: one (2B, D) batch. Dense rows stay where
+    /// they are, and the products read them there; sparse rows are copied into one CSR matrix.
+    package func stackingRows(of pairs: some Collection<Int>) -> BatchRows {
         if case .dense(let top) = chosen, case .dense(let bottom) = rejected {
-            return .dense(DenseRows(stacking: top, bottom, rows: Array(pairs), threads: threads))
+            return .stacking(top, bottom, rows: Array(pairs))
         }
         switch (chosen.gatheringRows(pairs), rejected.gatheringRows(pairs)) {
         case (.sparse(var top), .sparse(let bottom)):
             top.append(contentsOf: bottom)
-            return .sparse(top)
+            return .matrix(.sparse(top))
         default:
             preconditionFailure("chosen and rejected features of different kinds")
         }

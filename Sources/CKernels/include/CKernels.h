@@ -18,6 +18,13 @@ void upweight_sgemm(bool transposeA, bool transposeB, long M, long N, long K,
                     const float *A, long lda, const float *B, long ldb,
                     float *C, long ldc, bool accumulate);
 
+/// `upweight_sgemm` with A given row by row: stored row r of A is A[r][column ..< column + width], for
+/// the M rows of an A stored (M, K), or the K rows of an A stored (K, M) when `transposeA`. The rows
+/// may lie anywhere (a batch's rows where they are in the dataset); the sums are as `upweight_sgemm`'s.
+void upweight_sgemm_rows(bool transposeA, bool transposeB, long M, long N, long K,
+                         const float *const *A, long column, const float *B, long ldb,
+                         float *C, long ldc, bool accumulate);
+
 /// out[r, c0..<c1] = Σ_e values[e]·W[indices[e], c0..<c1] over row r's entries e (CSR rows
 /// rowStarts[r]..<rowStarts[r+1], r in 0..<rows); W has `columns` columns (row stride).
 void upweight_sparse_times_dense(long rows, const long *rowStarts, const int32_t *indices, const float *values,

@@ -95,6 +95,46 @@ package func multiplyMatrices(_ a: UnsafePointer<Float>, transposingA: Bool = fa
 {
     let lda = transposingA ? m : k
     let ldb = transposingB ? k : n
+    let shared = UncheckedSendable((a, b, c))
+    forEachBlock(ofProduct: m, n, k, transposingA: transposingA, threads: threads) { splitRows, start, end in
+        let (a, b, c) = shared.value
+        if splitRows {
+            let aBlock = transposingA ? a + start : a + start * lda
+            upweight_sgemm(transposingA, transposingB, end - start, n, k, aBlock, lda, b, ldb, c + start * n, n, accumulating)
+        } else {
+            let bBlock = transposingB ? b + start * ldb : b + start
+            upweight_sgemm(transposingA, transposingB, m, end - start, k, a, lda, bBlock, ldb, c + start, n, accumulating)
+        }
+    }
+}
+
+/// `multiplyMatrices` with A given row by row: stored row r of A starts at `rows[r]` (m rows of k
+/// values, or k rows of m values when `transposingA`). The rows may lie anywhere, as a batch's rows
+/// do in the dataset; the result is `multiplyMatrices`'s on those rows copied together, bit for bit.
+package func multiplyMatrices(rows a: UnsafePointer<UnsafePointer<Float>>, transposingA: Bool = false,
+                              _ b: UnsafePointer<Float>, into c: UnsafeMutablePointer<Float>, m: Int, n: Int, k: Int,
+                              accumulating: Bool = false, threads: Int)
+{
+    let shared = UncheckedSendable((a, b, c))
+    forEachBlock(ofProduct: m, n, k, transposingA: transposingA, threads: threads) { splitRows, start, end in
+        let (a, b, c) = shared.value
+        // The C prototype takes `const float *const *`, which Swift sees as optional pointers.
+        a.withMemoryRebound(to: UnsafePointer<Float>?.self, capacity: transposingA ? k : m) { a in
+            if splitRows {
+                upweight_sgemm_rows(transposingA, false, end - start, n, k, transposingA ? a : a + start, transposingA ? start : 0,
+                                    b, n, c + start * n, n, accumulating)
+            } else {
+                upweight_sgemm_rows(transposingA, false, m, end - start, k, a, 0, b + start, n, c + start, n, accumulating)
+            }
+        }
+    }
+}
+
+/// Splits C (m, n) of a product with inner size k into blocks for `threads` threads, and calls
+/// `block(splitRows, start, end)` on each: rows start..<end of C, or columns start..<end.
+private func forEachBlock(ofProduct m: Int, _ n: Int, _ k: Int, transposingA: Bool, threads: Int,
+                          _ block: (_ splitRows: Bool, _ start: Int, _ end: Int) -> Void)
+{
     // Below ~1 MFLOP a second thread costs more to wake than it saves.
     let parts = m * n * k < 1 << 19 ? 1 : max(1, threads)
     // Split so that each thread packs as little as it can: a column split has every thread pack
@@ -109,22 +149,11 @@ package func multiplyMatrices(_ a: UnsafePointer<Float>, transposingA: Bool = fa
     let tiles = splitRows ? (m + 7) / 8 : (n + 31) / 32
     let tileSize = splitRows ? 8 : 32
     let extent = splitRows ? m : n
-    let shared = UncheckedSendable((a, b, c))
     WorkerTeam.shared.run(parts: min(parts, tiles), threads: parts) { part in
-        let (a, b, c) = shared.value
         let range = contiguousRanges(count: tiles, parts: min(parts, tiles))[part]
         let start = range.lowerBound * tileSize
         let end = min(range.upperBound * tileSize, extent)
-        if start >= end { return }
-        if splitRows {
-            let aBlock = transposingA ? a + start : a + start * lda
-            upweight_sgemm(transposingA, transposingB, end - start, n, k, aBlock, lda, b, ldb,
-                           c + start * n, n, accumulating)
-        } else {
-            let bBlock = transposingB ? b + start * ldb : b + start
-            upweight_sgemm(transposingA, transposingB, m, end - start, k, a, lda, bBlock, ldb,
-                           c + start, n, accumulating)
-        }
+        if start < end { block(splitRows, start, end) }
     }
 }
 
@@ -169,36 +198,6 @@ package func multiplySparseTransposed(_ x: SparseBatch, _ dOut: UnsafePointer<Fl
 /// Which GEMM micro-kernel this CPU runs: "avx512" or "portable".
 public var matrixKernelName: String { String(cString: upweight_gemm_kernel_name()) }
 
-extension DenseRows {
-    /// `top`'s rows `rows`, then `bottom`'s rows `rows` (both of one width): (2·rows.count, D), each row
-    /// copied once; from 64 rows on, `threads` threads copy halves.
-    package init(stacking top: DenseRows, _ bottom: DenseRows, rows: [Int], threads: Int) {
-        let width = top.dimension
-        precondition(bottom.dimension == width && rows.allSatisfy { $0 >= 0 && $0 < top.count && $0 < bottom.count },
-                     "rows outside the matrices")
-        guard !rows.isEmpty else {
-            self.init(dimension: width, values: [])
-            return
-        }
-        let values = [Float](unsafeUninitializedCapacity: 2 * rows.count * width) { target, initialized in
-            top.values.withUnsafeBufferPointer { top in
-                bottom.values.withUnsafeBufferPointer { bottom in
-                    let shared = UncheckedSendable((target.baseAddress!, top.baseAddress!, bottom.baseAddress!))
-                    WorkerTeam.shared.forEachRange(of: rows.count, from: 64, threads: threads) { positions in
-                        let (target, top, bottom) = shared.value
-                        for position in positions {
-                            let source = rows[position] * width
-                            (target + position * width).initialize(from: top + source, count: width)
-                            (target + (rows.count + position) * width).initialize(from: bottom + source, count: width)
-                        }
-                    }
-                }
-            }
-            initialized = 2 * rows.count * width
-        }
-        self.init(dimension: width, values: values)
-    }
-}
 
 extension FeatureMatrix {
     /// The given rows, in the given order, as a new matrix of the same kind: a batch for the kernels.

@@ -41,24 +41,47 @@ final class StepKernelTests: XCTestCase {
         XCTAssertEqual(total, 2_000 * 10)
     }
 
-    func test_stacked_dense_rows_are_the_chosen_then_the_rejected_rows_in_order() {
+    func test_stacked_rows_multiply_as_their_copy_does_bit_for_bit() {
         var generator = SplitMix64(seed: 3)
-        let (count, width) = (300, 37)
+        let (count, width) = (300, 100)
         let chosen = DenseRows(dimension: width, values: randomValues(count * width, scale: 2, &generator))
         let rejected = DenseRows(dimension: width, values: randomValues(count * width, scale: 2, &generator))
+        // 130 pairs: 260 rows, so the last panel of 8 rows is partial; repeats are allowed.
         let rows = (0..<130).map { _ in Int(generator.next() % UInt64(count)) }
-        var expected: [Float] = []
-        for row in rows { expected += chosen.values[row * width..<(row + 1) * width] }
-        for row in rows { expected += rejected.values[row * width..<(row + 1) * width] }
-        for threads in [1, 2] {
-            let stacked = DenseRows(stacking: chosen, rejected, rows: rows, threads: threads)
-            XCTAssertEqual(stacked.dimension, width)
-            XCTAssertEqual(stacked.values.map(\.bitPattern), expected.map(\.bitPattern), "\(threads) threads")
-        }
-        XCTAssertEqual(DenseRows(stacking: chosen, rejected, rows: [], threads: 2).values, [])
+        var copy: [Float] = []
+        for row in rows { copy += chosen.values[row * width..<(row + 1) * width] }
+        for row in rows { copy += rejected.values[row * width..<(row + 1) * width] }
+        let copied = FeatureMatrix.dense(DenseRows(dimension: width, values: copy))
         let features = PairFeatures(chosen: .dense(chosen), rejected: .dense(rejected))
-        guard case .dense(let batch) = features.stackingRows(of: rows, threads: 2) else { return XCTFail("not dense") }
-        XCTAssertEqual(batch.values, expected)
+        let stacked = features.stackingRows(of: rows)
+        guard case .stacked = stacked else { return XCTFail("dense pairs are not read in place") }
+        XCTAssertEqual(stacked.rowCount, 260)
+        XCTAssertEqual(stacked.columnCount, width)
+        // 40 columns: both products split C by rows on two threads; 160: by columns.
+        for columns in [40, 160] {
+            let w = randomValues(width * columns, scale: 1, &generator)
+            let dOut = randomValues(260 * columns, scale: 1, &generator)
+            let start = randomValues(width * columns, scale: 1, &generator)
+            for threads in [1, 2] {
+                var (expected, actual) = ([Float](repeating: 0, count: 260 * columns), [Float](repeating: 0, count: 260 * columns))
+                copied.multiplied(by: w, columns: columns, into: &expected, threads: threads)
+                stacked.multiplied(by: w, columns: columns, into: &actual, threads: threads)
+                XCTAssertEqual(actual.map(\.bitPattern), expected.map(\.bitPattern), "X·W, \(columns) columns, \(threads) threads")
+                for accumulating in [false, true] {
+                    var (expectedG, actualG) = (start, start)
+                    copied.transposedMultiplied(by: dOut, columns: columns, into: &expectedG, accumulating: accumulating, threads: threads)
+                    stacked.transposedMultiplied(by: dOut, columns: columns, into: &actualG, accumulating: accumulating, threads: threads)
+                    XCTAssertEqual(actualG.map(\.bitPattern), expectedG.map(\.bitPattern),
+                                   "Xᵀ·dOut, \(columns) columns, \(threads) threads, accumulating: \(accumulating)")
+                }
+            }
+        }
+        // No pairs: no rows, and a gradient that is not accumulated is zero.
+        let empty = features.stackingRows(of: [Int]())
+        XCTAssertEqual(empty.rowCount, 0)
+        var g = [Float](repeating: 1, count: width * 3)
+        empty.transposedMultiplied(by: [], columns: 3, into: &g, accumulating: false, threads: 2)
+        XCTAssertEqual(g, [Float](repeating: 0, count: width * 3))
     }
 
     func test_ranges_cover_every_index_once_and_split_only_from_the_minimum() {
