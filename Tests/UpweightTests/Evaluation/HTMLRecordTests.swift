@@ -58,6 +58,10 @@ final class HTMLRecordTests: XCTestCase {
         XCTAssertTrue(trained.contains("\(data) (\(file.bytes) bytes, \(file.hash))"), "the data file and its hash")
         XCTAssertTrue(trained.contains("<td>\(directory)/m</td>"))
         XCTAssertTrue(trained.contains("train \(data) --holdout 0.2 --out \(directory)/m --report \(directory)/r.html --quiet</code>"))
+        // The page on stdout names its run too (the other formats skip hashing the data).
+        let printed = try TestSupport.run(["train", data, "--holdout", "0.2", "--format", "html", "--quiet"])
+        XCTAssertEqual(printed.status, 0, printed.stderr)
+        XCTAssertTrue(printed.stdout.contains("\(data) (\(file.bytes) bytes, \(file.hash))"), "the data file and its hash")
         let record = try HeldOutRecord.load(fromModelDirectory: "\(directory)/m")
         XCTAssertTrue(trained.contains("<td>\(record.fingerprint)</td>"), "the held-out set's fingerprint, as held_out.json has it")
 
