@@ -208,8 +208,8 @@ extension VectorLaneUpdate {
     package func update(_ p: Pointers, from start: Int, count: Int) -> Bool { updateLanes(p, from: start, count: count, self) }
 }
 
-/// Applies `rule` to `a`, `b`, `c` (in place) and `d` (read): every position, or only the positions of the listed `rows` (each `rows.width` long, all
-/// distinct, as the rows of W₁ a sparse batch touched). From 2^16 positions on, the work is split
+/// Applies `rule` to `a`, `b`, `c` (in place) and `d` (read): every position, or only the positions
+/// of the listed `rows` (each `rows.width` long, all distinct, as the rows of W₁ a sparse batch touched). From 2^16 positions on, the work is split
 /// across `threads`; every position is updated once and alone, so no bit depends on the split.
 /// Returns whether every value it wrote to `a` is finite: the check after an optimizer's step, made
 /// while the values are in registers (read again, the rows of a hashed W₁ cost a tenth of a step).
