@@ -11,6 +11,7 @@
 #include "cpu.h"
 
 #include <immintrin.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -154,9 +155,20 @@ static void pack_b(bool transposeB, const float *B, long ldb, long k0, long j0, 
     }
 }
 
+// The products' buffers are a few hundred KB at most (the input sizes are checked before training),
+// so running out of memory here is the machine's state, not the input's: say so and stop, as Swift's
+// own allocations do, rather than write through a null pointer.
+static void *allocate_or_stop(size_t alignment, size_t bytes) {
+    void *memory = alignment > 0 ? aligned_alloc(alignment, bytes) : malloc(bytes);
+    if (memory == NULL) {
+        fprintf(stderr, "upweight: out of memory for a matrix product's buffer (%zu bytes)\n", bytes);
+        abort();
+    }
+    return memory;
+}
+
 static float *allocate_floats(long count) {
-    size_t bytes = ((size_t)count * sizeof(float) + 63) / 64 * 64;
-    return aligned_alloc(64, bytes);
+    return allocate_or_stop(64, ((size_t)count * sizeof(float) + 63) / 64 * 64);
 }
 
 void upweight_sgemm(bool transposeA, bool transposeB, long M, long N, long K,
@@ -164,7 +176,7 @@ void upweight_sgemm(bool transposeA, bool transposeB, long M, long N, long K,
                     float *C, long ldc, bool accumulate) {
     if (M <= 0 || N <= 0) return;
     const long storedRows = transposeA ? K : M;
-    const float **rows = malloc((size_t)(storedRows > 0 ? storedRows : 1) * sizeof *rows);
+    const float **rows = allocate_or_stop(0, (size_t)(storedRows > 0 ? storedRows : 1) * sizeof *rows);
     for (long r = 0; r < storedRows; r++) rows[r] = A + r * lda;
     upweight_sgemm_rows(transposeA, transposeB, M, N, K, rows, 0, B, ldb, C, ldc, accumulate);
     free(rows);

@@ -35,57 +35,76 @@ package enum BatchRows {
         return nil
     }
 
-    /// Out = X·W, as `FeatureMatrix.multiplied(by:)`.
+    /// Out = X·W for these rows X (N, D) and W (D, `columns`) → Out (N, `columns`). On sparse rows
+    /// only the rows of W that X's non-zeros name are read.
     package func multiplied(by w: [Float], columns: Int, into out: inout [Float], threads: Int) {
-        switch self {
-        case .matrix(let matrix):
-            matrix.multiplied(by: w, columns: columns, into: &out, threads: threads)
-        case .stacked:
-            precondition(columns >= 0 && w.count == columnCount * columns && out.count == rowCount * columns,
-                         "matrix sizes do not match the product")
-            guard rowCount > 0 && columns > 0 else { return }
-            w.withUnsafeBufferPointer { w in
-                out.withUnsafeMutableBufferPointer { out in
-                    withRowPointers { rows in
-                        multiplyMatrices(rows: rows, w.baseAddress!, into: out.baseAddress!, m: rowCount, n: columns,
-                                         k: columnCount, threads: threads)
+        precondition(columns >= 0 && w.count == columnCount * columns && out.count == rowCount * columns,
+                     "matrix sizes do not match the product")
+        guard rowCount > 0 && columns > 0 else { return }
+        let (m, k) = (rowCount, columnCount)
+        w.withUnsafeBufferPointer { w in
+            out.withUnsafeMutableBufferPointer { out in
+                let (w, out) = (w.baseAddress!, out.baseAddress!)
+                withKernelInput { x in
+                    switch x {
+                    case .contiguous(let x): multiplyMatrices(x, w, into: out, m: m, n: columns, k: k, threads: threads)
+                    case .rowByRow(let x): multiplyMatrices(rows: x, w, into: out, m: m, n: columns, k: k, threads: threads)
+                    case .sparse(let x): multiplySparse(x, w, columns: columns, into: out, threads: threads)
                     }
                 }
             }
         }
     }
 
-    /// G = Xᵀ·dOut (or G += Xᵀ·dOut when `accumulating`), as `FeatureMatrix.transposedMultiplied(by:)`.
+    /// G = Xᵀ·dOut for these rows X (N, D) and dOut (N, `columns`) → G (D, `columns`), or G += Xᵀ·dOut
+    /// when `accumulating`: the gradient of `multiplied(by:)` with respect to W. Sparse rows always add,
+    /// and only into the rows of G that their non-zeros name (the caller zeroes those rows first).
     package func transposedMultiplied(by dOut: [Float], columns: Int, into g: inout [Float], accumulating: Bool, threads: Int) {
-        switch self {
-        case .matrix(let matrix):
-            matrix.transposedMultiplied(by: dOut, columns: columns, into: &g, accumulating: accumulating, threads: threads)
-        case .stacked:
-            precondition(columns >= 0 && dOut.count == rowCount * columns && g.count == columnCount * columns,
-                         "matrix sizes do not match the product")
-            guard rowCount > 0 && columns > 0 else {
-                if !accumulating { setToZero(&g) }
-                return
-            }
-            dOut.withUnsafeBufferPointer { dOut in
-                g.withUnsafeMutableBufferPointer { g in
-                    withRowPointers { rows in
-                        multiplyMatrices(rows: rows, transposingA: true, dOut.baseAddress!, into: g.baseAddress!, m: columnCount,
-                                         n: columns, k: rowCount, accumulating: accumulating, threads: threads)
+        precondition(columns >= 0 && dOut.count == rowCount * columns && g.count == columnCount * columns,
+                     "matrix sizes do not match the product")
+        guard rowCount > 0 && columns > 0 else {
+            if !accumulating && sparseRows == nil { setToZero(&g) }
+            return
+        }
+        let (m, k) = (columnCount, rowCount)
+        dOut.withUnsafeBufferPointer { dOut in
+            g.withUnsafeMutableBufferPointer { g in
+                let (dOut, g) = (dOut.baseAddress!, g.baseAddress!)
+                withKernelInput { x in
+                    switch x {
+                    case .contiguous(let x):
+                        multiplyMatrices(x, transposingA: true, dOut, into: g, m: m, n: columns, k: k,
+                                         accumulating: accumulating, threads: threads)
+                    case .rowByRow(let x):
+                        multiplyMatrices(rows: x, transposingA: true, dOut, into: g, m: m, n: columns, k: k,
+                                         accumulating: accumulating, threads: threads)
+                    case .sparse(let x):
+                        multiplySparseTransposed(x, dOut, columns: columns, into: g, threads: threads)
                     }
                 }
             }
         }
     }
 
-    /// A pointer to each stacked row, valid inside `body`.
-    private func withRowPointers<Result>(_ body: (UnsafePointer<UnsafePointer<Float>>) -> Result) -> Result {
-        guard case .stacked(let top, let bottom, let rows) = self else { preconditionFailure("not stacked rows") }
-        let width = top.dimension
-        return top.values.withUnsafeBufferPointer { top in
-            bottom.values.withUnsafeBufferPointer { bottom in
-                let pointers = rows.map { top.baseAddress! + $0 * width } + rows.map { bottom.baseAddress! + $0 * width }
-                return pointers.withUnsafeBufferPointer { body($0.baseAddress!) }
+    /// How the kernels read the rows.
+    private enum KernelInput {
+        case contiguous(UnsafePointer<Float>)
+        case rowByRow(UnsafePointer<UnsafePointer<Float>>)
+        case sparse(SparseBatch)
+    }
+
+    /// Calls `body` with pointers to the rows, valid only inside `body`.
+    private func withKernelInput<Result>(_ body: (KernelInput) -> Result) -> Result {
+        switch self {
+        case .matrix(let matrix):
+            return matrix.withKernelInput { dense, sparse in body(sparse.map(KernelInput.sparse) ?? .contiguous(dense!)) }
+        case .stacked(let top, let bottom, let rows):
+            let width = top.dimension
+            return top.values.withUnsafeBufferPointer { top in
+                bottom.values.withUnsafeBufferPointer { bottom in
+                    let pointers = rows.map { top.baseAddress! + $0 * width } + rows.map { bottom.baseAddress! + $0 * width }
+                    return pointers.withUnsafeBufferPointer { body(.rowByRow($0.baseAddress!)) }
+                }
             }
         }
     }

@@ -35,50 +35,6 @@ package func multiplyMatrices(_ a: [Float], transposingA: Bool = false, _ b: [Fl
 }
 
 extension FeatureMatrix {
-    /// Out = X·W for these rows X (N, D) and W (D, `columns`) → Out (N, `columns`). On sparse rows
-    /// only the rows of W that X's non-zeros name are read.
-    package func multiplied(by w: [Float], columns: Int, into out: inout [Float], threads: Int) {
-        precondition(columns >= 0 && w.count == columnCount * columns && out.count == rowCount * columns,
-                     "matrix sizes do not match the product")
-        guard rowCount > 0 && columns > 0 else { return }
-        w.withUnsafeBufferPointer { w in
-            out.withUnsafeMutableBufferPointer { out in
-                withKernelInput { dense, sparse in
-                    if let sparse {
-                        multiplySparse(sparse, w.baseAddress!, columns: columns, into: out.baseAddress!, threads: threads)
-                    } else {
-                        multiplyMatrices(dense!, w.baseAddress!, into: out.baseAddress!, m: rowCount, n: columns,
-                                         k: columnCount, threads: threads)
-                    }
-                }
-            }
-        }
-    }
-
-    /// G = Xᵀ·dOut for these rows X (N, D) and dOut (N, `columns`) → G (D, `columns`), or G += Xᵀ·dOut
-    /// when `accumulating`: the gradient of `multiplied(by:)` with respect to W. Sparse rows always add,
-    /// and only into the rows of G that their non-zeros name (the caller zeroes those rows first).
-    package func transposedMultiplied(by dOut: [Float], columns: Int, into g: inout [Float], accumulating: Bool, threads: Int) {
-        precondition(columns >= 0 && dOut.count == rowCount * columns && g.count == columnCount * columns,
-                     "matrix sizes do not match the product")
-        guard rowCount > 0 && columns > 0 else {
-            if !accumulating && !isSparse { setToZero(&g) }
-            return
-        }
-        dOut.withUnsafeBufferPointer { dOut in
-            g.withUnsafeMutableBufferPointer { g in
-                withKernelInput { dense, sparse in
-                    if let sparse {
-                        multiplySparseTransposed(sparse, dOut.baseAddress!, columns: columns, into: g.baseAddress!, threads: threads)
-                    } else {
-                        multiplyMatrices(dense!, transposingA: true, dOut.baseAddress!, into: g.baseAddress!, m: columnCount,
-                                         n: columns, k: rowCount, accumulating: accumulating, threads: threads)
-                    }
-                }
-            }
-        }
-    }
-
     package var isSparse: Bool {
         if case .sparse = self { return true }
         return false

@@ -51,7 +51,7 @@ final class StepKernelTests: XCTestCase {
         var copy: [Float] = []
         for row in rows { copy += chosen.values[row * width..<(row + 1) * width] }
         for row in rows { copy += rejected.values[row * width..<(row + 1) * width] }
-        let copied = FeatureMatrix.dense(DenseRows(dimension: width, values: copy))
+        let copied = BatchRows.matrix(.dense(DenseRows(dimension: width, values: copy)))
         let features = PairFeatures(chosen: .dense(chosen), rejected: .dense(rejected))
         let stacked = features.stackingRows(of: rows)
         guard case .stacked = stacked else { return XCTFail("dense pairs are not read in place") }
