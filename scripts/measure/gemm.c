@@ -1,0 +1,122 @@
+// The GEMM alone at a training step's shapes, on one core: how close the products come to the peak
+// (scripts/measure/peak.c) outside the step around them. Each step draws a new batch of rows from a
+// dataset too large for the caches, as training does, and runs:
+//   forward:         Z = X·W₁ for one thread's half of the columns (the split the MLP uses),
+//                    X read where it lies (upweight_sgemm_rows), or gathered first (copy not timed);
+//   weight gradient: G = Xᵀ·dZ for one thread's half of the rows of G.
+// Prints GFLOP/s per product: the median and the best of the steps.
+//
+// `series SECONDS` instead prints, every half second, the median rate of a 256³ product whose data
+// stay in L2 beside that of an FMA-only loop (peak.c's, in 1 ms pieces): on a shared machine it shows
+// when something outside the process slows the kernel's loads while the FMA units stay free.
+//
+//   clang -O2 -I Sources/CKernels/include scripts/measure/gemm.c Sources/CKernels/kernels.c \
+//       Sources/CKernels/cpu.c -o /tmp/gemm
+//   taskset -c 1 /tmp/gemm [D [H [batch [dataset rows]]]]     or     taskset -c 1 /tmp/gemm series 20
+//
+// Defaults: D = 1024, H = 256, batch = 256 pairs (512 rows), 100,000 dataset rows (case 3 of the
+// bench). docs/PROFILE.md has what it measured.
+#include "CKernels.h"
+
+#include <immintrin.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static double now(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec + t.tv_nsec * 1e-9;
+}
+
+static int ascending(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static void report(const char *name, double *rates, int count) {
+    qsort(rates, count, sizeof *rates, ascending);
+    printf("%-34s median %6.1f GFLOP/s, best %6.1f\n", name, rates[count / 2], rates[count - 1]);
+}
+
+static float *random_floats(long count, unsigned *seed) {
+    float *values = aligned_alloc(64, (size_t)count * sizeof(float));
+    if (!values) { perror("aligned_alloc"); exit(70); }
+    for (long i = 0; i < count; i++) values[i] = (float)(rand_r(seed) % 65536) / 65536.0f - 0.5f;
+    return values;
+}
+
+// 24 independent FMA chains, as in peak.c.
+__attribute__((target("avx512f,fma"))) static float fma_only(long iterations) {
+    __m512 a[24], b = _mm512_set1_ps(1.0000001f), c = _mm512_set1_ps(1e-7f);
+    for (int i = 0; i < 24; i++) a[i] = _mm512_set1_ps((float)i);
+    for (long n = 0; n < iterations; n++)
+        for (int i = 0; i < 24; i++) a[i] = _mm512_fmadd_ps(a[i], b, c);
+    __m512 sum = a[0];
+    for (int i = 1; i < 24; i++) sum = _mm512_add_ps(sum, a[i]);
+    return _mm512_reduce_add_ps(sum);
+}
+
+static int series(int seconds) {
+    if (!__builtin_cpu_supports("avx512f")) { puts("no AVX-512: not measured"); return 0; }
+    enum { size = 256, most = 400 };
+    unsigned seed = 1;
+    float *a = random_floats(size * size, &seed), *b = random_floats(size * size, &seed), *c = random_floats(size * size, &seed);
+    const double flops = 2.0 * size * size * size, fmaFlops = 24 * 16 * 2 * 20000.0;
+    float sink = 0;
+    const double start = now();
+    for (int window = 0; window < 2 * seconds; window++) {
+        double gemm[most], fma[most];
+        int count = 0;
+        while (count < most && (count == 0 || now() < start + 0.5 * (window + 1))) {
+            double t = now();
+            upweight_sgemm(false, false, size, size, size, a, size, b, size, c, size, false);
+            gemm[count] = flops / (now() - t) * 1e-9;
+            t = now();
+            sink += fma_only(20000);
+            fma[count++] = fmaFlops / (now() - t) * 1e-9;
+        }
+        qsort(gemm, count, sizeof *gemm, ascending);
+        qsort(fma, count, sizeof *fma, ascending);
+        printf("%5.1f s: 256³ product in L2 %6.1f GFLOP/s, FMA only %6.1f\n", 0.5 * window, gemm[count / 2], fma[count / 2]);
+    }
+    return sink == 12345 ? 1 : 0;  // keeps the FMA loop from being optimised away
+}
+
+int main(int argc, char **argv) {
+    if (argc > 1 && strcmp(argv[1], "series") == 0) return series(argc > 2 ? atoi(argv[2]) : 20);
+    const long d = argc > 1 ? atol(argv[1]) : 1024, h = argc > 2 ? atol(argv[2]) : 256;
+    const long rows = 2 * (argc > 3 ? atol(argv[3]) : 256), datasetRows = argc > 4 ? atol(argv[4]) : 100000;
+    if (d <= 0 || h < 2 || rows <= 0 || datasetRows < rows) { fprintf(stderr, "bad sizes\n"); return 64; }
+    enum { steps = 60 };
+    unsigned seed = 1;
+    float *dataset = random_floats(datasetRows * d, &seed), *w = random_floats(d * h, &seed);
+    float *dz = random_floats(rows * h, &seed), *gathered = random_floats(rows * d, &seed);
+    float *z = random_floats(rows * h, &seed), *g = random_floats(d * h, &seed);
+    const float **pointers = malloc((size_t)rows * sizeof *pointers);
+    double inPlace[steps], copied[steps], gradient[steps];
+    const long half = h / 2, halfRows = d / 2;
+    printf("kernel %s; D %ld, H %ld, %ld rows per step of %ld; one core, one thread's share\n",
+           upweight_gemm_kernel_name(), d, h, rows, datasetRows);
+    for (int step = 0; step < steps; step++) {
+        for (long r = 0; r < rows; r++) pointers[r] = dataset + (long)(rand_r(&seed) % datasetRows) * d;
+        double start = now();
+        upweight_sgemm_rows(false, false, rows, half, d, pointers, 0, w, h, z, h, false);
+        inPlace[step] = 2.0 * rows * half * d / (now() - start) * 1e-9;
+
+        // G rows 0..<D/2 (the row split of Xᵀ·dZ): A's stored rows are the batch rows, read from column 0.
+        start = now();
+        upweight_sgemm_rows(true, false, halfRows, h, rows, pointers, 0, dz, h, g, h, false);
+        gradient[step] = 2.0 * halfRows * h * rows / (now() - start) * 1e-9;
+
+        for (long r = 0; r < rows; r++) memcpy(gathered + r * d, pointers[r], (size_t)d * sizeof(float));
+        start = now();
+        upweight_sgemm(false, false, rows, half, d, gathered, d, w, h, z, h, false);
+        copied[step] = 2.0 * rows * half * d / (now() - start) * 1e-9;
+    }
+    report("forward, rows where they lie", inPlace, steps);
+    report("forward, rows gathered (untimed)", copied, steps);
+    report("weight gradient, rows where they lie", gradient, steps);
+    return 0;
+}
