@@ -61,8 +61,13 @@ extension PartialSums {
     }
 
     init(decoding bytes: [UInt8], denseCount: Int, width: Int) {
+        // The length is checked before any read, and the expected size in arithmetic that cannot trap,
+        // so that a rank's malformed message stops the job with this message, not a stray read.
+        precondition(bytes.count >= 8, "a rank's partial sums of the agreed shape")
         let rowCount = bytes.withUnsafeBytes { Int($0.loadUnaligned(as: Int64.self)) }
-        precondition(bytes.count == 8 + 8 * denseCount + (4 + 8 * width) * rowCount, "a rank's partial sums of the agreed shape")
+        let rowBytes = (4 + 8 * width).multipliedReportingOverflow(by: rowCount)
+        precondition(rowCount >= 0 && !rowBytes.overflow && bytes.count - 8 - 8 * denseCount == rowBytes.partialValue,
+                     "a rank's partial sums of the agreed shape")
         func values<T>(_ type: T.Type, from offset: Int, count: Int) -> [T] {
             bytes.withUnsafeBytes { raw in (0..<count).map { raw.loadUnaligned(fromByteOffset: offset + $0 * MemoryLayout<T>.size, as: T.self) } }
         }
