@@ -129,12 +129,17 @@ public struct MLPRewardModel: Sendable, Equatable {
             } else {
                 multiplyMatrices(cache.outputs[layer - 1], parameters[2 * layer], into: &z, m: rowCount, n: fanOut, k: fanIn, threads: threads)
             }
-            // + b: (N, out) + (out), then H = act(Z)
-            cache.outputs.append(activation.applyAddingBias(parameters[2 * layer + 1], to: &z, threads: threads))
+            // + b: (N, out) + (out), then H = act(Z); after the last layer, r = H_L·v: (N, H_L)·(H_L) → (N)
+            if layer < hidden.count - 1 {
+                cache.outputs.append(activation.applyAddingBias(parameters[2 * layer + 1], to: &z, threads: threads))
+            } else {
+                let (outputs, rewards) = activation.applyAddingBias(parameters[2 * layer + 1], to: &z,
+                                                                    scoringWith: parameters[parameters.count - 1], threads: threads)
+                cache.outputs.append(outputs)
+                cache.rewards = rewards
+            }
             cache.preActivations.append(z)
         }
-        // r = H_L·v: (N, H_L)·(H_L) → (N)
-        cache.rewards = rowDotProducts(cache.outputs[hidden.count - 1], parameters[parameters.count - 1], threads: threads)
         return cache
     }
 
@@ -154,15 +159,13 @@ public struct MLPRewardModel: Sendable, Equatable {
             if !accumulating { setToZero(&gradient.tensors[0]) }
             return
         }
-        // dv = H_Lᵀ·dr: (H_L, N)·(N) → (H_L);   dH_L = dr ⊗ v: (N) ⊗ (H_L) → (N, H_L)
+        // dv = H_Lᵀ·dr: (H_L, N)·(N) → (H_L)
         addTransposedProduct(of: cache.outputs[layers - 1], rewardGradient, into: &gradient.tensors[2 * layers])
-        var dH = outerProduct(rewardGradient, parameters[2 * layers], threads: threads)
+        // dZ_L = dH_L ⊙ act′(Z_L), dH_L = dr ⊗ v: (N) ⊗ (H_L) → (N, H_L), in one pass
+        var dZ = activation.backward(fromRewardGradient: rewardGradient, outputWeights: parameters[2 * layers],
+                                     cache.preActivations[layers - 1], cache.outputs[layers - 1], threads: threads)
         for layer in stride(from: layers - 1, through: 0, by: -1) {
             let (fanIn, fanOut) = (widths[layer], widths[layer + 1])
-            // dZ = dH ⊙ act′(Z), in dH's buffer (dH is not needed again)
-            var dZ: [Float] = []
-            swap(&dZ, &dH)
-            activation.backward(cache.preActivations[layer], cache.outputs[layer], gradient: &dZ, threads: threads)
             // db = Σ_n dZ[n]: (N, out) → (out)
             addColumnSums(of: dZ, into: &gradient.tensors[2 * layer + 1])
             // dW = H_{l−1}ᵀ·dZ: (in, N)·(N, out) → (in, out)
@@ -172,10 +175,12 @@ public struct MLPRewardModel: Sendable, Equatable {
                 multiplyMatrices(cache.outputs[layer - 1], transposingA: true, dZ, into: &gradient.tensors[2 * layer],
                                  m: fanIn, n: fanOut, k: rowCount, accumulating: accumulating, threads: threads)
             }
-            // dH_{l−1} = dZ·W_lᵀ: (N, out)·(out, in) → (N, in)
+            // dH_{l−1} = dZ·W_lᵀ: (N, out)·(out, in) → (N, in), then dZ_{l−1} = dH_{l−1} ⊙ act′(Z_{l−1}) in its buffer
             if layer > 0 {
-                dH = productBuffer(count: rowCount * fanIn)
+                var dH = productBuffer(count: rowCount * fanIn)
                 multiplyMatrices(dZ, parameters[2 * layer], transposingB: true, into: &dH, m: rowCount, n: fanIn, k: fanOut, threads: threads)
+                activation.backward(cache.preActivations[layer - 1], cache.outputs[layer - 1], gradient: &dH, threads: threads)
+                dZ = dH
             }
         }
     }

@@ -33,29 +33,41 @@ package func updateElements(_ values: UnsafeMutablePointer<Float>, with other: U
 
 /// matrix[n, c] += bias[c], then result[n, c] = transform(matrix[n, c]), for every row n of a
 /// (N, bias.count) matrix: a layer's bias and activation in one pass, `rowTransform` calling
-/// `addBiasThenMap(row:…)` for one row. From 64 rows on, `threads` threads take contiguous blocks of
-/// rows (no element depends on another).
-package func addBiasThenMap(_ bias: [Float], to matrix: inout [Float], threads: Int,
+/// `addBiasThenMap(row:…)` for one row. With `scoring` v, also scores[n] = result[n]·v in the same
+/// pass (the output layer r = H·v, while the row is in cache; else `scores` is empty). From 64 rows
+/// on, `threads` threads take contiguous blocks of rows (no element depends on another).
+package func addBiasThenMap(_ bias: [Float], to matrix: inout [Float], scoring vector: [Float]? = nil, threads: Int,
                             _ rowTransform: (_ z: UnsafeMutablePointer<Float>, _ h: UnsafeMutablePointer<Float>,
-                                             _ bias: UnsafePointer<Float>, _ width: Int) -> Void) -> [Float] {
+                                             _ bias: UnsafePointer<Float>, _ width: Int) -> Void) -> (result: [Float], scores: [Float]) {
     let width = bias.count
     precondition(width > 0 && matrix.count % width == 0, "the matrix's rows are not as wide as the bias")
+    precondition(vector.map { $0.count == width } ?? true, "the scoring vector is not as wide as the bias")
     let rows = matrix.count / width
-    return [Float](unsafeUninitializedCapacity: matrix.count) { result, initialized in
+    let scoring = vector != nil
+    var scores = scoring ? productBuffer(count: rows) : []
+    let result = [Float](unsafeUninitializedCapacity: matrix.count) { result, initialized in
         bias.withUnsafeBufferPointer { bias in
             matrix.withUnsafeMutableBufferPointer { matrix in
-                guard rows > 0 else { return }
-                let shared = UncheckedSendable((matrix.baseAddress!, result.baseAddress!, bias.baseAddress!))
-                WorkerTeam.shared.forEachRange(of: rows, from: 64, threads: threads) { block in
-                    let (matrix, result, bias) = shared.value
-                    for row in block {
-                        rowTransform(matrix + row * width, result + row * width, bias, width)
+                scores.withUnsafeMutableBufferPointer { scores in
+                    (vector ?? []).withUnsafeBufferPointer { vector in
+                        guard rows > 0 else { return }
+                        // An empty array's base address need not be nil: whether to score is decided here.
+                        let scored = scoring ? (scores.baseAddress!, vector.baseAddress!) : nil
+                        let shared = UncheckedSendable((matrix.baseAddress!, result.baseAddress!, bias.baseAddress!, scored))
+                        WorkerTeam.shared.forEachRange(of: rows, from: 64, threads: threads) { block in
+                            let (matrix, result, bias, scored) = shared.value
+                            for row in block {
+                                rowTransform(matrix + row * width, result + row * width, bias, width)
+                                if let (scores, vector) = scored { scores[row] = dotProduct(result + row * width, vector, count: width) }
+                            }
+                        }
                     }
                 }
             }
         }
         initialized = matrix.count
     }
+    return (result, scores)
 }
 
 /// z[c] += bias[c], then h[c] = transform(z[c]), for c in 0..<width: one row of `addBiasThenMap`.
@@ -105,27 +117,6 @@ package func addColumnSums(of matrix: [Float], into sums: inout [Float]) {
     }
 }
 
-/// M·v for a (N, v.count) matrix M → (N): one dot product per row. From 64 rows on, `threads` threads
-/// take blocks of rows (the blocks `addBiasThenMap` wrote H in: while one core waited, this was 3%
-/// of a dense step).
-package func rowDotProducts(_ matrix: [Float], _ vector: [Float], threads: Int = 1) -> [Float] {
-    let width = vector.count
-    precondition(width > 0 && matrix.count % width == 0, "the matrix's rows are not as wide as the vector")
-    let rows = matrix.count / width
-    return [Float](unsafeUninitializedCapacity: rows) { result, initialized in
-        matrix.withUnsafeBufferPointer { matrix in
-            vector.withUnsafeBufferPointer { vector in
-                let shared = UncheckedSendable((result.baseAddress, matrix.baseAddress, vector.baseAddress!))
-                WorkerTeam.shared.forEachRange(of: rows, from: 64, threads: threads) { block in
-                    let (result, matrix, vector) = shared.value
-                    for row in block { (result! + row).initialize(to: dotProduct(matrix! + row * width, vector, count: width)) }
-                }
-            }
-        }
-        initialized = rows
-    }
-}
-
 /// sums[c] += Σ_n scales[n]·matrix[n, c], row after row: Mᵀ·s for a (scales.count, sums.count) matrix M.
 package func addTransposedProduct(of matrix: [Float], _ scales: [Float], into sums: inout [Float]) {
     let width = sums.count
@@ -140,24 +131,33 @@ package func addTransposedProduct(of matrix: [Float], _ scales: [Float], into su
     }
 }
 
-/// result[n, c] = column[n]·row[c]: the (column.count, row.count) outer product. From 64 rows on,
-/// `threads` threads write blocks of rows.
-package func outerProduct(_ column: [Float], _ row: [Float], threads: Int = 1) -> [Float] {
+/// result[n, c] = column[n]·row[c], the (column.count, row.count) outer product, each row then
+/// updated in place by `rowUpdate(result[n], other[n], row.count)` while it is in cache (a matrix
+/// `other` of the same shape). From 64 rows on, `threads` threads take blocks of rows.
+package func outerProduct(_ column: [Float], _ row: [Float], thenUpdatingWith other: [Float], threads: Int,
+                          _ rowUpdate: (_ values: UnsafeMutablePointer<Float>, _ other: UnsafePointer<Float>, _ count: Int) -> Void)
+    -> [Float]
+{
     let width = row.count
-    return [Float](unsafeUninitializedCapacity: column.count * width) { result, initialized in
-        row.withUnsafeBufferPointer { row in
-            column.withUnsafeBufferPointer { column in
-                let shared = UncheckedSendable((result.baseAddress, row.baseAddress, column.baseAddress))
-                WorkerTeam.shared.forEachRange(of: column.count, from: 64, threads: threads) { block in
-                    let (result, row, column) = shared.value
-                    for index in block {
-                        let (target, scale) = (result! + index * width, column![index])
-                        for position in 0..<width { (target + position).initialize(to: scale * row![position]) }
+    precondition(other.count == column.count * width, "the matrix is not (column, row)")
+    return [Float](unsafeUninitializedCapacity: other.count) { result, initialized in
+        column.withUnsafeBufferPointer { column in
+            row.withUnsafeBufferPointer { row in
+                other.withUnsafeBufferPointer { other in
+                    guard !other.isEmpty else { return }
+                    let shared = UncheckedSendable((result.baseAddress!, column.baseAddress!, row.baseAddress!, other.baseAddress!))
+                    WorkerTeam.shared.forEachRange(of: column.count, from: 64, threads: threads) { block in
+                        let (result, column, row, other) = shared.value
+                        for index in block {
+                            let target = result + index * width
+                            for position in 0..<width { (target + position).initialize(to: column[index] * row[position]) }
+                            rowUpdate(target, other + index * width, width)
+                        }
                     }
                 }
             }
         }
-        initialized = column.count * width
+        initialized = other.count
     }
 }
 

@@ -106,23 +106,38 @@ final class StepKernelTests: XCTestCase {
     func test_the_output_layer_and_its_gradient_match_their_definitions_on_any_thread_count() {
         var generator = SplitMix64(seed: 5)
         let (rows, width) = (130, 37)  // 130 rows: two blocks on two threads
-        let hidden = randomValues(rows * width, scale: 2, &generator)
+        let z = randomValues(rows * width, scale: 2, &generator)
+        let bias = randomValues(width, scale: 1, &generator)
         let v = randomValues(width, scale: 1, &generator)
         let dr = randomValues(rows, scale: 1, &generator)
-        // r[n] = Σ_c H[n, c]·v[c] in Double; dH[n, c] = dr[n]·v[c], one product, exact in Float.
-        let rewards = (0..<rows).map { n in (0..<width).reduce(0.0) { $0 + Double(hidden[n * width + $1]) * Double(v[$1]) } }
-        let outer = (0..<rows * width).map { dr[$0 / width] * v[$0 % width] }
-        var bits: [[UInt32]] = []
-        for threads in [1, 2] {
-            let computed = rowDotProducts(hidden, v, threads: threads)
-            XCTAssertEqual(computed.count, rows)
-            for (got, want) in zip(computed, rewards) { XCTAssertEqual(Double(got), want, accuracy: 1e-4 * (1 + abs(want))) }
-            XCTAssertEqual(outerProduct(dr, v, threads: threads).map(\.bitPattern), outer.map(\.bitPattern), "\(threads) threads")
-            bits.append(computed.map(\.bitPattern))
+        for activation in Activation.allCases {
+            var added = z
+            let h = activation.applyAddingBias(bias, to: &added, threads: 1)
+            // r[n] = Σ_c H[n, c]·v[c], in Double.
+            let rewards = (0..<rows).map { n in (0..<width).reduce(0.0) { $0 + Double(h[n * width + $1]) * Double(v[$1]) } }
+            // dZ = dH ⊙ act′(Z) with dH[n, c] = dr[n]·v[c] (one product, exact in Float), through the
+            // elementwise `backward` that finite differences check below.
+            var dZ = (0..<rows * width).map { dr[$0 / width] * v[$0 % width] }
+            activation.backward(added, h, gradient: &dZ, threads: 1)
+            var bits: [[UInt32]] = []
+            for threads in [1, 2] {
+                var scored = z
+                let (outputs, computed) = activation.applyAddingBias(bias, to: &scored, scoringWith: v, threads: threads)
+                XCTAssertEqual(scored.map(\.bitPattern), added.map(\.bitPattern), "Z + b, \(activation), \(threads) threads")
+                XCTAssertEqual(outputs.map(\.bitPattern), h.map(\.bitPattern), "H, \(activation), \(threads) threads")
+                XCTAssertEqual(computed.count, rows)
+                for (got, want) in zip(computed, rewards) { XCTAssertEqual(Double(got), want, accuracy: 1e-4 * (1 + abs(want))) }
+                let fused = activation.backward(fromRewardGradient: dr, outputWeights: v, added, h, threads: threads)
+                XCTAssertEqual(fused.map(\.bitPattern), dZ.map(\.bitPattern), "dZ, \(activation), \(threads) threads")
+                bits.append(computed.map(\.bitPattern))
+            }
+            XCTAssertEqual(bits[0], bits[1], "the rewards depend on the thread count")
         }
-        XCTAssertEqual(bits[0], bits[1], "the rewards depend on the thread count")
-        XCTAssertEqual(rowDotProducts([], v, threads: 2), [])
-        XCTAssertEqual(outerProduct([], v, threads: 2), [])
+        var noRows: [Float] = []
+        let (outputs, rewards) = Activation.relu.applyAddingBias(bias, to: &noRows, scoringWith: v, threads: 2)
+        XCTAssertEqual(outputs, [])
+        XCTAssertEqual(rewards, [])
+        XCTAssertEqual(Activation.gelu.backward(fromRewardGradient: [], outputWeights: v, [], [], threads: 2), [])
     }
 
     func test_gathered_dense_rows_are_the_listed_rows_in_order() {
