@@ -42,16 +42,11 @@ package enum BatchRows {
                      "matrix sizes do not match the product")
         guard rowCount > 0 && columns > 0 else { return }
         let (m, k) = (rowCount, columnCount)
-        w.withUnsafeBufferPointer { w in
-            out.withUnsafeMutableBufferPointer { out in
-                let (w, out) = (w.baseAddress!, out.baseAddress!)
-                withKernelInput { x in
-                    switch x {
-                    case .contiguous(let x): multiplyMatrices(x, w, into: out, m: m, n: columns, k: k, threads: threads)
-                    case .rowByRow(let x): multiplyMatrices(rows: x, w, into: out, m: m, n: columns, k: k, threads: threads)
-                    case .sparse(let x): multiplySparse(x, w, columns: columns, into: out, threads: threads)
-                    }
-                }
+        withKernelInput(w, &out) { x, w, out in
+            switch x {
+            case .contiguous(let x): multiplyMatrices(x, w, into: out, m: m, n: columns, k: k, threads: threads)
+            case .rowByRow(let x): multiplyMatrices(rows: x, w, into: out, m: m, n: columns, k: k, threads: threads)
+            case .sparse(let x): multiplySparse(x, w, columns: columns, into: out, threads: threads)
             }
         }
     }
@@ -67,21 +62,14 @@ package enum BatchRows {
             return
         }
         let (m, k) = (columnCount, rowCount)
-        dOut.withUnsafeBufferPointer { dOut in
-            g.withUnsafeMutableBufferPointer { g in
-                let (dOut, g) = (dOut.baseAddress!, g.baseAddress!)
-                withKernelInput { x in
-                    switch x {
-                    case .contiguous(let x):
-                        multiplyMatrices(x, transposingA: true, dOut, into: g, m: m, n: columns, k: k,
-                                         accumulating: accumulating, threads: threads)
-                    case .rowByRow(let x):
-                        multiplyMatrices(rows: x, transposingA: true, dOut, into: g, m: m, n: columns, k: k,
-                                         accumulating: accumulating, threads: threads)
-                    case .sparse(let x):
-                        multiplySparseTransposed(x, dOut, columns: columns, into: g, threads: threads)
-                    }
-                }
+        withKernelInput(dOut, &g) { x, dOut, g in
+            switch x {
+            case .contiguous(let x):
+                multiplyMatrices(x, transposingA: true, dOut, into: g, m: m, n: columns, k: k, accumulating: accumulating, threads: threads)
+            case .rowByRow(let x):
+                multiplyMatrices(rows: x, transposingA: true, dOut, into: g, m: m, n: columns, k: k, accumulating: accumulating, threads: threads)
+            case .sparse(let x):
+                multiplySparseTransposed(x, dOut, columns: columns, into: g, threads: threads)
             }
         }
     }
@@ -93,17 +81,25 @@ package enum BatchRows {
         case sparse(SparseBatch)
     }
 
-    /// Calls `body` with pointers to the rows, valid only inside `body`.
-    private func withKernelInput<Result>(_ body: (KernelInput) -> Result) -> Result {
-        switch self {
-        case .matrix(let matrix):
-            return matrix.withKernelInput { dense, sparse in body(sparse.map(KernelInput.sparse) ?? .contiguous(dense!)) }
-        case .stacked(let top, let bottom, let rows):
-            let width = top.dimension
-            return top.values.withUnsafeBufferPointer { top in
-                bottom.values.withUnsafeBufferPointer { bottom in
-                    let pointers = rows.map { top.baseAddress! + $0 * width } + rows.map { bottom.baseAddress! + $0 * width }
-                    return pointers.withUnsafeBufferPointer { body(.rowByRow($0.baseAddress!)) }
+    /// Calls `body` with pointers to the rows, to the product's other operand and to its result, all
+    /// valid only inside `body`. Both arrays hold values: the products return early for no rows or no
+    /// columns, and a row is at least one feature wide.
+    private func withKernelInput(_ operand: [Float], _ result: inout [Float],
+                                 _ body: (KernelInput, UnsafePointer<Float>, UnsafeMutablePointer<Float>) -> Void) {
+        operand.withUnsafeBufferPointer { operand in
+            result.withUnsafeMutableBufferPointer { result in
+                let (operand, result) = (operand.baseAddress!, result.baseAddress!)
+                switch self {
+                case .matrix(let matrix):
+                    matrix.withKernelInput { dense, sparse in body(sparse.map(KernelInput.sparse) ?? .contiguous(dense!), operand, result) }
+                case .stacked(let top, let bottom, let rows):
+                    let width = top.dimension
+                    top.values.withUnsafeBufferPointer { top in
+                        bottom.values.withUnsafeBufferPointer { bottom in
+                            let pointers = rows.map { top.baseAddress! + $0 * width } + rows.map { bottom.baseAddress! + $0 * width }
+                            pointers.withUnsafeBufferPointer { body(.rowByRow($0.baseAddress!), operand, result) }
+                        }
+                    }
                 }
             }
         }
