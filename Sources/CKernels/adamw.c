@@ -1,7 +1,7 @@
 // AdamW on Float32 lanes (include/CKernels.h). In Swift the same step compiled for baseline x86-64:
 // SSE, with each square root taken lane by lane, and it was a tenth of a dense step and half of a
-// hashed-text one (docs/PROFILE.md). Here it is AVX-512 when the CPU has it, with a scalar path that
-// rounds identically: FP_CONTRACT is off, so no multiply and add are fused into one rounding.
+// hashed-text one (docs/PROFILE.md). Here it is AVX-512 or AVX2 when the CPU has them, with a scalar
+// path that rounds identically: FP_CONTRACT is off, so no multiply and add are fused into one rounding.
 #include "CKernels.h"
 #include "cpu.h"
 
@@ -54,11 +54,42 @@ static bool adamw_avx512(const UpweightAdamWStep *s, long count, float *theta, f
     // No lane of `check` is NaN exactly when every θ written is finite (an ordered compare is false for NaN).
     return _mm512_cmp_ps_mask(check, check, _CMP_ORD_Q) == 0xFFFF;
 }
+
+// The AVX-512 path's operations on 8 lanes; the last, partial block takes the scalar path (AVX2's
+// masked moves are slow on AMD), which rounds the same.
+__attribute__((target("avx2")))
+static bool adamw_avx2(const UpweightAdamWStep *s, long count, float *theta, float *m, float *v, const float *g) {
+    const __m256 beta1 = _mm256_set1_ps(s->beta1), oneMinusBeta1 = _mm256_set1_ps(1.0f - s->beta1);
+    const __m256 beta2 = _mm256_set1_ps(s->beta2), oneMinusBeta2 = _mm256_set1_ps(1.0f - s->beta2);
+    const __m256 correction1 = _mm256_set1_ps(s->inverseCorrection1), correction2 = _mm256_set1_ps(s->inverseCorrection2);
+    const __m256 epsilon = _mm256_set1_ps(s->epsilon), rate = _mm256_set1_ps(s->rate), decay = _mm256_set1_ps(s->decay);
+    __m256 check = _mm256_setzero_ps();  // θ − θ summed: NaN exactly when some θ is not finite
+    const long whole = count / 8 * 8;
+    for (long i = 0; i < whole; i += 8) {
+        const __m256 gi = _mm256_loadu_ps(g + i), thetaI = _mm256_loadu_ps(theta + i);
+        const __m256 mi = _mm256_add_ps(_mm256_mul_ps(beta1, _mm256_loadu_ps(m + i)), _mm256_mul_ps(oneMinusBeta1, gi));
+        const __m256 vi = _mm256_add_ps(_mm256_mul_ps(beta2, _mm256_loadu_ps(v + i)),
+                                        _mm256_mul_ps(_mm256_mul_ps(oneMinusBeta2, gi), gi));
+        const __m256 step = _mm256_div_ps(_mm256_mul_ps(mi, correction1),
+                                          _mm256_add_ps(_mm256_sqrt_ps(_mm256_mul_ps(vi, correction2)), epsilon));
+        const __m256 updated = _mm256_sub_ps(thetaI, _mm256_mul_ps(rate, _mm256_add_ps(step, _mm256_mul_ps(decay, thetaI))));
+        _mm256_storeu_ps(m + i, mi);
+        _mm256_storeu_ps(v + i, vi);
+        _mm256_storeu_ps(theta + i, updated);
+        check = _mm256_add_ps(check, _mm256_sub_ps(updated, updated));
+    }
+    const bool finite = _mm256_movemask_ps(_mm256_cmp_ps(check, check, _CMP_UNORD_Q)) == 0;
+    return adamw_portable(s, count - whole, theta + whole, m + whole, v + whole, g + whole) && finite;
+}
 #endif
 
 bool upweight_adamw(const UpweightAdamWStep *step, long count, float *theta, float *m, float *v, const float *g) {
 #ifdef UPWEIGHT_X86
-    if (upweight_avx512_enabled()) return adamw_avx512(step, count, theta, m, v, g);
+    switch (upweight_instruction_set()) {
+    case UPWEIGHT_AVX512: return adamw_avx512(step, count, theta, m, v, g);
+    case UPWEIGHT_AVX2: return adamw_avx2(step, count, theta, m, v, g);
+    case UPWEIGHT_BASELINE: break;
+    }
 #endif
     return adamw_portable(step, count, theta, m, v, g);
 }

@@ -1,30 +1,37 @@
 // Run-time choice of instruction set (cpu.h).
 #include "cpu.h"
-#include "CKernels.h"
 
 #include <stdatomic.h>
 
-// Both flags are read by every thread that multiplies, so they are atomics (relaxed: each holds one
+// Both values are read by every thread that multiplies, so they are atomics (relaxed: each holds one
 // idempotent answer; ThreadSanitizer found the plain cache racing when two threads asked first).
-static atomic_bool forcePortable = false;
+static atomic_int cap = UPWEIGHT_AVX512;
 
-void upweight_force_portable(bool force) { atomic_store_explicit(&forcePortable, force, memory_order_relaxed); }
+void upweight_limit_instruction_set(UpweightInstructionSet widest) {
+    atomic_store_explicit(&cap, (int)widest, memory_order_relaxed);
+}
 
-bool upweight_cpu_has_avx512(void) {
+UpweightInstructionSet upweight_cpu_instruction_set(void) {
 #ifdef UPWEIGHT_X86
     static atomic_int cached = -1;
     int answer = atomic_load_explicit(&cached, memory_order_relaxed);
     if (answer < 0) {
         __builtin_cpu_init();
-        answer = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma") ? 1 : 0;
+        // Every path past the baseline uses FMA; Intel and AMD CPUs with AVX2 have had it since 2013-15.
+        const bool fma = __builtin_cpu_supports("fma");
+        answer = fma && __builtin_cpu_supports("avx512f") ? UPWEIGHT_AVX512
+               : fma && __builtin_cpu_supports("avx2")   ? UPWEIGHT_AVX2
+                                                          : UPWEIGHT_BASELINE;
         atomic_store_explicit(&cached, answer, memory_order_relaxed);
     }
-    return answer == 1;
+    return (UpweightInstructionSet)answer;
 #else
-    return false;
+    return UPWEIGHT_BASELINE;
 #endif
 }
 
-bool upweight_avx512_enabled(void) {
-    return !atomic_load_explicit(&forcePortable, memory_order_relaxed) && upweight_cpu_has_avx512();
+UpweightInstructionSet upweight_instruction_set(void) {
+    const UpweightInstructionSet cpu = upweight_cpu_instruction_set();
+    const int widest = atomic_load_explicit(&cap, memory_order_relaxed);
+    return (int)cpu < widest ? cpu : (UpweightInstructionSet)widest;
 }

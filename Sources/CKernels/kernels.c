@@ -90,18 +90,100 @@ static void micro_kernel_avx512(long kc, const float *const *a, long aK, const f
     if (aK == MR) micro_kernel_avx512_body(kc, a, MR, b, c, ldc, rows, columns, accumulate);
     else micro_kernel_avx512_body(kc, a, 1, b, c, ldc, rows, columns, accumulate);
 }
+
+
+// AVX2 has 16 vector registers of 8 lanes, too few to hold an 8×32 block (32 accumulators). The block
+// is computed as four 4×16 tiles, each in 8 accumulators with 2 loads of B and 4 broadcasts of A per 8
+// FMAs; the two tiles that read the same half of the B panel run one after the other, so the second
+// finds it in L1. Each element is still one chain of FMAs over k from 0, added to C at the end: the
+// same operations in the same order as the AVX-512 kernel, so the two give the same bits.
+static inline __attribute__((always_inline, target("avx2,fma"))) void micro_tile_avx2(
+    long kc, const float *const *a, long aK, const float *b, int firstRow, int firstColumn,
+    float *c, long ldc, int rows, int columns, bool accumulate) {
+    enum { tileRows = 4, tileVectors = 2 };
+    __m256 sums[tileRows][tileVectors];
+    const float *row[tileRows];
+#pragma clang loop unroll(full)
+    for (int r = 0; r < tileRows; r++) {
+        row[r] = a[firstRow + r];
+#pragma clang loop unroll(full)
+        for (int v = 0; v < tileVectors; v++) sums[r][v] = _mm256_setzero_ps();
+    }
+    b += firstColumn;
+    for (long k = 0; k < kc; k++, b += NR) {
+        __m256 right[tileVectors];
+#pragma clang loop unroll(full)
+        for (int v = 0; v < tileVectors; v++) right[v] = _mm256_load_ps(b + 8 * v);
+#pragma clang loop unroll(full)
+        for (int r = 0; r < tileRows; r++) {
+            const __m256 scale = _mm256_broadcast_ss(row[r] + k * aK);
+#pragma clang loop unroll(full)
+            for (int v = 0; v < tileVectors; v++) sums[r][v] = _mm256_fmadd_ps(scale, right[v], sums[r][v]);
+        }
+    }
+    // A lane is stored when its column is < `columns`; rows past `rows` are not stored.
+    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    __m256i masks[tileVectors];
+#pragma clang loop unroll(full)
+    for (int v = 0; v < tileVectors; v++) masks[v] = _mm256_cmpgt_epi32(_mm256_set1_epi32(columns - firstColumn - 8 * v), lane);
+    // Masked moves are slow on AMD (a masked store costs about ten plain ones), so whole tiles use plain ones.
+    const bool whole = columns - firstColumn >= 8 * tileVectors;
+#pragma clang loop unroll(full)
+    for (int r = 0; r < tileRows; r++) {
+        if (firstRow + r < rows) {
+            float *target = c + (firstRow + r) * ldc + firstColumn;
+#pragma clang loop unroll(full)
+            for (int v = 0; v < tileVectors; v++) {
+                __m256 value = sums[r][v];
+                if (whole) {
+                    if (accumulate) value = _mm256_add_ps(value, _mm256_loadu_ps(target + 8 * v));
+                    _mm256_storeu_ps(target + 8 * v, value);
+                } else {
+                    if (accumulate) value = _mm256_add_ps(value, _mm256_maskload_ps(target + 8 * v, masks[v]));
+                    _mm256_maskstore_ps(target + 8 * v, masks[v], value);
+                }
+            }
+        }
+    }
+}
+
+static inline __attribute__((always_inline, target("avx2,fma"))) void micro_kernel_avx2_body(
+    long kc, const float *const *a, long aK, const float *b, float *c, long ldc, int rows, int columns, bool accumulate) {
+    for (int firstColumn = 0; firstColumn < columns; firstColumn += 16) {
+        for (int firstRow = 0; firstRow < rows; firstRow += 4)
+            micro_tile_avx2(kc, a, aK, b, firstRow, firstColumn, c, ldc, rows, columns, accumulate);
+    }
+}
+
+__attribute__((target("avx2,fma")))
+static void micro_kernel_avx2(long kc, const float *const *a, long aK, const float *b, float *c, long ldc,
+                              int rows, int columns, bool accumulate) {
+    if (aK == MR) micro_kernel_avx2_body(kc, a, MR, b, c, ldc, rows, columns, accumulate);
+    else micro_kernel_avx2_body(kc, a, 1, b, c, ldc, rows, columns, accumulate);
+}
 #endif
 
-static MicroKernel select_kernel(void) {
+// A kernel, and how many columns of a B panel it is given per call. The driver runs every row panel
+// of A against one slice before the next, so the slice of B stays in L1: a whole 32-column panel
+// (KC·NR·4 = 32 KiB) is all of Zen 3's L1, while a 16-column slice leaves half of it to A.
+typedef struct {
+    MicroKernel run;
+    int sliceColumns;
+    const char *name;
+} Kernel;
+
+static Kernel select_kernel(void) {
 #ifdef UPWEIGHT_X86
-    if (upweight_avx512_enabled()) return micro_kernel_avx512;
+    switch (upweight_instruction_set()) {
+    case UPWEIGHT_AVX512: return (Kernel){micro_kernel_avx512, NR, "avx512"};
+    case UPWEIGHT_AVX2: return (Kernel){micro_kernel_avx2, 16, "avx2"};
+    case UPWEIGHT_BASELINE: break;
+    }
 #endif
-    return micro_kernel_portable;
+    return (Kernel){micro_kernel_portable, NR, "portable"};
 }
 
-const char *upweight_gemm_kernel_name(void) {
-    return select_kernel() == micro_kernel_portable ? "portable" : "avx512";
-}
+const char *upweight_gemm_kernel_name(void) { return select_kernel().name; }
 
 // MARK: - Packing (zero-padded to whole panels, so the micro-kernel never branches on edges)
 
@@ -190,7 +272,7 @@ void upweight_sgemm_rows(bool transposeA, bool transposeB, long M, long N, long 
         if (!accumulate) for (long i = 0; i < M; i++) memset(C + i * ldc, 0, (size_t)N * sizeof(float));
         return;
     }
-    const MicroKernel kernel = select_kernel();
+    const Kernel kernel = select_kernel();
     const long ncMax = (N < NC ? N : NC) + NR;
     float *packedB = allocate_floats(KC * ncMax);
     float *edgeA = allocate_floats(KC * MR);
@@ -210,14 +292,17 @@ void upweight_sgemm_rows(bool transposeA, bool transposeB, long M, long N, long 
                 if (transposeA && wholeInBlock > 0) pack_a_transposed(A, column, ic, pc, wholeInBlock, kc, packedA);
                 for (long jr = 0; jr < nc; jr += NR) {
                     const int columns = (int)(nc - jr < NR ? nc - jr : NR);
-                    for (long ir = 0; ir < mc; ir += MR) {
-                        const long i = ic + ir;
-                        float *c = C + i * ldc + jc + jr;
-                        const bool inPlace = i < wholeRows && !transposeA;
-                        const float *packed = i >= wholeRows ? edgeA : transposeA ? packedA + ir * kc : NULL;
-                        for (int r = 0; r < MR; r++) panel[r] = inPlace ? A[i + r] + column + pc : packed + r;
-                        kernel(kc, panel, inPlace ? 1 : MR, packedB + jr * kc, c, ldc, i < wholeRows ? MR : (int)(M - i),
-                               columns, addToC);
+                    for (int slice = 0; slice < columns; slice += kernel.sliceColumns) {
+                        const int sliceColumns = columns - slice < kernel.sliceColumns ? columns - slice : kernel.sliceColumns;
+                        for (long ir = 0; ir < mc; ir += MR) {
+                            const long i = ic + ir;
+                            float *c = C + i * ldc + jc + jr + slice;
+                            const bool inPlace = i < wholeRows && !transposeA;
+                            const float *packed = i >= wholeRows ? edgeA : transposeA ? packedA + ir * kc : NULL;
+                            for (int r = 0; r < MR; r++) panel[r] = inPlace ? A[i + r] + column + pc : packed + r;
+                            kernel.run(kc, panel, inPlace ? 1 : MR, packedB + jr * kc + slice, c, ldc,
+                                       i < wholeRows ? MR : (int)(M - i), sliceColumns, addToC);
+                        }
                     }
                 }
             }
@@ -258,26 +343,30 @@ static inline __attribute__((always_inline)) void sparse_transpose_times_dense_b
 }
 
 #ifdef UPWEIGHT_X86
-__attribute__((target("avx512f,fma")))
-static void sparse_times_dense_avx512(long rows, const long *rowStarts, const int32_t *indices, const float *values,
-                                      const float *W, long columns, long c0, long c1, float *out) {
-    sparse_times_dense_body(rows, rowStarts, indices, values, W, columns, c0, c1, out);
-}
-
-__attribute__((target("avx512f,fma")))
-static void sparse_transpose_times_dense_avx512(long rows, const long *rowStarts, const int32_t *indices,
-                                                const float *values, const float *dOut, long columns, long c0,
-                                                long c1, float *G) {
-    sparse_transpose_times_dense_body(rows, rowStarts, indices, values, dOut, columns, c0, c1, G);
-}
+// The same loops compiled for wider vectors; both targets fuse `+= value·source` into one FMA, so
+// the two give the same bits.
+#define SPARSE_PATHS(suffix, instructions)                                                                      \
+    __attribute__((target(instructions))) static void sparse_times_dense_##suffix(                             \
+        long rows, const long *rowStarts, const int32_t *indices, const float *values, const float *W,         \
+        long columns, long c0, long c1, float *out) {                                                           \
+        sparse_times_dense_body(rows, rowStarts, indices, values, W, columns, c0, c1, out);                     \
+    }                                                                                                           \
+    __attribute__((target(instructions))) static void sparse_transpose_times_dense_##suffix(                   \
+        long rows, const long *rowStarts, const int32_t *indices, const float *values, const float *dOut,      \
+        long columns, long c0, long c1, float *G) {                                                             \
+        sparse_transpose_times_dense_body(rows, rowStarts, indices, values, dOut, columns, c0, c1, G);          \
+    }
+SPARSE_PATHS(avx512, "avx512f,fma")
+SPARSE_PATHS(avx2, "avx2,fma")
 #endif
 
 void upweight_sparse_times_dense(long rows, const long *rowStarts, const int32_t *indices, const float *values,
                                  const float *W, long columns, long c0, long c1, float *out) {
 #ifdef UPWEIGHT_X86
-    if (upweight_cpu_has_avx512()) {
-        sparse_times_dense_avx512(rows, rowStarts, indices, values, W, columns, c0, c1, out);
-        return;
+    switch (upweight_instruction_set()) {
+    case UPWEIGHT_AVX512: return sparse_times_dense_avx512(rows, rowStarts, indices, values, W, columns, c0, c1, out);
+    case UPWEIGHT_AVX2: return sparse_times_dense_avx2(rows, rowStarts, indices, values, W, columns, c0, c1, out);
+    case UPWEIGHT_BASELINE: break;
     }
 #endif
     sparse_times_dense_body(rows, rowStarts, indices, values, W, columns, c0, c1, out);
@@ -286,9 +375,12 @@ void upweight_sparse_times_dense(long rows, const long *rowStarts, const int32_t
 void upweight_sparse_transpose_times_dense(long rows, const long *rowStarts, const int32_t *indices, const float *values,
                                            const float *dOut, long columns, long c0, long c1, float *G) {
 #ifdef UPWEIGHT_X86
-    if (upweight_cpu_has_avx512()) {
-        sparse_transpose_times_dense_avx512(rows, rowStarts, indices, values, dOut, columns, c0, c1, G);
-        return;
+    switch (upweight_instruction_set()) {
+    case UPWEIGHT_AVX512:
+        return sparse_transpose_times_dense_avx512(rows, rowStarts, indices, values, dOut, columns, c0, c1, G);
+    case UPWEIGHT_AVX2:
+        return sparse_transpose_times_dense_avx2(rows, rowStarts, indices, values, dOut, columns, c0, c1, G);
+    case UPWEIGHT_BASELINE: break;
     }
 #endif
     sparse_transpose_times_dense_body(rows, rowStarts, indices, values, dOut, columns, c0, c1, G);

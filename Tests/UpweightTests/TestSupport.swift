@@ -1,8 +1,14 @@
+import CKernels
 import Foundation
 import XCTest
 @testable import UpweightSupport
 @testable import UpweightData
 @testable import UpweightEvaluation
+
+/// The kernels' instruction sets this CPU runs, narrowest first: every path a kernel test covers here.
+let instructionSetsOfThisCPU: [UpweightInstructionSet] = (0...upweight_cpu_instruction_set().rawValue).map {
+    UpweightInstructionSet(rawValue: $0)
+}
 
 /// Paths and helpers shared by the tests.
 enum TestSupport {

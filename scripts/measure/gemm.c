@@ -4,7 +4,7 @@
 //   forward:         Z = X·W₁ for one thread's half of the columns (the split the MLP uses),
 //                    X read where it lies (upweight_sgemm_rows), or gathered first (copy not timed);
 //   weight gradient: G = Xᵀ·dZ for one thread's half of the rows of G.
-// Prints GFLOP/s per product: the median and the best of the steps.
+// Prints GFLOP/s per product, the median and the best of the steps, for each kernel the CPU can run.
 //
 // `series SECONDS` instead prints, every half second, the median rate of a 256³ product whose data
 // stay in L2 beside that of an FMA-only loop (peak.c's, in 1 ms pieces): on a shared machine it shows
@@ -47,8 +47,8 @@ static float *random_floats(long count, unsigned *seed) {
     return values;
 }
 
-// 24 independent FMA chains, as in peak.c.
-__attribute__((target("avx512f,fma"))) static float fma_only(long iterations) {
+// Independent FMA chains, as in peak.c: 24 of 16 lanes with AVX-512, 12 of 8 with AVX2 (its 16 registers).
+__attribute__((target("avx512f,fma"))) static float fma_only_avx512(long iterations) {
     __m512 a[24], b = _mm512_set1_ps(1.0000001f), c = _mm512_set1_ps(1e-7f);
     for (int i = 0; i < 24; i++) a[i] = _mm512_set1_ps((float)i);
     for (long n = 0; n < iterations; n++)
@@ -58,12 +58,26 @@ __attribute__((target("avx512f,fma"))) static float fma_only(long iterations) {
     return _mm512_reduce_add_ps(sum);
 }
 
+__attribute__((target("avx2,fma"))) static float fma_only_avx2(long iterations) {
+    __m256 a[12], b = _mm256_set1_ps(1.0000001f), c = _mm256_set1_ps(1e-7f);
+    for (int i = 0; i < 12; i++) a[i] = _mm256_set1_ps((float)i);
+    for (long n = 0; n < iterations; n++)
+        for (int i = 0; i < 12; i++) a[i] = _mm256_fmadd_ps(a[i], b, c);
+    float lanes[8], total = 0;
+    for (int i = 0; i < 12; i++) {
+        _mm256_storeu_ps(lanes, a[i]);
+        for (int j = 0; j < 8; j++) total += lanes[j];
+    }
+    return total;
+}
+
 static int series(int seconds) {
-    if (!__builtin_cpu_supports("avx512f")) { puts("no AVX-512: not measured"); return 0; }
+    const UpweightInstructionSet set = upweight_cpu_instruction_set();
+    if (set == UPWEIGHT_BASELINE) { puts("no AVX2 or AVX-512 with FMA: not measured"); return 0; }
     enum { size = 256, most = 400 };
     unsigned seed = 1;
     float *a = random_floats(size * size, &seed), *b = random_floats(size * size, &seed), *c = random_floats(size * size, &seed);
-    const double flops = 2.0 * size * size * size, fmaFlops = 24 * 16 * 2 * 20000.0;
+    const double flops = 2.0 * size * size * size, fmaFlops = (set == UPWEIGHT_AVX512 ? 24 * 16 : 12 * 8) * 2 * 20000.0;
     float sink = 0;
     const double start = now();
     for (int window = 0; window < 2 * seconds; window++) {
@@ -74,7 +88,7 @@ static int series(int seconds) {
             upweight_sgemm(false, false, size, size, size, a, size, b, size, c, size, false);
             gemm[count] = flops / (now() - t) * 1e-9;
             t = now();
-            sink += fma_only(20000);
+            sink += set == UPWEIGHT_AVX512 ? fma_only_avx512(20000) : fma_only_avx2(20000);
             fma[count++] = fmaFlops / (now() - t) * 1e-9;
         }
         qsort(gemm, count, sizeof *gemm, ascending);
@@ -97,26 +111,30 @@ int main(int argc, char **argv) {
     const float **pointers = malloc((size_t)rows * sizeof *pointers);
     double inPlace[steps], copied[steps], gradient[steps];
     const long half = h / 2, halfRows = d / 2;
-    printf("kernel %s; D %ld, H %ld, %ld rows per step of %ld; one core, one thread's share\n",
-           upweight_gemm_kernel_name(), d, h, rows, datasetRows);
-    for (int step = 0; step < steps; step++) {
-        for (long r = 0; r < rows; r++) pointers[r] = dataset + (long)(rand_r(&seed) % datasetRows) * d;
-        double start = now();
-        upweight_sgemm_rows(false, false, rows, half, d, pointers, 0, w, h, z, h, false);
-        inPlace[step] = 2.0 * rows * half * d / (now() - start) * 1e-9;
+    printf("D %ld, H %ld, %ld rows per step of %ld; one core, one thread's share\n", d, h, rows, datasetRows);
+    // Every kernel this CPU can run, narrowest first, so that one run compares them.
+    for (int set = UPWEIGHT_BASELINE; set <= (int)upweight_cpu_instruction_set(); set++) {
+        upweight_limit_instruction_set((UpweightInstructionSet)set);
+        printf("kernel %s\n", upweight_gemm_kernel_name());
+        for (int step = 0; step < steps; step++) {
+            for (long r = 0; r < rows; r++) pointers[r] = dataset + (long)(rand_r(&seed) % datasetRows) * d;
+            double start = now();
+            upweight_sgemm_rows(false, false, rows, half, d, pointers, 0, w, h, z, h, false);
+            inPlace[step] = 2.0 * rows * half * d / (now() - start) * 1e-9;
 
-        // G rows 0..<D/2 (the row split of Xᵀ·dZ): A's stored rows are the batch rows, read from column 0.
-        start = now();
-        upweight_sgemm_rows(true, false, halfRows, h, rows, pointers, 0, dz, h, g, h, false);
-        gradient[step] = 2.0 * halfRows * h * rows / (now() - start) * 1e-9;
+            // G rows 0..<D/2 (the row split of Xᵀ·dZ): A's stored rows are the batch rows, read from column 0.
+            start = now();
+            upweight_sgemm_rows(true, false, halfRows, h, rows, pointers, 0, dz, h, g, h, false);
+            gradient[step] = 2.0 * halfRows * h * rows / (now() - start) * 1e-9;
 
-        for (long r = 0; r < rows; r++) memcpy(gathered + r * d, pointers[r], (size_t)d * sizeof(float));
-        start = now();
-        upweight_sgemm(false, false, rows, half, d, gathered, d, w, h, z, h, false);
-        copied[step] = 2.0 * rows * half * d / (now() - start) * 1e-9;
+            for (long r = 0; r < rows; r++) memcpy(gathered + r * d, pointers[r], (size_t)d * sizeof(float));
+            start = now();
+            upweight_sgemm(false, false, rows, half, d, gathered, d, w, h, z, h, false);
+            copied[step] = 2.0 * rows * half * d / (now() - start) * 1e-9;
+        }
+        report("  forward, rows where they lie", inPlace, steps);
+        report("  forward, rows gathered (untimed)", copied, steps);
+        report("  weight gradient, rows where they lie", gradient, steps);
     }
-    report("forward, rows where they lie", inPlace, steps);
-    report("forward, rows gathered (untimed)", copied, steps);
-    report("weight gradient, rows where they lie", gradient, steps);
     return 0;
 }

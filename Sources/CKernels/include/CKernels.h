@@ -6,8 +6,8 @@
 // Single-threaded Float32 kernels for the MLP reward model. Swift splits the work across threads
 // (Kernels/Matrix.swift); each call here owns a disjoint block of its output.
 //
-// The AVX-512 paths are compiled with __attribute__((target)) and chosen at run time, so the package
-// needs no compiler flags and its binaries still run on CPUs without AVX-512 (portable C path).
+// The AVX-512 and AVX2 paths are compiled with __attribute__((target)) and chosen at run time, so the
+// package needs no compiler flags and its binaries still run on CPUs with neither (portable C path).
 
 /// C (M×N, row stride ldc) = op(A)·op(B), or C += op(A)·op(B) when `accumulate`.
 /// op(A) is M×K: A is M×K row-major (stride lda), or K×M row-major when `transposeA`.
@@ -35,11 +35,18 @@ void upweight_sparse_times_dense(long rows, const long *rowStarts, const int32_t
 void upweight_sparse_transpose_times_dense(long rows, const long *rowStarts, const int32_t *indices, const float *values,
                                            const float *dOut, long columns, long c0, long c1, float *G);
 
-/// The name of the GEMM micro-kernel in use: "avx512" or "portable".
+/// The name of the GEMM micro-kernel in use: "avx512", "avx2" or "portable".
 const char *upweight_gemm_kernel_name(void);
 
-/// Forces the portable GEMM and AdamW kernels (true) or restores run-time selection (false); for tests.
-void upweight_force_portable(bool force);
+/// The instruction sets the kernels have paths for, narrowest first.
+typedef enum { UPWEIGHT_BASELINE = 0, UPWEIGHT_AVX2 = 1, UPWEIGHT_AVX512 = 2 } UpweightInstructionSet;
+
+/// The widest of them this CPU has: AVX-512F with FMA, AVX2 with FMA, or the baseline.
+UpweightInstructionSet upweight_cpu_instruction_set(void);
+
+/// Caps the instruction set the kernels use, so that tests can run every path this CPU has;
+/// UPWEIGHT_AVX512 lifts the cap (the default).
+void upweight_limit_instruction_set(UpweightInstructionSet widest);
 
 /// One AdamW step's constants: the learning rate, β₁, β₂, ε, the decoupled weight decay, and the
 /// bias corrections 1/(1−β₁ᵗ) and 1/(1−β₂ᵗ).

@@ -151,7 +151,7 @@ package func multiplySparseTransposed(_ x: SparseBatch, _ dOut: UnsafePointer<Fl
     }
 }
 
-/// Which GEMM micro-kernel this CPU runs: "avx512" or "portable".
+/// Which GEMM micro-kernel this CPU runs: "avx512", "avx2" or "portable".
 public var matrixKernelName: String { String(cString: upweight_gemm_kernel_name()) }
 
 

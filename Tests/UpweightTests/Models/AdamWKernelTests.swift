@@ -5,14 +5,14 @@ import CKernels
 @testable import UpweightTraining
 
 /// The C kernel of the MLP's AdamW step (`upweight_adamw`, through `Float32AdamW`): against the
-/// formula in Double, and bit for bit the same on its AVX-512 and portable paths and as the Swift
+/// formula in Double, and bit for bit the same on each path this CPU has (AVX-512, AVX2, portable) and as the Swift
 /// SIMD rule it replaced, which still serves the linear model's Double θ.
 final class AdamWKernelTests: XCTestCase {
     struct State: Equatable { var theta, m, v: [Float] }
 
-    func run(_ state: State, gradient: [Float], step: Int, portable: Bool) -> (State, finite: Bool) {
-        upweight_force_portable(portable)
-        defer { upweight_force_portable(false) }
+    func run(_ state: State, gradient: [Float], step: Int, instructionSet: UpweightInstructionSet = UPWEIGHT_AVX512) -> (State, finite: Bool) {
+        upweight_limit_instruction_set(instructionSet)
+        defer { upweight_limit_instruction_set(UPWEIGHT_AVX512) }
         var (theta, m, v) = (state.theta, state.m, state.v)
         let rule = Float32AdamW(step: step, rate: 3e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, decay: 0.01)
         let finite = updateLanes(&theta, &m, &v, reading: gradient, threads: 1, rule)
@@ -21,8 +21,8 @@ final class AdamWKernelTests: XCTestCase {
 
     func test_the_kernel_follows_the_formula_and_rounds_alike_on_every_path() {
         var generator = SplitMix64(seed: 91)
-        // Counts around the 16-lane vector: a lone tail, one short of a vector, one over, several plus a tail.
-        for count in [1, 15, 16, 17, 37, 1_000] {
+        // Counts around the 8- and 16-lane vectors: a lone tail, one short of a vector, one over, several plus a tail.
+        for count in [1, 7, 8, 9, 15, 16, 17, 37, 1_000] {
             var state = State(theta: randomValues(count, scale: 1, &generator), m: randomValues(count, scale: 0.1, &generator),
                               v: randomValues(count, scale: 0.1, &generator).map { $0 * $0 })
             var gradient = randomValues(count, scale: 2, &generator)
@@ -30,10 +30,13 @@ final class AdamWKernelTests: XCTestCase {
             (state.m[0], state.v[0], gradient[0]) = (0, 0, 0)
             if count > 1 { gradient[count - 1] = 1e30 }
             for step in [1, 7] {
-                let (fast, fastFinite) = run(state, gradient: gradient, step: step, portable: false)
-                let (portable, portableFinite) = run(state, gradient: gradient, step: step, portable: true)
-                XCTAssertEqual(fast, portable, "\(count) values, step \(step): the AVX-512 and portable paths")
-                XCTAssertTrue(fastFinite && portableFinite)
+                let (fast, fastFinite) = run(state, gradient: gradient, step: step)
+                XCTAssertTrue(fastFinite)
+                for set in instructionSetsOfThisCPU {
+                    let (other, otherFinite) = run(state, gradient: gradient, step: step, instructionSet: set)
+                    XCTAssertEqual(fast, other, "\(count) values, step \(step): the widest path and path \(set.rawValue)")
+                    XCTAssertTrue(otherFinite)
+                }
                 // The Swift rule of the previous release: the same operations, so the same bits.
                 var (theta, m, v) = (state.theta, state.m, state.v)
                 updateLanes(&theta, &m, &v, reading: gradient, threads: 1,
@@ -61,16 +64,16 @@ final class AdamWKernelTests: XCTestCase {
     }
 
     func test_the_kernel_reports_a_parameter_that_is_not_finite_on_every_path() {
-        for count in [1, 16, 37] {
+        for count in [1, 8, 9, 16, 37] {
             for position in Set([0, count / 2, count - 1]) {
                 for bad: Float in [.nan, .infinity] {
                     var gradient = [Float](repeating: 0.5, count: count)
                     gradient[position] = bad
                     let state = State(theta: [Float](repeating: 1, count: count), m: [Float](repeating: 0, count: count),
                                       v: [Float](repeating: 0, count: count))
-                    for portable in [false, true] {
-                        let (after, finite) = run(state, gradient: gradient, step: 1, portable: portable)
-                        XCTAssertFalse(finite, "\(bad) at \(position) of \(count), portable: \(portable)")
+                    for set in instructionSetsOfThisCPU {
+                        let (after, finite) = run(state, gradient: gradient, step: 1, instructionSet: set)
+                        XCTAssertFalse(finite, "\(bad) at \(position) of \(count), path \(set.rawValue)")
                         XCTAssertTrue(after.theta[position].isNaN, "∞/∞ and NaN both make θ NaN")
                         XCTAssertEqual(after.theta.filter(\.isNaN).count, 1, "the other positions are untouched by it")
                     }

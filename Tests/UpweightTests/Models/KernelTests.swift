@@ -39,9 +39,11 @@ final class KernelTests: XCTestCase {
 
     func test_every_gemm_variant_matches_the_naive_product_on_one_and_two_threads() {
         var generator = SplitMix64(seed: 5)
-        for forcePortable in [false, true] {
-            upweight_force_portable(forcePortable)
-            defer { upweight_force_portable(false) }
+        // The products under each instruction set, to compare them bit for bit at the end.
+        var results: [UInt32: [[UInt32]]] = [:]
+        for set in instructionSetsOfThisCPU {
+            upweight_limit_instruction_set(set)
+            defer { upweight_limit_instruction_set(UPWEIGHT_AVX512) }
             for (m, n, k) in shapes {
                 let a = randomValues(m * k, &generator)
                 let b = randomValues(k * n, &generator)
@@ -54,22 +56,36 @@ final class KernelTests: XCTestCase {
                     let two = product(a, transposingA: transposingA, b, transposingB: transposingB, m: m, n: n, k: k, threads: 2)
                     let added = product(a, transposingA: transposingA, b, transposingB: transposingB, m: m, n: n, k: k,
                                         startingFrom: initial, threads: 2)
-                    let label = "\(m)×\(n)×\(k) Aᵀ:\(transposingA) Bᵀ:\(transposingB) portable:\(forcePortable)"
+                    let label = "\(m)×\(n)×\(k) Aᵀ:\(transposingA) Bᵀ:\(transposingB) kernel:\(matrixKernelName)"
                     for index in expected.indices {
                         XCTAssertEqual(Double(one[index]), expected[index], accuracy: tolerance, label)
                         XCTAssertEqual(Double(added[index]), expected[index] + Double(initial[index]), accuracy: tolerance, label)
                     }
                     // Threads own disjoint blocks of C and sum over k in one order: bit-identical.
                     XCTAssertEqual(one.map(\.bitPattern), two.map(\.bitPattern), label)
+                    results[set.rawValue, default: []].append((one + added).map(\.bitPattern))
                 }
             }
+            generator = SplitMix64(seed: 5)  // the same matrices for the next instruction set
+        }
+        // AVX2 and AVX-512 run the same chain of FMAs for each element: the same bits (checked where the CPU has both).
+        if let avx2 = results[UPWEIGHT_AVX2.rawValue], let avx512 = results[UPWEIGHT_AVX512.rawValue] {
+            XCTAssertEqual(avx2, avx512, "the AVX2 and AVX-512 kernels")
         }
     }
 
-    func test_the_avx512_kernel_is_chosen_on_this_cpu_when_it_has_avx512() throws {
+    func test_the_widest_kernel_this_cpu_has_is_chosen() throws {
         let cpuInfo = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
-        try XCTSkipUnless(cpuInfo.contains("avx512f"), "no AVX-512 here")
-        XCTAssertEqual(matrixKernelName, "avx512")
+        let flags = Set(cpuInfo.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" }).map(String.init))
+        #if arch(x86_64)
+        let expected = flags.isSuperset(of: ["avx512f", "fma"]) ? "avx512" : flags.isSuperset(of: ["avx2", "fma"]) ? "avx2" : "portable"
+        #else
+        let expected = "portable"
+        #endif
+        XCTAssertEqual(matrixKernelName, expected)
+        upweight_limit_instruction_set(UPWEIGHT_BASELINE)
+        defer { upweight_limit_instruction_set(UPWEIGHT_AVX512) }
+        XCTAssertEqual(matrixKernelName, "portable")
     }
 
     func randomSparse(rows: Int, dimension: Int, _ generator: inout SplitMix64) -> SparseRows {
@@ -99,27 +115,36 @@ final class KernelTests: XCTestCase {
         let forward = naiveProduct(dense, transposingA: false, w, transposingB: false, m: rows, n: columns, k: dimension)
         let backward = naiveProduct(dense, transposingA: true, dOut, transposingB: false, m: dimension, n: columns, k: rows)
         let named = Set(sparse.indices.map(Int.init))
-        var results: [[Float]] = []
-        for threads in [1, 2] {
-            var out = [Float](repeating: .nan, count: rows * columns)
-            var g = [Float](repeating: 0, count: dimension * columns)
-            for row in 0..<dimension where !named.contains(row) { g[row * columns] = .nan }  // must stay untouched
-            FeatureMatrix.sparse(sparse).withKernelInput { _, batch in
-                multiplySparse(batch!, w, columns: columns, into: &out, threads: threads)
-                multiplySparseTransposed(batch!, dOut, columns: columns, into: &g, threads: threads)
-            }
-            for index in forward.indices { XCTAssertEqual(Double(out[index]), forward[index], accuracy: 1e-5) }
-            for row in 0..<dimension {
-                if named.contains(row) {
-                    for column in 0..<columns {
-                        XCTAssertEqual(Double(g[row * columns + column]), backward[row * columns + column], accuracy: 1e-4)
-                    }
-                } else {
-                    XCTAssertTrue(g[row * columns].isNaN, "row \(row) is named by no entry but was written")
+        var results: [UInt32: [[UInt32]]] = [:]  // per instruction set, on 1 and 2 threads
+        for set in instructionSetsOfThisCPU {
+            upweight_limit_instruction_set(set)
+            defer { upweight_limit_instruction_set(UPWEIGHT_AVX512) }
+            for threads in [1, 2] {
+                var out = [Float](repeating: .nan, count: rows * columns)
+                var g = [Float](repeating: 0, count: dimension * columns)
+                for row in 0..<dimension where !named.contains(row) { g[row * columns] = .nan }  // must stay untouched
+                FeatureMatrix.sparse(sparse).withKernelInput { _, batch in
+                    multiplySparse(batch!, w, columns: columns, into: &out, threads: threads)
+                    multiplySparseTransposed(batch!, dOut, columns: columns, into: &g, threads: threads)
                 }
+                for index in forward.indices { XCTAssertEqual(Double(out[index]), forward[index], accuracy: 1e-5) }
+                for row in 0..<dimension {
+                    if named.contains(row) {
+                        for column in 0..<columns {
+                            XCTAssertEqual(Double(g[row * columns + column]), backward[row * columns + column], accuracy: 1e-4)
+                        }
+                    } else {
+                        XCTAssertTrue(g[row * columns].isNaN, "row \(row) is named by no entry but was written")
+                    }
+                }
+                results[set.rawValue, default: []].append((out + g.filter { !$0.isNaN }).map(\.bitPattern))
             }
-            results.append(out + g.filter { !$0.isNaN })
+            let (one, two) = (results[set.rawValue]![0], results[set.rawValue]![1])
+            XCTAssertEqual(one, two, "\(matrixKernelName): 1 and 2 threads")
         }
-        XCTAssertEqual(results[0].map(\.bitPattern), results[1].map(\.bitPattern))
+        // Both wide paths fuse each multiply-add: the same bits (checked where the CPU has both).
+        if let avx2 = results[UPWEIGHT_AVX2.rawValue], let avx512 = results[UPWEIGHT_AVX512.rawValue] {
+            XCTAssertEqual(avx2, avx512, "the AVX2 and AVX-512 paths")
+        }
     }
 }
