@@ -55,8 +55,8 @@ static bool adamw_avx512(const UpweightAdamWStep *s, long count, float *theta, f
     return _mm512_cmp_ps_mask(check, check, _CMP_ORD_Q) == 0xFFFF;
 }
 
-// The AVX-512 path's operations on 8 lanes; the last, partial block takes the scalar path (AVX2's
-// masked moves are slow on AMD), which rounds the same.
+// The AVX-512 path's operations on 8 lanes; the last, partial block takes the scalar path, which
+// rounds the same.
 __attribute__((target("avx2")))
 static bool adamw_avx2(const UpweightAdamWStep *s, long count, float *theta, float *m, float *v, const float *g) {
     const __m256 beta1 = _mm256_set1_ps(s->beta1), oneMinusBeta1 = _mm256_set1_ps(1.0f - s->beta1);

@@ -3,10 +3,10 @@
 // The GEMM follows the GotoBLAS/BLIS scheme: op(B) is packed into KC×NR column panels (the packing
 // absorbs B's transpose), then an MR×NR micro-kernel keeps its block of C in registers while it
 // streams a panel of B and 8 rows of op(A): 16 AVX-512 accumulators, 2 loads of B and 8 broadcasts
-// of A per 16 FMAs. A is given row by row (a pointer per stored row), so a batch's rows can be read
-// where they lie in the dataset, with no gather. An A stored as it is used is read in place, 8 rows
-// at a time; a transposed A is copied block by block into panels of 8 contiguous values per k; a
-// last, partial panel of rows is copied with zeros after it.
+// of A per 16 FMAs (on AVX2, four 4×16 tiles of 8 accumulators). A is given row by row (a pointer
+// per stored row), so a batch's rows can be read where they lie in the dataset, with no gather. An A
+// stored as it is used is read in place, 8 rows at a time; a transposed A is copied block by block
+// into panels of 8 contiguous values per k; a last, partial panel of rows is copied with zeros after it.
 #include "CKernels.h"
 #include "cpu.h"
 
@@ -91,7 +91,6 @@ static void micro_kernel_avx512(long kc, const float *const *a, long aK, const f
     else micro_kernel_avx512_body(kc, a, 1, b, c, ldc, rows, columns, accumulate);
 }
 
-
 // AVX2 has 16 vector registers of 8 lanes, too few to hold an 8×32 block (32 accumulators). The block
 // is computed as four 4×16 tiles, each in 8 accumulators with 2 loads of B and 4 broadcasts of A per 8
 // FMAs; the two tiles that read the same half of the B panel run one after the other, so the second
@@ -126,7 +125,7 @@ static inline __attribute__((always_inline, target("avx2,fma"))) void micro_tile
     __m256i masks[tileVectors];
 #pragma clang loop unroll(full)
     for (int v = 0; v < tileVectors; v++) masks[v] = _mm256_cmpgt_epi32(_mm256_set1_epi32(columns - firstColumn - 8 * v), lane);
-    // Masked moves are slow on AMD (a masked store costs about ten plain ones), so whole tiles use plain ones.
+    // Whole tiles use plain moves; the masked ones, slower, only serve the right edge of C.
     const bool whole = columns - firstColumn >= 8 * tileVectors;
 #pragma clang loop unroll(full)
     for (int r = 0; r < tileRows; r++) {
