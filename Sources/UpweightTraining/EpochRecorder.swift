@@ -3,7 +3,8 @@ import UpweightIO
 import UpweightModels
 
 /// Builds the training log's entry for one epoch (or one full-batch fit):
-/// `{"epoch", "train_loss", "train_loss_by_category", "eval"?, "group_weights"?, "learning_rate"?, "seconds"}`.
+/// `{"epoch", "train_loss", "train_loss_by_category", "eval"?, "eval_seconds"?, "group_weights"?, "learning_rate"?,
+/// "seconds"}`, where `seconds` is the time since training began and `eval_seconds` this epoch's held-out scoring.
 package struct EpochRecorder {
     package let problem: TrainingProblem
     package let started = ContinuousClock.now
@@ -15,8 +16,13 @@ package struct EpochRecorder {
     package func entry(epoch: Int, value: LinearObjective.Value, rate: Double?, groupWeights: [Double]?,
                        model: RewardModel) throws -> (entry: JSONObject, heldOut: HeldOutEvaluator.Score?) {
         var entry = Self.lossEntry(epoch: epoch, value: value, categoryNames: problem.categoryNames)
+        let scoring = ContinuousClock.now
         let heldOut = try problem.heldOut?.score(model)
-        if let heldOut { entry["eval"] = .object(heldOut.summary) }
+        if let heldOut {
+            entry["eval"] = .object(heldOut.summary)
+            // Its own time, so that the epoch's steps can be timed alone (as PyTorch's epoch loop is).
+            entry["eval_seconds"] = .number(elapsedSeconds(since: scoring))
+        }
         if let groupWeights { entry["group_weights"] = problem.byCategory(groupWeights) }
         if let rate { entry["learning_rate"] = .number(rate) }
         entry["seconds"] = .number(elapsedSeconds(since: started))

@@ -60,6 +60,16 @@ final class StreamedAdamWTests: XCTestCase {
             XCTAssertEqual(streamed.trained.trainingLog.count, 4)
             XCTAssertEqual(member(streamed.trained.trainingLog.last?["eval"], "accuracy"), streamed.report.overall.accuracy,
                            "the last epoch's eval is the reported model's")
+            // Each epoch's held-out scoring is timed on its own, inside the epoch's wall time.
+            for log in [streamed.trained.trainingLog, inMemory.trained.trainingLog] {
+                var previous = 0.0
+                for entry in log {
+                    let seconds = try XCTUnwrap(entry["seconds"]?.numberValue), scoring = try XCTUnwrap(entry["eval_seconds"]?.numberValue)
+                    XCTAssertGreaterThan(scoring, 0)
+                    XCTAssertLessThan(scoring, seconds - previous, "\(model): the scoring is part of the epoch")
+                    previous = seconds
+                }
+            }
             // Batches per epoch as in memory: ⌈training pairs / batch size⌉.
             let trainingPairs = try XCTUnwrap(member(streamed.trained.provenance["data"], "pairs"))
             XCTAssertEqual(member(streamed.trained.provenance["result"], "steps"), 4 * ((trainingPairs + 63) / 64).rounded(.down))
