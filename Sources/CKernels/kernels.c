@@ -92,12 +92,13 @@ static void micro_kernel_avx512(long kc, const float *const *a, long aK, const f
 }
 
 // AVX2 has 16 vector registers of 8 lanes, too few to hold an 8×32 block (32 accumulators). The block
-// is computed as four 4×16 tiles, each in 8 accumulators with 2 loads of B and 4 broadcasts of A per 8
-// FMAs; the two tiles that read the same half of the B panel run one after the other, so the second
-// finds it in L1. Each element is still one chain of FMAs over k from 0, added to C at the end: the
-// same operations in the same order as the AVX-512 kernel, so the two give the same bits.
+// is computed as 4×16 tiles, each in 8 accumulators with 2 loads of B and 4 broadcasts of A per 8
+// FMAs. The driver gives this kernel one 16-column slice of the B panel per call (Kernel.sliceColumns),
+// so a call is two tiles over the same slice, the second finding it in L1. Each element is still one
+// chain of FMAs over k from 0, added to C at the end: the same operations in the same order as the
+// AVX-512 kernel, so the two give the same bits.
 static inline __attribute__((always_inline, target("avx2,fma"))) void micro_tile_avx2(
-    long kc, const float *const *a, long aK, const float *b, int firstRow, int firstColumn,
+    long kc, const float *const *a, long aK, const float *b, int firstRow,
     float *c, long ldc, int rows, int columns, bool accumulate) {
     enum { tileRows = 4, tileVectors = 2 };
     __m256 sums[tileRows][tileVectors];
@@ -108,7 +109,6 @@ static inline __attribute__((always_inline, target("avx2,fma"))) void micro_tile
 #pragma clang loop unroll(full)
         for (int v = 0; v < tileVectors; v++) sums[r][v] = _mm256_setzero_ps();
     }
-    b += firstColumn;
     for (long k = 0; k < kc; k++, b += NR) {
         __m256 right[tileVectors];
 #pragma clang loop unroll(full)
@@ -124,13 +124,13 @@ static inline __attribute__((always_inline, target("avx2,fma"))) void micro_tile
     const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
     __m256i masks[tileVectors];
 #pragma clang loop unroll(full)
-    for (int v = 0; v < tileVectors; v++) masks[v] = _mm256_cmpgt_epi32(_mm256_set1_epi32(columns - firstColumn - 8 * v), lane);
+    for (int v = 0; v < tileVectors; v++) masks[v] = _mm256_cmpgt_epi32(_mm256_set1_epi32(columns - 8 * v), lane);
     // Whole tiles use plain moves; the masked ones, slower, only serve the right edge of C.
-    const bool whole = columns - firstColumn >= 8 * tileVectors;
+    const bool whole = columns >= 8 * tileVectors;
 #pragma clang loop unroll(full)
     for (int r = 0; r < tileRows; r++) {
         if (firstRow + r < rows) {
-            float *target = c + (firstRow + r) * ldc + firstColumn;
+            float *target = c + (firstRow + r) * ldc;
 #pragma clang loop unroll(full)
             for (int v = 0; v < tileVectors; v++) {
                 __m256 value = sums[r][v];
@@ -146,12 +146,11 @@ static inline __attribute__((always_inline, target("avx2,fma"))) void micro_tile
     }
 }
 
+// One slice of at most 16 columns: the rows' two tiles.
 static inline __attribute__((always_inline, target("avx2,fma"))) void micro_kernel_avx2_body(
     long kc, const float *const *a, long aK, const float *b, float *c, long ldc, int rows, int columns, bool accumulate) {
-    for (int firstColumn = 0; firstColumn < columns; firstColumn += 16) {
-        for (int firstRow = 0; firstRow < rows; firstRow += 4)
-            micro_tile_avx2(kc, a, aK, b, firstRow, firstColumn, c, ldc, rows, columns, accumulate);
-    }
+    for (int firstRow = 0; firstRow < rows; firstRow += 4)
+        micro_tile_avx2(kc, a, aK, b, firstRow, c, ldc, rows, columns, accumulate);
 }
 
 __attribute__((target("avx2,fma")))
@@ -175,7 +174,7 @@ static Kernel select_kernel(void) {
 #ifdef UPWEIGHT_X86
     switch (upweight_instruction_set()) {
     case UPWEIGHT_AVX512: return (Kernel){micro_kernel_avx512, NR, "avx512"};
-    case UPWEIGHT_AVX2: return (Kernel){micro_kernel_avx2, 16, "avx2"};
+    case UPWEIGHT_AVX2: return (Kernel){micro_kernel_avx2, 16, "avx2"};  // its calls take at most 16 columns
     case UPWEIGHT_BASELINE: break;
     }
 #endif

@@ -17,6 +17,7 @@
 // Defaults: D = 1024, H = 256, batch = 256 pairs (512 rows), 100,000 dataset rows (case 3 of the
 // bench). docs/PROFILE.md has what it measured.
 #include "CKernels.h"
+#include "fma-chains.h"
 
 #include <immintrin.h>
 #include <stdio.h>
@@ -47,37 +48,13 @@ static float *random_floats(long count, unsigned *seed) {
     return values;
 }
 
-// Independent FMA chains, as in peak.c: 24 of 16 lanes with AVX-512, 12 of 8 with AVX2 (its 16 registers).
-__attribute__((target("avx512f,fma"))) static float fma_only_avx512(long iterations) {
-    __m512 a[24], b = _mm512_set1_ps(1.0000001f), c = _mm512_set1_ps(1e-7f);
-    for (int i = 0; i < 24; i++) a[i] = _mm512_set1_ps((float)i);
-    for (long n = 0; n < iterations; n++)
-        for (int i = 0; i < 24; i++) a[i] = _mm512_fmadd_ps(a[i], b, c);
-    __m512 sum = a[0];
-    for (int i = 1; i < 24; i++) sum = _mm512_add_ps(sum, a[i]);
-    return _mm512_reduce_add_ps(sum);
-}
-
-__attribute__((target("avx2,fma"))) static float fma_only_avx2(long iterations) {
-    __m256 a[12], b = _mm256_set1_ps(1.0000001f), c = _mm256_set1_ps(1e-7f);
-    for (int i = 0; i < 12; i++) a[i] = _mm256_set1_ps((float)i);
-    for (long n = 0; n < iterations; n++)
-        for (int i = 0; i < 12; i++) a[i] = _mm256_fmadd_ps(a[i], b, c);
-    float lanes[8], total = 0;
-    for (int i = 0; i < 12; i++) {
-        _mm256_storeu_ps(lanes, a[i]);
-        for (int j = 0; j < 8; j++) total += lanes[j];
-    }
-    return total;
-}
-
 static int series(int seconds) {
     const UpweightInstructionSet set = upweight_cpu_instruction_set();
     if (set == UPWEIGHT_BASELINE) { puts("no AVX2 or AVX-512 with FMA: not measured"); return 0; }
     enum { size = 256, most = 400 };
     unsigned seed = 1;
     float *a = random_floats(size * size, &seed), *b = random_floats(size * size, &seed), *c = random_floats(size * size, &seed);
-    const double flops = 2.0 * size * size * size, fmaFlops = (set == UPWEIGHT_AVX512 ? 24 * 16 : 12 * 8) * 2 * 20000.0;
+    const double flops = 2.0 * size * size * size, fmaFlops = fma_loop_flops(set == UPWEIGHT_AVX512, 20000);
     float sink = 0;
     const double start = now();
     for (int window = 0; window < 2 * seconds; window++) {
@@ -88,7 +65,7 @@ static int series(int seconds) {
             upweight_sgemm(false, false, size, size, size, a, size, b, size, c, size, false);
             gemm[count] = flops / (now() - t) * 1e-9;
             t = now();
-            sink += set == UPWEIGHT_AVX512 ? fma_only_avx512(20000) : fma_only_avx2(20000);
+            sink += set == UPWEIGHT_AVX512 ? fma_loop_avx512(20000) : fma_loop_avx2(20000);
             fma[count++] = fmaFlops / (now() - t) * 1e-9;
         }
         qsort(gemm, count, sizeof *gemm, ascending);
@@ -112,6 +89,7 @@ int main(int argc, char **argv) {
     double inPlace[steps], copied[steps], gradient[steps];
     const long half = h / 2, halfRows = d / 2;
     printf("D %ld, H %ld, %ld rows per step of %ld; one core, one thread's share\n", d, h, rows, datasetRows);
+    // Every kernel this CPU can run, narrowest first, so that one run compares them.
     // Every kernel this CPU can run, narrowest first, so that one run compares them.
     for (int set = UPWEIGHT_BASELINE; set <= (int)upweight_cpu_instruction_set(); set++) {
         upweight_limit_instruction_set((UpweightInstructionSet)set);
