@@ -19,7 +19,6 @@
 #include "CKernels.h"
 #include "fma-chains.h"
 
-#include <immintrin.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,7 +88,6 @@ int main(int argc, char **argv) {
     double inPlace[steps], copied[steps], gradient[steps];
     const long half = h / 2, halfRows = d / 2;
     printf("D %ld, H %ld, %ld rows per step of %ld; one core, one thread's share\n", d, h, rows, datasetRows);
-    // Every kernel this CPU can run, narrowest first, so that one run compares them.
     // Every kernel this CPU can run, narrowest first, so that one run compares them.
     for (int set = UPWEIGHT_BASELINE; set <= (int)upweight_cpu_instruction_set(); set++) {
         upweight_limit_instruction_set((UpweightInstructionSet)set);
